@@ -1,0 +1,20 @@
+"""Slack-facing code only: parse the request, call the core, render blocks."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import help, home, router
+from bot.listeners.home import HomeSection
+from bot.listeners.router import Routes
+from bot.services import Services
+
+
+def register_listeners(app: AsyncApp, services: Services) -> Routes:
+    """Register every feature's listeners and the shared entry points that route to them."""
+    routes = Routes()
+    home_sections: list[HomeSection] = []
+    help.register(app, services, routes)
+    home.register(app, services, routes, home_sections)
+    router.register(app, services, routes)
+    return routes

@@ -1,0 +1,75 @@
+"""The Slack app manifest that `run` and `serve` need: exactly the commands, events and scopes the code uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.listeners.router import COMMAND
+
+APP_NAME = "Flywheel Coach"
+
+# Each scope the coach asks for, with the reason a workspace admin will read in review.
+BOT_SCOPES: dict[str, str] = {
+    "app_mentions:read": "answer when someone mentions the coach",
+    "channels:history": "follow replies in threads the coach started in public channels",
+    "groups:history": "follow replies in threads the coach started in private channels",
+    "im:history": "read the DMs people send the coach in its Messages tab",
+    "chat:write": "post answers, interview questions and check-ins",
+    "commands": "the /flywheel command",
+}
+
+BOT_EVENTS: list[str] = [
+    "app_home_opened",
+    "app_mention",
+    "message.channels",
+    "message.groups",
+    "message.im",
+]
+
+
+def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
+    """The manifest: Socket Mode by default, or HTTP delivery to `request_url` (…/slack/events)."""
+    settings: dict[str, Any] = {
+        "event_subscriptions": {"bot_events": sorted(BOT_EVENTS)},
+        "interactivity": {"is_enabled": True},
+        "org_deploy_enabled": False,
+        "socket_mode_enabled": request_url is None,
+        "token_rotation_enabled": False,
+    }
+    command: dict[str, Any] = {
+        "command": COMMAND,
+        "description": "Ask, map your data loop, or run weekly check-ins",
+        "usage_hint": "ask QUESTION | interview | map | checkins on|off|status | help",
+        "should_escape": False,
+    }
+    if request_url is not None:
+        settings["event_subscriptions"]["request_url"] = request_url
+        settings["interactivity"]["request_url"] = request_url
+        command["url"] = request_url
+    return {
+        "display_information": {
+            "name": APP_NAME,
+            "description": "Coaches your team in building data flywheels.",
+            "long_description": (
+                "Flywheel Coach answers questions about data flywheels with cited sources, interviews your "
+                "team to map its data loop (Collection, Storage, Analysis, Application, Feedback) and find "
+                "where it breaks, and runs weekly check-ins: ship Tuesday, measure Thursday, iterate Friday. "
+                "Every team's votes and unanswered questions make the answers better for all."
+            ),
+            "background_color": "#1d3b53",
+        },
+        "features": {
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "bot_user": {"display_name": "flywheel-coach", "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES)}},
+        "settings": settings,
+    }
+
+
+def manifest_yaml(*, request_url: str | None = None) -> str:
+    """The manifest as YAML, ready to paste into api.slack.com/apps."""
+    return yaml.safe_dump(build_manifest(request_url=request_url), sort_keys=False, width=100)

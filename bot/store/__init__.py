@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the async database, and the Alembic migrations that shape it."""

@@ -1,0 +1,95 @@
+"""Shared test set-up: a clean environment, and the databases every storage test runs against."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.store.db import Database
+
+# Variables that would aim the coach (or slack_sdk) somewhere else than the test's own servers.
+LEAKY_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "FLYWHEEL_DATA_DIR",
+    "DATABASE_URL",
+    "CHROMA_URL",
+    "KNOWLEDGE_DIR",
+    "LLM_MODEL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No developer token, proxy or data dir leaks into a test; each test runs in its own directory."""
+    for name in LEAKY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+def database_urls() -> list[pytest.param]:
+    """SQLite always; PostgreSQL when TEST_DATABASE_URL names a server (CI starts one)."""
+    params = [pytest.param("sqlite", id="sqlite")]
+    marks = [pytest.mark.postgres]
+    if not os.environ.get("TEST_DATABASE_URL"):
+        marks.append(pytest.mark.skip(reason="TEST_DATABASE_URL is not set (no PostgreSQL server)"))
+    params.append(pytest.param("postgresql", id="postgresql", marks=marks))
+    return params
+
+
+async def _create_postgres_database(server_url: str) -> str:
+    """A fresh, uniquely named database on the test server, so tests never see each other's rows."""
+    import asyncpg
+
+    plain = server_url.replace("postgresql+asyncpg://", "postgresql://").replace("postgres://", "postgresql://")
+    name = f"coach_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = plain.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(params=database_urls())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL for an empty database of each kind under test."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+        return
+    url = await _create_postgres_database(os.environ["TEST_DATABASE_URL"])
+    yield load_settings(DATABASE_URL=url).resolved_database_url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database of each kind under test."""
+    db = Database(database_url)
+    await db.upgrade()
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with everything in this test's directory."""
+    return load_settings(FLYWHEEL_DATA_DIR=str(tmp_path / "data"))
