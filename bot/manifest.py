@@ -61,7 +61,11 @@ def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
             "background_color": "#1d3b53",
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True, "messages_tab_read_only_enabled": False},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": "flywheel-coach", "always_online": True},
             "slash_commands": [command],
         },
