@@ -5,7 +5,6 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.listeners import help, home, router
-from bot.listeners.home import HomeSection
 from bot.listeners.router import Routes
 from bot.services import Services
 
@@ -13,8 +12,7 @@ from bot.services import Services
 def register_listeners(app: AsyncApp, services: Services) -> Routes:
     """Register every feature's listeners and the shared entry points that route to them."""
     routes = Routes()
-    home_sections: list[HomeSection] = []
     help.register(app, services, routes)
-    home.register(app, services, routes, home_sections)
+    home.register(app, services, routes)
     router.register(app, services, routes)
     return routes

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
@@ -13,11 +11,8 @@ from bot.blocks.home import build_home
 from bot.listeners.router import Routes
 from bot.services import Services
 
-# A feature's part of the Home tab: (team_id, user_id, client) -> blocks.
-HomeSection = Callable[[str, str, AsyncWebClient], Awaitable[list[Block]]]
 
-
-def register(app: AsyncApp, services: Services, routes: Routes, sections: list[HomeSection]) -> None:
+def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     """Publish the Home tab when a person opens it; hand the Messages tab to the conversation feature."""
 
     async def handle_app_home_opened(event: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
@@ -29,7 +24,7 @@ def register(app: AsyncApp, services: Services, routes: Routes, sections: list[H
                 await routes.messages_tab_opened(team_id, user_id, event.get("channel", ""), client)
             return
         blocks: list[Block] = []
-        for section in sections:
+        for section in routes.home_sections:
             blocks.extend(await section(team_id, user_id, client))
         await client.views_publish(user_id=user_id, view=build_home(feature_blocks=blocks))
 

@@ -72,6 +72,8 @@ class IncomingMessage:
 CommandHandler = Callable[[CommandRequest], Awaitable[None]]
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 OpenedHandler = Callable[[str, str, str, AsyncWebClient], Awaitable[None]]
+# A feature's part of the Home tab: (team_id, user_id, client) -> blocks.
+HomeSection = Callable[[str, str, AsyncWebClient], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Routes:
     thread_kinds: dict[str, MessageHandler] = field(default_factory=dict)
     conversation: MessageHandler | None = None
     messages_tab_opened: OpenedHandler | None = None
+    home_sections: list[HomeSection] = field(default_factory=list)
 
     def add_subcommand(self, name: str, handler: CommandHandler, *, usage: str) -> None:
         """Route `/flywheel <name> ...` to `handler`."""
