@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum, StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.checkins.weeks import shift_week, week_days, week_key, week_monday
+from bot.checkins.weeks import week_days, week_key, week_monday
 from bot.errors import InputError
 
 LATE_AFTER = timedelta(minutes=30)
@@ -127,16 +127,26 @@ class Schedule:
     participants: tuple[str, ...] = ()
     skips: tuple[Skip, ...] = ()
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    # Per enabled prompt in cycle order: its slot, and the later step whose time closes its catch-up.
+    _plan: tuple[tuple[Prompt, Slot, Prompt | None], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", zone_for(self.timezone))
         object.__setattr__(self, "enabled", frozenset(Prompt(prompt) for prompt in self.enabled))
-        slots = [self.slot(prompt) for prompt in CYCLE_ORDER]
-        if any(later <= earlier for earlier, later in zip(slots, slots[1:], strict=False)):
+        slots = {prompt: self.slot(prompt) for prompt in CYCLE_ORDER}
+        ordered = list(slots.values())
+        if any(later <= earlier for earlier, later in zip(ordered, ordered[1:], strict=False)):
             raise InputError(
                 "Check-in times must follow the week's cycle, Monday to Sunday: ship, then measure, "
                 "then the reminder, then the digest, each strictly later than the one before."
             )
+        enabled_steps = [step for step in _CYCLE_STEPS if step in self.enabled]
+        plan = tuple(
+            (prompt, slots[prompt], next((s for s in enabled_steps if slots[s] > slots[prompt]), None))
+            for prompt in CYCLE_ORDER
+            if prompt in self.enabled
+        )
+        object.__setattr__(self, "_plan", plan)
 
     def slot(self, prompt: Prompt) -> Slot:
         """The weekday and time of `prompt`."""
@@ -225,26 +235,29 @@ def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(after, UTC)
 
 
-def _week_occurrences(schedule: Schedule, week: str) -> list[Occurrence]:
-    """The enabled prompts of one week, in cycle order, with their catch-up deadlines."""
-    monday = week_monday(week)
-    end_of_week = local_instant(monday + timedelta(days=7), time(0, 0), schedule.zone)
+def _week_occurrences(schedule: Schedule, monday: date) -> list[Occurrence]:
+    """The enabled prompts of the week starting `monday`, in cycle order, with their catch-up deadlines."""
+    week = week_key(monday)
     instants = {}
-    for prompt in CYCLE_ORDER:
-        if prompt in schedule.enabled:
-            slot = schedule.slot(prompt)
-            day = monday + timedelta(days=slot.weekday)
-            instants[prompt] = (day, local_instant(day, slot.at, schedule.zone))
     result = []
-    for prompt, (day, scheduled_at) in instants.items():
-        later_steps = [
-            instants[step][1]
-            for step in _CYCLE_STEPS
-            if step in instants and schedule.slot(step) > schedule.slot(prompt)
-        ]
-        deadline = min(later_steps, default=end_of_week)
+    for prompt, slot, _ in schedule._plan:
+        day = monday + timedelta(days=slot.weekday)
+        instants[prompt] = (day, local_instant(day, slot.at, schedule.zone))
+    end_of_week = None
+    for prompt, _, closer in schedule._plan:
+        day, scheduled_at = instants[prompt]
+        if closer is not None:
+            deadline = instants[closer][1]
+        else:
+            end_of_week = end_of_week or local_instant(monday + timedelta(days=7), time(0), schedule.zone)
+            deadline = end_of_week
         result.append(Occurrence(prompt, week, day, scheduled_at, deadline))
     return result
+
+
+def _monday_of(moment: datetime, zone: ZoneInfo) -> date:
+    day = moment.astimezone(zone).date()
+    return day - timedelta(days=day.weekday())
 
 
 def occurrences(schedule: Schedule, start: datetime, end: datetime) -> list[Occurrence]:
@@ -253,13 +266,15 @@ def occurrences(schedule: Schedule, start: datetime, end: datetime) -> list[Occu
         raise ValueError("occurrences needs timezone-aware datetimes")
     if end <= start or not schedule.enabled:
         return []
-    # One week of margin: a gap on a Sunday can push an instant into the following week.
-    week = shift_week(week_key(start.astimezone(schedule.zone).date()), -1)
-    last_week = week_key(end.astimezone(schedule.zone).date())
+    monday = _monday_of(start, schedule.zone)
+    if start.astimezone(schedule.zone).weekday() == Weekday.MONDAY:
+        # A gap late on a Sunday can push last week's prompt into the first hours of this Monday.
+        monday -= timedelta(weeks=1)
+    last_monday = _monday_of(end, schedule.zone)
     found = []
-    while week <= last_week:
-        found.extend(o for o in _week_occurrences(schedule, week) if start < o.scheduled_at <= end)
-        week = shift_week(week, 1)
+    while monday <= last_monday:
+        found.extend(o for o in _week_occurrences(schedule, monday) if start < o.scheduled_at <= end)
+        monday += timedelta(weeks=1)
     return sorted(found, key=lambda o: o.scheduled_at)
 
 
@@ -296,12 +311,12 @@ def next_occurrence(schedule: Schedule, after: datetime) -> Occurrence | None:
     """The first prompt scheduled strictly after `after` that the channel does not skip, if any."""
     if after.tzinfo is None:
         raise ValueError("next_occurrence needs a timezone-aware datetime")
-    if not schedule.enabled:
-        return None
-    week = shift_week(week_key(after.astimezone(schedule.zone).date()), -1)
-    for _ in range(_LOOKAHEAD_WEEKS):
-        for occurrence in _week_occurrences(schedule, week):
+    monday = _monday_of(after, schedule.zone)
+    if after.astimezone(schedule.zone).weekday() == Weekday.MONDAY:
+        monday -= timedelta(weeks=1)
+    for _ in range(_LOOKAHEAD_WEEKS if schedule.enabled else 0):
+        for occurrence in _week_occurrences(schedule, monday):
             if occurrence.scheduled_at > after and not schedule.channel_skips(occurrence.local_day):
                 return occurrence
-        week = shift_week(week, 1)
+        monday += timedelta(weeks=1)
     return None
