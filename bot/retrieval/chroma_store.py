@@ -1,0 +1,149 @@
+"""Chroma as the store of record: chunks, their vectors and metadata, per scope; embedded or a server."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from langchain_chroma import Chroma
+
+from bot.errors import ConfigError
+from bot.retrieval.embedder import DIMENSION, MODEL_ID, ChromaMiniLM, LangChainMiniLM, MiniLMEmbedder
+from bot.retrieval.models import Chunk
+from bot.retrieval.search_index import ChunkRecord
+
+COLLECTION_NAME = "flywheel_knowledge"
+_PAGE = 5000
+
+
+@dataclass(slots=True)
+class FileEntry:
+    """What the index holds of one file: its content hash, where it was read from, its chunk ids."""
+
+    file_hash: str
+    path: str
+    chunk_ids: list[str] = field(default_factory=list)
+
+
+def make_client(*, data_dir: Path, chroma_url: str | None) -> Any:
+    """A Chroma server client when `chroma_url` is set, else an embedded store in `data_dir/chroma`."""
+    settings = chromadb.Settings(anonymized_telemetry=False)
+    if chroma_url:
+        url = urlparse(chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ConfigError(f"CHROMA_URL must look like http://host:port, not {chroma_url!r}.")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=settings,
+            )
+        except Exception as error:
+            raise ConfigError(f"Cannot reach the Chroma server at {chroma_url}: {error}") from None
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class ChromaStore:
+    """One Chroma collection holding every scope's chunks, tagged with `scope` in their metadata."""
+
+    def __init__(self, client: Any, embedder: MiniLMEmbedder, name: str = COLLECTION_NAME) -> None:
+        self.client = client
+        self.name = name
+        self.embedder = embedder
+        self.collection = client.get_or_create_collection(
+            name,
+            embedding_function=ChromaMiniLM(embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": MODEL_ID},
+        )
+        built_with = (self.collection.metadata or {}).get("embedding_model")
+        if built_with != MODEL_ID:
+            raise ConfigError(
+                f"The Chroma collection {name!r} was built with the embedding model {built_with!r}, "
+                f"not {MODEL_ID!r}: delete it (or point FLYWHEEL_DATA_DIR/CHROMA_URL elsewhere) and re-index."
+            )
+
+    def langchain(self) -> Chroma:
+        """The same collection as a LangChain vector store (embedding with our offline model)."""
+        return Chroma(client=self.client, collection_name=self.name, embedding_function=LangChainMiniLM(self.embedder))
+
+    def _pages(self, where: dict | None, include: list[str]) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = self.collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])
+
+    def catalogue(self, scope: str) -> dict[str, FileEntry]:
+        """Every file indexed in `scope`, by source name."""
+        files: dict[str, FileEntry] = {}
+        for page in self._pages({"scope": scope}, ["metadatas"]):
+            for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True):
+                entry = files.setdefault(meta["source"], FileEntry(meta["file_hash"], meta.get("path", "")))
+                entry.chunk_ids.append(chunk_id)
+        return files
+
+    def scopes(self) -> set[str]:
+        """Every scope that has chunks."""
+        return {meta["scope"] for page in self._pages(None, ["metadatas"]) for meta in page["metadatas"]}
+
+    def load_scope(self, scope: str) -> tuple[list[ChunkRecord], np.ndarray]:
+        """All chunks of a scope with their vectors, in document order, for the in-memory mirror."""
+        rows: list[tuple[tuple[str, int], ChunkRecord, Any]] = []
+        for page in self._pages({"scope": scope}, ["metadatas", "documents", "embeddings"]):
+            for chunk_id, meta, text, vector in zip(
+                page["ids"], page["metadatas"], page["documents"], page["embeddings"], strict=True
+            ):
+                record = ChunkRecord(chunk_id, text, meta["title"], meta.get("section", ""), meta["source"])
+                rows.append(((meta["source"], int(meta.get("position", 0))), record, vector))
+        rows.sort(key=lambda row: row[0])
+        vectors = np.array([row[2] for row in rows], dtype=np.float32).reshape(len(rows), DIMENSION)
+        return [row[1] for row in rows], vectors
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those `ids` that exist."""
+        if not ids:
+            return {}
+        found = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, *, scope: str, path: str) -> None:
+        """Write chunks with their vectors (new ones added, existing ones updated)."""
+        if not chunks:
+            return
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=[c.text for c in chunks],
+            metadatas=[
+                {
+                    "scope": scope,
+                    "source": c.source,
+                    "path": path,
+                    "title": c.title,
+                    "section": c.section,
+                    "file_hash": c.file_hash,
+                    "position": c.position,
+                }
+                for c in chunks
+            ],
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunks by id."""
+        for start in range(0, len(ids), _PAGE):
+            self.collection.delete(ids=list(ids[start : start + _PAGE]))
+
+    def delete_scope(self, scope: str) -> int:
+        """Remove every chunk of a scope (a workspace's own material); return how many went."""
+        ids = [i for page in self._pages({"scope": scope}, []) for i in page["ids"]]
+        self.delete(ids)
+        return len(ids)

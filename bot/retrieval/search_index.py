@@ -1,0 +1,63 @@
+"""The in-memory hot path: a matrix of chunk vectors and a BM25 index per scope, mirrored from Chroma."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.retrieval.embedder import DIMENSION
+from bot.retrieval.lexical import Analyzer, LexicalIndex
+from bot.retrieval.models import Chunk, Passage
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """What the hot path needs of a stored chunk."""
+
+    id: str
+    text: str
+    title: str
+    section: str
+    source: str
+
+    @property
+    def lexical_text(self) -> str:
+        """Headings count for words too."""
+        return f"{self.title} {self.section}\n{self.text}"
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk) -> "ChunkRecord":
+        """The record of a freshly made chunk."""
+        return cls(chunk.id, chunk.text, chunk.title, chunk.section, chunk.source)
+
+
+class ScopeIndex:
+    """One scope's chunks (the shared knowledge, or one team's material), searchable in memory."""
+
+    def __init__(self, records: list[ChunkRecord], vectors: np.ndarray, analyzer: Analyzer) -> None:
+        if len(records) != len(vectors):
+            raise ValueError("every record needs exactly one vector")
+        self.records = records
+        self.matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(records), DIMENSION)
+        self.lexical = LexicalIndex([r.lexical_text for r in records], analyzer)
+        self.position = {r.id: i for i, r in enumerate(records)}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of every chunk to the (normalised) query vector."""
+        return self.matrix @ query_vector
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for the query."""
+        return self.lexical.scores(query)
+
+    def passage(self, position: int, score: float) -> Passage:
+        """The chunk at `position` as a scored passage."""
+        r = self.records[position]
+        return Passage(id=r.id, text=r.text, title=r.title, section=r.section, source=r.source, score=score)
+
+    def vector(self, chunk_id: str) -> np.ndarray | None:
+        """The stored vector of a chunk, if it is in this scope."""
+        position = self.position.get(chunk_id)
+        return None if position is None else self.matrix[position]
