@@ -1,0 +1,252 @@
+"""Interviews against storage: start from the current map, apply answers safely, finish into a new version.
+
+This is the one interview module that touches the database (through `bot.store.loop_maps`); the script,
+engine, diagnosis and diagram stay pure. Slack and the CLI both go through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.errors import CoachError, NotFoundError
+from bot.interview.diagnosis import Diagnosis, PassageLike, attach_citations, diagnose
+from bot.interview.engine import DEFAULT_SCRIPT, AnswerResult, InterviewState, Outcome, answer, start
+from bot.interview.script import Question, Script
+from bot.store.db import Database
+from bot.store.loop_maps import (
+    abandon_interview,
+    active_interview,
+    create_interview,
+    get_interview,
+    latest_map,
+    map_history,
+    save_interview_state,
+    save_map_version,
+)
+from bot.store.models.loop_map import INTERVIEW_ACTIVE, InterviewSession, LoopMapVersion
+
+logger = logging.getLogger(__name__)
+
+MAX_SAVE_ATTEMPTS = 5
+CITATION_PASSAGES = 1
+
+TeamSearch = Callable[..., Awaitable[Sequence[PassageLike]]]
+"""`search(query, *, team_id, k)`, as `KnowledgeBase.search` offers it."""
+
+
+@dataclass(frozen=True)
+class StartedInterview:
+    """A freshly opened interview and the first question to ask."""
+
+    interview: InterviewSession
+    state: InterviewState
+    question: Question
+    base_version: int | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one reply did: the engine's result, plus the new map version when it finished the interview."""
+
+    result: AnswerResult
+    interview: InterviewSession
+    map_version: LoopMapVersion | None = None
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        """Shortcut for the engine's outcome."""
+        return self.result.outcome
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """A channel's current loop map, its diagnosis and the versions before it."""
+
+    current: LoopMapVersion
+    diagnosis: Diagnosis
+    history: list[LoopMapVersion]
+
+
+class InterviewBusy(CoachError):
+    """Many people answered at once and this reply lost every retry."""
+
+
+class InterviewService:
+    """Runs interviews for every channel of every workspace, keeping their state in the database."""
+
+    def __init__(self, db: Database, *, search: TeamSearch | None = None, script: Script = DEFAULT_SCRIPT) -> None:
+        self.db = db
+        self.search = search
+        self.script = script
+
+    async def start(self, *, team_id: str, channel_id: str, user_id: str, restart: bool = False) -> StartedInterview:
+        """Open an interview in a channel, pre-filled from its current map; `restart` drops a running one."""
+        async with self.db.session() as session:
+            if restart:
+                running = await active_interview(session, team_id=team_id, channel_id=channel_id)
+                if running is not None and running.id is not None:
+                    await abandon_interview(session, team_id=team_id, interview_id=running.id)
+            current = await latest_map(session, team_id=team_id, channel_id=channel_id)
+            state = start(current.answers if current else None, script=self.script)
+            row = await create_interview(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                started_by=user_id,
+                state=state.model_dump(mode="json"),
+                base_version=current.version if current else None,
+            )
+        question = self.script.get(state.current or "")
+        return StartedInterview(row, state, question, current.version if current else None)
+
+    async def load(self, *, team_id: str, interview_id: int) -> tuple[InterviewSession, InterviewState]:
+        """An interview and its state; NotFoundError if this workspace has no such interview."""
+        async with self.db.session() as session:
+            row = await get_interview(session, team_id=team_id, interview_id=interview_id)
+        if row is None:
+            raise NotFoundError("That interview doesn't exist any more. Start one with `/flywheel interview`.")
+        return row, InterviewState.model_validate(row.state)
+
+    async def reply(
+        self,
+        *,
+        team_id: str,
+        interview_id: int,
+        question_id: str,
+        reply: str | list[str],
+        user_id: str,
+        note: str | None = None,
+    ) -> Step:
+        """Apply one reply; of two replies racing for one question, the first stored wins."""
+        for _ in range(MAX_SAVE_ATTEMPTS):
+            row, state = await self.load(team_id=team_id, interview_id=interview_id)
+            if row.status != INTERVIEW_ACTIVE and not state.done:
+                stopped = AnswerResult(Outcome.STALE, state, message="This interview was stopped.")
+                return Step(stopped, row)
+            result = answer(state, question_id, reply, user_id, note=note, script=self.script)
+            if result.state.revision == state.revision:
+                return Step(result, row)
+            finished = result.outcome is Outcome.FINISHED
+            diagnosis = await self._diagnose(team_id, result.state) if finished else None
+            async with self.db.session() as session:
+                stored = await save_interview_state(
+                    session,
+                    team_id=team_id,
+                    interview_id=interview_id,
+                    expected_revision=state.revision,
+                    state=result.state.model_dump(mode="json"),
+                    finished=finished,
+                )
+                version = None
+                if stored and diagnosis is not None:
+                    version = await save_map_version(
+                        session,
+                        team_id=team_id,
+                        channel_id=row.channel_id,
+                        answers=_answers_json(result.state),
+                        diagnosis=diagnosis.model_dump(mode="json"),
+                        created_by=user_id,
+                        interview_id=interview_id,
+                    )
+            if stored:
+                return Step(result, row, version, diagnosis)
+        raise InterviewBusy("Lots of answers arrived at once; please send yours again.")
+
+    async def current_map(self, *, team_id: str, channel_id: str) -> StoredMap | None:
+        """The channel's newest map with its diagnosis and history, or None if never mapped."""
+        async with self.db.session() as session:
+            history = await map_history(session, team_id=team_id, channel_id=channel_id)
+        if not history:
+            return None
+        return StoredMap(history[-1], Diagnosis.model_validate(history[-1].diagnosis), history)
+
+    async def why_passages(self, *, team_id: str, query: str, k: int = 1) -> list[PassageLike]:
+        """Passages of the material that explain a question (empty when retrieval isn't available)."""
+        if self.search is None:
+            return []
+        try:
+            return list(await self.search(query, team_id=team_id, k=k))
+        except Exception:
+            logger.exception("why search failed for team %s", team_id)
+            return []
+
+    async def _diagnose(self, team_id: str, state: InterviewState) -> Diagnosis:
+        diagnosis = diagnose(state.answers)
+        if self.search is None:
+            return diagnosis
+        search = self.search
+
+        async def team_search(query: str) -> Sequence[PassageLike]:
+            return await search(query, team_id=team_id, k=CITATION_PASSAGES)
+
+        return await attach_citations(diagnosis, team_search, per_recommendation=CITATION_PASSAGES)
+
+
+def _answers_json(state: InterviewState) -> dict[str, Any]:
+    return {qid: record.model_dump(mode="json") for qid, record in state.answers.items()}
+
+
+def map_document(stored: StoredMap, *, team_id: str, channel_id: str) -> dict[str, Any]:
+    """The stable JSON shape of a channel's map (`flywheel-coach map show --format json`)."""
+    diagnosis = stored.diagnosis
+    return {
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "version": stored.current.version,
+        "created_at": _iso(stored.current.created_at),
+        "created_by": stored.current.created_by,
+        "headline": diagnosis.headline(),
+        "stages": [
+            {
+                "stage": stage.stage,
+                "name": stage.name,
+                "score": stage.score,
+                "band": stage.band,
+                "automation": stage.automation,
+                "owner": stage.owner,
+                "cadence": stage.cadence,
+                "metric": stage.metric,
+                "note": stage.note,
+            }
+            for stage in diagnosis.stages
+        ],
+        "drag": diagnosis.drag,
+        "drag_explanation": diagnosis.drag_explanation,
+        "breaks": [item.model_dump(mode="json") for item in diagnosis.breaks],
+        "moat": diagnosis.moat.model_dump(mode="json"),
+        "cold_start": diagnosis.cold_start,
+        "cold_start_strategies": [item.model_dump(mode="json") for item in diagnosis.cold_start_strategies],
+        "risks": [item.model_dump(mode="json") for item in diagnosis.risks],
+        "velocity": diagnosis.velocity.model_dump(mode="json"),
+        "recommendations": [
+            {
+                "id": item.id,
+                "title": item.title,
+                "detail": item.detail,
+                "stage": item.stage,
+                "sources": [citation.model_dump(mode="json") for citation in item.citations],
+            }
+            for item in diagnosis.recommendations
+        ],
+        "answers": stored.current.answers,
+        "history": [
+            {
+                "version": version.version,
+                "created_at": _iso(version.created_at),
+                "created_by": version.created_by,
+                "drag": version.diagnosis.get("drag"),
+                "scores": {stage["stage"]: stage["score"] for stage in version.diagnosis.get("stages", [])},
+            }
+            for version in stored.history
+        ],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    # SQLite hands timestamps back without their zone; they were stored in UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
