@@ -40,7 +40,6 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient | 
         client=client or build_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
-        token_verification_enabled=False,
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("bot.slack"),
     )

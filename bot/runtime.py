@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
@@ -56,9 +57,20 @@ async def open_coach(settings: Settings, *, clock: Clock | None = None, start: b
         await services.aclose()
 
 
+@web.middleware
+async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer 400 to a body Bolt cannot parse, instead of a 500 and a stack trace."""
+    try:
+        return await handler(request)
+    except (ValueError, UnicodeDecodeError):
+        logger.warning("refused a malformed request body on %s", request.path)
+        return web.json_response({"error": "malformed request body"}, status=400)
+
+
 def build_web_app(coach: Coach, *, path: str = "/slack/events") -> web.Application:
     """The HTTP front door: Slack's requests at `path`, and `/healthz` (200 once ready, 503 before)."""
     web_app = coach.app.web_app(path=path)
+    web_app.middlewares.append(refuse_malformed_bodies)
 
     async def healthz(_request: web.Request) -> web.Response:
         if coach.ready.is_set():

@@ -1,0 +1,63 @@
+"""The CLI's foundation verbs: the manifest, migrations, and one clean line for every bad setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli import cli
+
+runner = CliRunner()
+
+
+def test_manifest_prints_yaml() -> None:
+    result = runner.invoke(cli, ["manifest"])
+    assert result.exit_code == 0
+    assert yaml.safe_load(result.output)["display_information"]["name"] == "Flywheel Coach"
+
+
+def test_db_upgrade_then_downgrade(tmp_path: Path) -> None:
+    environment = {"FLYWHEEL_DATA_DIR": str(tmp_path / "data")}
+    upgraded = runner.invoke(cli, ["db", "upgrade"], env=environment)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output.startswith("database at revision 0")
+    assert (tmp_path / "data" / "coach.db").exists()
+    downgraded = runner.invoke(cli, ["db", "downgrade", "base"], env=environment)
+    assert downgraded.exit_code == 0
+    assert downgraded.output == "database at revision base\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "expected"),
+    [
+        (
+            ["serve", "--port", "0"],
+            {},
+            "Error: SLACK_BOT_TOKEN is not set: expected a bot token starting with 'xoxb-'.",
+        ),
+        (
+            ["serve", "--port", "0"],
+            {"SLACK_BOT_TOKEN": "xoxb-1"},
+            "Error: SLACK_SIGNING_SECRET is not set: expected the app's signing secret",
+        ),
+        (["run"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "Error: SLACK_APP_TOKEN is not set: expected an app-level token"),
+        (["run"], {"SLACK_APP_TOKEN": "xoxb-wrong"}, "Error: SLACK_APP_TOKEN is invalid (does not start with 'xapp-')"),
+        (["db", "upgrade"], {"DATABASE_URL": "mysql://u@h/d"}, "Error: DATABASE_URL is invalid (unsupported database"),
+        (
+            ["db", "upgrade"],
+            {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "Error: DATABASE_URL cannot be reached or migrated",
+        ),
+    ],
+)
+def test_bad_configuration_is_one_line_and_exit_1(
+    tmp_path: Path, arguments: list[str], environment: dict[str, str], expected: str
+) -> None:
+    result = runner.invoke(cli, arguments, env={"FLYWHEEL_DATA_DIR": str(tmp_path / "d"), **environment})
+    assert result.exit_code == 1
+    assert result.output.startswith(expected)
+    assert result.output.count("\n") == 1
+    assert "Traceback" not in result.output
