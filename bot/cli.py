@@ -24,6 +24,8 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The coach's database: apply or undo migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+workspace_cli = typer.Typer(help="Workspaces the coach has served: delete one's data.", no_args_is_help=True)
+cli.add_typer(workspace_cli, name="workspace")
 
 
 def fail(message: str) -> NoReturn:
@@ -184,6 +186,38 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or '
             await database.dispose()
 
     typer.echo(f"database at revision {run(main()) or 'base'}")
+
+
+# ---------------------------------------------------------------- workspaces
+
+
+@workspace_cli.command("delete")
+def workspace_delete(
+    team_id: str = typer.Argument(..., help="The Slack workspace id (T…)."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: this cannot be undone."),
+) -> None:
+    """Delete everything one workspace stored: answers and votes, loop maps, check-ins, its own material.
+
+    Example: flywheel-coach workspace delete T0123ABCD --yes
+    """
+    from bot.services import build_services
+    from bot.store.workspaces import delete_workspace_data
+
+    if not yes:
+        fail(f"deleting workspace {team_id}'s data cannot be undone: add --yes to confirm.")
+    settings = settings_or_fail()
+
+    async def main() -> dict[str, int]:
+        services = await build_services(settings)
+        try:
+            async with services.db.session() as session:
+                return await delete_workspace_data(session, team_id=team_id)
+        finally:
+            await services.aclose()
+
+    counts = run(main())
+    summary = ", ".join(f"{table} {count}" for table, count in sorted(counts.items())) or "nothing stored"
+    typer.echo(f"deleted workspace {team_id}: {summary}")
 
 
 def main() -> None:

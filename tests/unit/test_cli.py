@@ -61,3 +61,31 @@ def test_bad_configuration_is_one_line_and_exit_1(
     assert result.output.startswith(expected)
     assert result.output.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_workspace_delete_needs_confirmation_and_removes_only_that_workspace(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.store.db import Database
+    from bot.store.deliveries import claim_event
+
+    environment = {"FLYWHEEL_DATA_DIR": str(tmp_path / "data")}
+    assert runner.invoke(cli, ["db", "upgrade"], env=environment).exit_code == 0
+
+    async def seed() -> None:
+        database = Database(load_settings(**environment).resolved_database_url)
+        async with database.session() as session:
+            await claim_event(session, team_id="T1", event_id="Ev1")
+            await claim_event(session, team_id="T2", event_id="Ev1")
+        await database.dispose()
+
+    asyncio.run(seed())
+    refused = runner.invoke(cli, ["workspace", "delete", "T1"], env=environment)
+    assert refused.exit_code == 1
+    assert "add --yes to confirm" in refused.output
+    deleted = runner.invoke(cli, ["workspace", "delete", "T1", "--yes"], env=environment)
+    assert deleted.exit_code == 0, deleted.output
+    assert deleted.output == "deleted workspace T1: processed_event 1\n"
+    again = runner.invoke(cli, ["workspace", "delete", "T2", "--yes"], env=environment)
+    assert again.output == "deleted workspace T2: processed_event 1\n"
