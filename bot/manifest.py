@@ -18,6 +18,10 @@ BOT_SCOPES: dict[str, str] = {
     "im:history": "read the DMs people send the coach in its Messages tab",
     "chat:write": "post answers, interview questions and check-ins",
     "commands": "the /flywheel command",
+    "files:write": "upload the loop-map picture into the interview thread",
+    "channels:read": "show each person the loop maps of the public channels they belong to",
+    "groups:read": "show each person the loop maps of the private channels they belong to",
+    "im:read": "read membership of the coach's DMs, where an interview can also run",
 }
 
 BOT_EVENTS: list[str] = [
