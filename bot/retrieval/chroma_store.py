@@ -56,18 +56,22 @@ class ChromaStore:
         self.client = client
         self.name = name
         self.embedder = embedder
-        self.collection = client.get_or_create_collection(
-            name,
-            embedding_function=ChromaMiniLM(embedder),
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": MODEL_ID},
-        )
-        built_with = (self.collection.metadata or {}).get("embedding_model")
+        existing = next((c for c in client.list_collections() if c.name == name), None)
+        built_with = (existing.metadata or {}).get("embedding_model") if existing is not None else MODEL_ID
         if built_with != MODEL_ID:
             raise ConfigError(
                 f"The Chroma collection {name!r} was built with the embedding model {built_with!r}, "
                 f"not {MODEL_ID!r}: delete it (or point FLYWHEEL_DATA_DIR/CHROMA_URL elsewhere) and re-index."
             )
+        try:
+            self.collection = client.get_or_create_collection(
+                name,
+                embedding_function=ChromaMiniLM(embedder),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": MODEL_ID},
+            )
+        except ValueError as error:
+            raise ConfigError(f"The Chroma collection {name!r} cannot be used: {error}") from None
 
     def langchain(self) -> Chroma:
         """The same collection as a LangChain vector store (embedding with our offline model)."""

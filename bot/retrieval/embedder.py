@@ -57,6 +57,7 @@ class MiniLMEmbedder:
         self._tokenizer_path = tokenizer_path
         self._load_lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
+        self._counter: Any = None
 
     def _load(self) -> tuple[Any, Any]:
         """Verify both files by sha256, then build the tokenizer and the ONNX session (once)."""
@@ -82,6 +83,10 @@ class MiniLMEmbedder:
                         f"The {what} file {path} does not match its expected sha256: reinstall flywheel-coach."
                     )
             tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            counter = Tokenizer.from_file(str(tokenizer_path))
+            counter.no_truncation()
+            counter.no_padding()
+            self._counter = counter
             # tokenizer.json ships with truncation and fixed padding at 128; the model was trained at 256.
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -98,9 +103,9 @@ class MiniLMEmbedder:
         self._load()
 
     def token_count(self, text: str) -> int:
-        """How many word-pieces `text` takes (without the special tokens)."""
-        tokenizer, _ = self._load()
-        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+        """How many word-pieces `text` takes (without the special tokens, before any truncation)."""
+        self._load()
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` into a float32 array of shape (len(texts), 384), rows of norm 1."""

@@ -1,7 +1,7 @@
 """Extractive answers: the best few sentences of the top passages, stitched in order, each cited [n]."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.retrieval.lexical import Analyzer
@@ -9,6 +9,7 @@ from bot.retrieval.models import Passage
 
 MAX_SENTENCES = 4
 MAX_SOURCES = 3
+STOP_RATIO = 0.2
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "cf.", "Dr.", "Mr.", "Ms.", "No.", "U.S.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_])")
 _MARKDOWN_NOISE = re.compile(r"(\*\*|__|`)")
@@ -45,14 +46,17 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def _score(sentence: str, query_terms: set[str], analyzer: Analyzer) -> float:
-    terms = set(analyzer.terms(sentence))
-    if not terms or not query_terms:
-        return 0.0
-    overlap = len(terms & query_terms) / len(query_terms)
-    has_figure = 0.05 if re.search(r"\d", sentence) else 0.0
-    too_short = -0.2 if len(sentence) < 25 else 0.0
-    return overlap + has_figure + too_short
+_NUMERIC_QUESTION = re.compile(
+    r"\b(how (many|much|long|fast|often|big)|numbers?|figures?|stats?|statistics|metrics?|percent|rate|when)\b",
+    re.IGNORECASE,
+)
+_WHY_QUESTION = re.compile(r"\bwhy\b", re.IGNORECASE)
+_REASON = re.compile(r"\b(because|so that|reason|since|due to|which is why|means)\b", re.IGNORECASE)
+_SOURCE_LINE = re.compile(r"^\(?source:", re.IGNORECASE)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def choose_sentences(
@@ -60,34 +64,61 @@ def choose_sentences(
     passages: Sequence[Passage],
     analyzer: Analyzer,
     *,
+    idf: Callable[[str], float] | None = None,
     max_sentences: int = MAX_SENTENCES,
 ) -> list[Sentence]:
-    """Pick the sentences that best answer `question`, favouring the better-ranked passages."""
+    """Pick up to `max_sentences` sentences that together cover the question best.
+
+    Greedy: each pick maximises the idf weight of question terms it covers that earlier picks did not,
+    plus a prior for the passage's rank and the sentence's role (a lead sentence, a figure when the
+    question asks for one, a reason when it asks why); near-duplicates of a pick are skipped.
+    """
     if not passages:
         return []
     query_terms = set(analyzer.terms(question))
+    weight_of = {t: (idf(t) if idf else 1.0) for t in query_terms}
+    total = sum(weight_of.values()) or 1.0
+    remaining = {t: w / total for t, w in weight_of.items()}
+    wants_figure = bool(_NUMERIC_QUESTION.search(question))
+    wants_reason = bool(_WHY_QUESTION.search(question))
     top_score = passages[0].score
-    candidates: list[Sentence] = []
+    candidates: list[tuple[Sentence, set[str], float]] = []
     for passage_index, passage in enumerate(passages):
         # A passage's rank counts: the top passage's sentences win ties against the runners-up.
-        passage_weight = 0.35 * max(0.0, 1.0 - (top_score - passage.score) * 5) - 0.08 * passage_index
-        for position, sentence in enumerate(split_sentences(passage.text)):
-            lead = 0.06 if position == 0 else 0.0
-            score = _score(sentence, query_terms, analyzer) + passage_weight + lead
-            candidates.append(Sentence(_plain(sentence), passage_index, position, score))
-    best = sorted(candidates, key=lambda s: s.score, reverse=True)
+        passage_prior = 0.3 * max(0.0, 1.0 - (top_score - passage.score) * 5) - 0.06 * passage_index
+        for position, raw in enumerate(split_sentences(passage.text)):
+            text = _plain(raw)
+            prior = passage_prior + (0.05 if position == 0 else 0.0)
+            if wants_figure and re.search(r"\d", text):
+                prior += 0.12
+            if wants_reason and _REASON.search(text):
+                prior += 0.1
+            if _SOURCE_LINE.match(text):
+                prior -= 0.15
+            if len(text) < 30:
+                prior -= 0.15
+            candidates.append((Sentence(text, passage_index, position, prior), set(analyzer.terms(text)), prior))
     chosen: list[Sentence] = []
-    seen: set[str] = set()
-    for sentence in best:
-        key = sentence.text.lower()
-        if key in seen:
+    chosen_terms: list[set[str]] = []
+    first_score = 0.0
+    while candidates and len(chosen) < max_sentences:
+        scored = [
+            (sum(remaining.get(t, 0.0) for t in terms) + prior, i) for i, (_, terms, prior) in enumerate(candidates)
+        ]
+        best_score, best_index = max(scored)
+        if chosen and best_score < first_score * STOP_RATIO:
+            break
+        sentence, terms, _ = candidates.pop(best_index)
+        if any(_jaccard(terms, earlier) >= 0.6 for earlier in chosen_terms) or sentence.text.lower() in {
+            c.text.lower() for c in chosen
+        }:
             continue
-        if chosen and sentence.score < chosen[0].score * 0.45:
-            break
-        seen.add(key)
-        chosen.append(sentence)
-        if len(chosen) == max_sentences:
-            break
+        if not chosen:
+            first_score = best_score
+        chosen.append(Sentence(sentence.text, sentence.passage_index, sentence.position, best_score))
+        chosen_terms.append(terms)
+        for term in terms & remaining.keys():
+            remaining[term] *= 0.3
     used = sorted({s.passage_index for s in chosen})[:MAX_SOURCES]
     return [s for s in chosen if s.passage_index in used]
 
@@ -106,14 +137,19 @@ def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
 
 
 def extractive_answer(
-    question: str, passages: Sequence[Passage], analyzer: Analyzer, *, renumber: bool = True
+    question: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    *,
+    idf: Callable[[str], float] | None = None,
+    renumber: bool = True,
 ) -> tuple[str, list[Passage]]:
     """An answer built only from the passages' own sentences, and the passages it cites.
 
     With `renumber` the sources are only the passages quoted, numbered 1.. in rank order; without it
     [n] keeps each passage's position in `passages` (to match a list of sources already shown).
     """
-    sentences = choose_sentences(question, passages, analyzer)
+    sentences = choose_sentences(question, passages, analyzer, idf=idf)
     if not sentences:
         return "", []
     used = sorted({s.passage_index for s in sentences})

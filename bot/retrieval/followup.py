@@ -47,6 +47,32 @@ def needs_context(question: str) -> bool:
     )
 
 
+_FILLER = frozenset(["each", "all", "both", "other", "why", "how", "what", "when", "who", "which", "so"])
+_PART_BREAK = re.compile(r"\s*(?:[,;?]|\bvs\.?|\bversus\b|\bplus\b|\band\b|\bthen\b)\s+", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate asks of a multi-part question ("X: when did they start, and who was the first client").
+
+    A leading subject ("Harvey: ...") is carried into every part. Parts of fewer than two words stay
+    with their neighbour; a question with one ask gives an empty list.
+    """
+    subject, _, rest = question.partition(":")
+    if not rest.strip() or len(_WORD.findall(subject)) > 4:
+        subject, rest = "", question
+    pieces = [p.strip(" ,;:?") for p in _PART_BREAK.split(rest) if p and p.strip(" ,;:?")]
+    parts: list[str] = []
+    for piece in pieces:
+        words = {w.lower() for w in _WORD.findall(piece)}
+        if parts and words <= _BACK_REFERENCES | _FILLER:
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    if len(parts) < 2:
+        return []
+    return [f"{subject.strip()} {part}".strip() for part in parts]
+
+
 def contextual_query(question: str, history: Sequence[str] | None) -> str:
     """The text to retrieve with: the question, preceded by the thread's last question when it needs it."""
     earlier = [turn.strip() for turn in history or () if turn.strip()]

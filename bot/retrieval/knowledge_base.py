@@ -16,7 +16,7 @@ from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, FileEntry, 
 from bot.retrieval.chunking import chunk_document
 from bot.retrieval.embedder import MiniLMEmbedder
 from bot.retrieval.extractive import extractive_answer
-from bot.retrieval.followup import contextual_query
+from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
 from bot.retrieval.lexical import Analyzer, inverse_document_frequency
@@ -76,6 +76,7 @@ class Retrieval:
     query: str
     ranking: Ranking
     grounded: bool
+    idf: Callable[[str], float]
 
 
 class AnswerStream:
@@ -215,6 +216,10 @@ class KnowledgeBase:
         index = self._indexes.get(scope_for(team_id))
         return len(index) if index else 0
 
+    def scope_index(self, scope: str) -> ScopeIndex | None:
+        """The in-memory index of a scope, if it has one."""
+        return self._indexes.get(scope)
+
     def use_index(self, scope: str, index: ScopeIndex) -> None:
         """Search `index` for `scope` from now on (benchmarks load synthetic corpora this way)."""
         self._indexes = {**self._indexes, scope: index}
@@ -248,14 +253,34 @@ class KnowledgeBase:
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
         scopes = self._scopes(team_id)
         ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
+        parts = question_parts(question) if query == question else []
+        if parts:
+            ranking = self._cover_parts(ranking, parts, scopes, retriever, depth)
         if self._vote_counts:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
         lexical_indexes = [index.lexical for index in scopes]
-        grounded = self.grounding.is_grounded(
-            query, ranking, retriever, self.analyzer, lambda term: inverse_document_frequency(term, lexical_indexes)
-        )
-        return Retrieval(query, ranking, grounded)
+
+        def idf(term: str) -> float:
+            return inverse_document_frequency(term, lexical_indexes)
+
+        grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf)
+        return Retrieval(query, ranking, grounded, idf)
+
+    def _cover_parts(
+        self, ranking: Ranking, parts: list[str], scopes: list[ScopeIndex], retriever: Retriever, k: int
+    ) -> Ranking:
+        """Make sure each ask of a multi-part question has its best passage near the top."""
+        vectors = [None] * len(parts) if retriever is Retriever.BM25 else list(self.embedder.embed(parts))
+        merged = ranking.passages[:1]
+        for part, vector in zip(parts, vectors, strict=True):
+            best = rank(scopes, query_vector=vector, lexical_query=part, retriever=retriever, k=len(parts) + 1)
+            for passage in best.passages:
+                if all(p.id != passage.id for p in merged):
+                    merged.append(passage)
+                    break
+        merged += [p for p in ranking.passages if all(m.id != p.id for m in merged)]
+        return Ranking(merged[:k], ranking.confidence, ranking.best_lexical)
 
     async def search(
         self, query: str, *, team_id: str | None = None, k: int = 5, retriever: Retriever | None = None
@@ -270,7 +295,9 @@ class KnowledgeBase:
         """The no-LLM answer text and the sources it cites (a refusal with no sources when ungrounded)."""
         if not retrieval.grounded:
             return refusal_text(retrieval.ranking.passages), []
-        return extractive_answer(question, retrieval.ranking.passages[:ANSWER_PASSAGES], self.analyzer)
+        return extractive_answer(
+            question, retrieval.ranking.passages[:ANSWER_PASSAGES], self.analyzer, idf=retrieval.idf
+        )
 
     def answer_sync(
         self,
@@ -302,7 +329,7 @@ class KnowledgeBase:
         if self.chat_model is None or not retrieval.grounded:
             return AnswerStream(retrieval, _single(text), sources)
         passages = retrieval.ranking.passages[:ANSWER_PASSAGES]
-        late_text, _ = extractive_answer(question, passages, self.analyzer, renumber=False)
+        late_text, _ = extractive_answer(question, passages, self.analyzer, idf=retrieval.idf, renumber=False)
         pieces = stream_with_fallback(
             self.chat_model,
             build_messages(question, passages, history or ()),
@@ -350,7 +377,7 @@ class KnowledgeBase:
     ) -> IndexReport:
         async with self._index_lock:
             report = await asyncio.to_thread(self._index_sync, roots, scope, progress, prune_prefixes)
-            if report.indexed or report.removed or scope not in self._indexes:
+            if report.changed or scope not in self._indexes:
                 index = await asyncio.to_thread(self._load_scope, scope)
                 self._indexes = {**self._indexes, scope: index}
             return report
@@ -377,6 +404,7 @@ class KnowledgeBase:
             under_root = any(entry.path == str(r.resolve()) or entry.path.startswith(f"{r.resolve()}/") for r in roots)
             if under_root or source.startswith(prune_prefixes):
                 self.store.delete(entry.chunk_ids)
+                report.changed = True
                 report.files.append(FileResult(source, Outcome.REMOVED, len(entry.chunk_ids), "the file is gone"))
         pending = self._scan(files, scope, catalogue, report, progress)
         self._embed(pending, progress, report)
@@ -385,6 +413,7 @@ class KnowledgeBase:
             self.store.delete(stale)
             vectors = np.array([item.vectors[c.id] for c in item.chunks], dtype=np.float32)
             self.store.upsert(item.chunks, vectors, scope=scope, path=str(item.file.path.resolve()))
+            report.changed = True
             report.files.append(FileResult(item.file.source, Outcome.INDEXED, len(item.chunks)))
         report.seconds = time.perf_counter() - started
         for result in report.skipped:
@@ -428,6 +457,7 @@ class KnowledgeBase:
                 reason = str(error) if isinstance(error, UnreadableFile) else f"cannot be read ({error.strerror})"
                 if previous:
                     self.store.delete(previous.chunk_ids)
+                    report.changed = True
                     reason += "; its previous version left the index"
                 report.files.append(FileResult(file.source, Outcome.SKIPPED, reason=reason))
                 continue

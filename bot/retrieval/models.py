@@ -102,6 +102,7 @@ class IndexReport:
     embedded_chunks: int = 0
     reused_chunks: int = 0
     seconds: float = 0.0
+    changed: bool = False
 
     def _with(self, outcome: Outcome) -> list[FileResult]:
         return [f for f in self.files if f.outcome is outcome]
