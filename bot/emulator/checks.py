@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -177,6 +178,26 @@ def view_errors(view: Any, *, expected_type: str | None = None) -> list[str]:
     if view.get("type") == "modal" and has_inputs and not view.get("submit"):
         errors.append("a modal with input blocks needs a submit button")
     return list(dict.fromkeys(errors))
+
+
+def minimal_manifest(
+    *,
+    scopes: Sequence[str],
+    events: Sequence[str],
+    commands: Sequence[str] = (),
+    name: str = "tester",
+    interactivity: bool = True,
+) -> dict[str, Any]:
+    """A small manifest for apps built inside tests (the local Slack enforces its scopes and events)."""
+    return {
+        "display_information": {"name": name},
+        "features": {"bot_user": {"display_name": name}, "slash_commands": [{"command": c} for c in commands]},
+        "oauth_config": {"scopes": {"bot": list(scopes)}},
+        "settings": {
+            "event_subscriptions": {"bot_events": list(events)},
+            "interactivity": {"is_enabled": interactivity},
+        },
+    }
 
 
 class Manifest:

@@ -1,3 +1,5 @@
+# The waiters take `timeout=` like the rest of the test vocabulary, not an asyncio.timeout() block.
+# ruff: noqa: ASYNC109
 """`LocalSlack`: the local Slack stand-in, served on 127.0.0.1 with a free port.
 
 async with LocalSlack(manifest=build_manifest()) as slack:
@@ -32,23 +34,31 @@ from bot.emulator.responses import answer_response_url, read_response_body
 from bot.emulator.socket_hub import SocketHub
 from bot.emulator.waiting import Notifier, WaitTimeout, wait_until
 from bot.emulator.web_api import BotIdentity, WebApi
-from bot.emulator.workspace import Conversation, Ephemeral, FileRecord, Message, ViewRecord, Workspace
+from bot.emulator.workspace import (
+    TRIGGER_TTL_SECONDS,
+    Conversation,
+    Ephemeral,
+    FileRecord,
+    Message,
+    ViewRecord,
+    Workspace,
+)
 
 logger = logging.getLogger("bot.emulator")
 
 # How often scheduled messages are checked against the (movable) clock.
 SCHEDULER_TICK_SECONDS = 0.1
-# Coroutines that live as long as a connection, not a piece of work (wait_idle doesn't wait for them).
-_CONNECTION_TASKS = (
-    "RequestHandler.start",
-    "monitor_current_session",
-    "receive_messages",
-    "process_messages",
-    "SocketHub.handle",
-    "_ticker",
-    "Connection",
-    "BaseSocketModeHandler",
-    "connect",
+# Coroutines that live as long as a connection or the process, not a piece of work: wait_idle doesn't wait
+# for them (aiohttp's connection loops and WebSocket handlers, the Socket Mode client's loops, our ticker).
+_CONNECTION_TASKS = frozenset(
+    {
+        "RequestHandler.start",
+        "RequestHandler._handle_request",
+        "SocketModeClient.monitor_current_session",
+        "SocketModeClient.receive_messages",
+        "AsyncBaseSocketModeClient.process_messages",
+        "LocalSlack._ticker",
+    }
 )
 
 UserRef = Human | str
@@ -78,6 +88,7 @@ class LocalSlack:
         team_domain: str = "flywheel-local",
         ack_deadline: float = ACK_DEADLINE_SECONDS,
         event_retries: int = 0,
+        trigger_ttl: float = TRIGGER_TTL_SECONDS,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.signing_secret = signing_secret or secrets.token_hex(16)
@@ -138,6 +149,7 @@ class LocalSlack:
             base_url=lambda: self.base_url,
             issue_socket_url=self._issue_socket_url,
         )
+        self.api.trigger_ttl = trigger_ttl
         for problem in self.manifest.problems():
             self.report(problem)
 
@@ -147,9 +159,9 @@ class LocalSlack:
         """Listen on 127.0.0.1 (a free port) and start delivering."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self.api.handle)
-        app.router.add_post("/upload/v1/{key}", lambda r: api_files.receive_upload(self.workspace, r))
-        app.router.add_get("/files/{file_id}/{name}", lambda r: api_files.serve_file(self.workspace, r))
-        app.router.add_get("/files/{file_id}/download/{name}", lambda r: api_files.serve_file(self.workspace, r))
+        app.router.add_post("/upload/v1/{key}", self._upload)
+        app.router.add_get("/files/{file_id}/{name}", self._download)
+        app.router.add_get("/files/{file_id}/download/{name}", self._download)
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_get("/link", self.hub.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -425,6 +437,12 @@ class LocalSlack:
         task.add_done_callback(finished)
         return task
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        return await api_files.receive_upload(self.workspace, request)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        return await api_files.serve_file(self.workspace, request)
+
     async def _response_url(self, request: web.Request) -> web.Response:
         hook = self.workspace.response_hooks.get(request.match_info["hook"])
         body = await read_response_body(request)
@@ -518,7 +536,7 @@ class LocalSlack:
         count: int = 1,
         since: str | None = None,
         timeout: float = 10,
-    ) -> Message:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> Message:
         """The `count`-th finished message matching everything given (the app's, by default)."""
 
         def matching() -> list[Message]:
@@ -544,7 +562,7 @@ class LocalSlack:
 
     async def wait_for_call(
         self, method: str, predicate: Callable[[ApiCall], bool] | None = None, *, count: int = 1, timeout: float = 10
-    ) -> ApiCall:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> ApiCall:
         """The `count`-th answered call of `method` matching the predicate."""
 
         def check() -> ApiCall | None:
@@ -566,7 +584,7 @@ class LocalSlack:
         channel: str | None = None,
         count: int = 1,
         timeout: float = 10,
-    ) -> Ephemeral:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> Ephemeral:
         """The `count`-th ephemeral message shown to a person matching everything given."""
 
         def check() -> Ephemeral | None:
@@ -594,7 +612,7 @@ class LocalSlack:
         *,
         callback_id: str | None = None,
         timeout: float = 10,
-    ) -> ViewRecord:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> ViewRecord:
         """The modal a person sees, once one matching is open."""
 
         def check() -> ViewRecord | None:
@@ -617,7 +635,7 @@ class LocalSlack:
         *,
         contains: str | None = None,
         timeout: float = 10,
-    ) -> ViewRecord:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> ViewRecord:
         """A person's Home tab, once published (and matching)."""
 
         def check() -> ViewRecord | None:
@@ -637,7 +655,7 @@ class LocalSlack:
         channel: str | None = None,
         name: str | None = None,
         timeout: float = 10,
-    ) -> FileRecord:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> FileRecord:
         """A completed upload (shared into `channel`, named `name`, matching the predicate)."""
 
         def check() -> FileRecord | None:
@@ -657,7 +675,7 @@ class LocalSlack:
         *,
         count: int = 1,
         timeout: float = 10,
-    ) -> Delivery:  # noqa: ASYNC109 (tests read better with timeout=)
+    ) -> Delivery:
         """The `count`-th finished delivery of `kind` (or label) matching the predicate."""
 
         def check() -> Delivery | None:
@@ -666,7 +684,7 @@ class LocalSlack:
 
         return await self._wait(check, timeout, lambda: f"delivery #{count} of {kind}{self._problem_tail()}")
 
-    async def wait_for_socket_connection(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109 (tests read better with timeout=)
+    async def wait_for_socket_connection(self, count: int = 1, timeout: float = 10) -> None:
         """Until `count` Socket Mode connections were made and one is open (the hello was sent)."""
         await self._wait(
             lambda: self.hub.connections_made >= count and self.hub.active() is not None,
@@ -674,7 +692,7 @@ class LocalSlack:
             lambda: f"Socket Mode connection #{count} (made: {self.hub.connections_made})",
         )
 
-    async def wait_idle(self, *, quiet: float = 0.2, timeout: float = 10) -> None:  # noqa: ASYNC109 (tests read better with timeout=)
+    async def wait_idle(self, *, quiet: float = 0.2, timeout: float = 10) -> None:
         """Until nothing is in flight (deliveries, API calls, the app's new tasks) for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None
@@ -717,7 +735,7 @@ class LocalSlack:
                 continue
             coroutine = task.get_coro()
             name = getattr(coroutine, "__qualname__", repr(coroutine))
-            if any(marker in name for marker in _CONNECTION_TASKS):
+            if name in _CONNECTION_TASKS:
                 continue
             names.append(name)
         return names
