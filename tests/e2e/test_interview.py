@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 from PIL import Image
@@ -55,3 +56,201 @@ async def test_a_full_interview_by_typed_replies(slack: LocalSlack, coach: Coach
         "files.completeUploadExternal",
     ]
     await slack.wait_idle()
+
+
+BUTTONS = {
+    "data_status": 3,
+    "collection": 2,
+    "storage": 2,
+    "storage_shared": 1,
+    "analysis": 1,
+    "application": 2,
+    "insight_path": 2,
+    "feedback": 1,
+    "loop_closes": 3,
+    "deletion_test": 2,
+    "complexity": 3,
+    "idea_to_live": 4,
+    "live_to_learn": 3,
+}
+MODAL_PICKS = {"cold_start_plan": ["experts", "synthetic"], "risks": ["none"]}
+
+
+async def test_a_full_interview_by_buttons_and_the_note_modal(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http") as running:
+        thread = await start_interview(slack, ana, growth)
+        for number in range(1, 16):
+            question = await slack.wait_for_message(channel=growth, thread_ts=thread, contains=f"Question {number} of ")
+            question_id = _question_id(question)
+            if question_id in MODAL_PICKS:
+                await ana.click("interview_note", message=question)
+                await slack.wait_for_modal(ana)
+                await ana.submit_modal(
+                    {"interview_pick_value": MODAL_PICKS[question_id], "interview_note_value": "seeded"}
+                )
+            else:
+                await ana.click(f"interview_choice_{BUTTONS[question_id]}", message=question)
+            if number == 1:
+                answered = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Answered by")
+                assert not answered.action_elements()  # the old buttons are gone
+        summary = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Loop map · version 1")
+        assert "Cold start" in summary.all_text() and "(inferred)" in summary.all_text()
+        await slack.wait_for_file(channel=growth, name="loop-map-v1.png")
+        stored = await _stored_map(running, slack.team_id, growth)
+        assert stored.current.answers["cold_start_plan"] == {
+            "value": ["experts", "synthetic"], "note": "seeded", "user_id": ana.id, "skipped": False,
+        }  # fmt: skip
+        await slack.wait_idle()
+
+
+async def test_an_interview_resumes_at_the_same_question_after_a_restart(
+    slack: LocalSlack, coach_factory: CoachFactory
+) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http"):
+        thread = await start_interview(slack, ana, growth)
+        for number, (_, reply) in enumerate(TYPED[:3], start=1):
+            await slack.wait_for_message(channel=growth, thread_ts=thread, contains=f"Question {number} of 14")
+            await ana.post(growth, reply, thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 4 of 14")
+        await slack.wait_idle()
+    async with coach_factory("socket"):
+        await ana.post(growth, "no", thread_ts=thread)
+        answered = await slack.wait_for_message(
+            channel=growth, thread_ts=thread, contains="Can every team that needs the data", count=1
+        )
+        assert "No: each team keeps its own data" in answered.all_text()
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 5 of 14")
+        await slack.wait_idle()
+
+
+async def test_two_teammates_answer_and_racing_clicks_keep_one(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    ana, ben = slack.add_user("ana"), slack.add_user("ben")
+    growth = slack.add_channel("growth", members=[ana, ben])
+    async with coach_factory("http") as running:
+        thread = await start_interview(slack, ana, growth)
+        first = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 1 of 14")
+        await asyncio.gather(
+            ben.click("interview_choice_1", message=first),
+            ana.click("interview_choice_3", message=first),
+        )
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 2 of 14")
+        await ben.post(growth, "4", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 3 of 14")
+        _, state = await _interview_state(running, slack.team_id, growth)
+        winner = state.answers["data_status"].user_id
+        loser = ana if winner == ben.id else ben
+        note = await slack.wait_for_ephemeral(loser, contains="already answered")
+        assert f"already answered by <@{winner}>" in note.text
+        assert state.answers["data_status"].value == ("yes" if winner == ben.id else "none")
+        assert state.answers["collection"].user_id == ben.id
+        assert len(slack.bot_messages(growth, thread_ts=thread)) == 4  # intro, two questions answered, the third
+        await slack.wait_idle()
+
+
+async def test_a_rerun_changes_one_answer_and_makes_version_two(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http") as running:
+        thread = await start_interview(slack, ana, growth)
+        for number, (_, reply) in enumerate(TYPED, start=1):
+            await slack.wait_for_message(channel=growth, thread_ts=thread, contains=f"Question {number} of 14")
+            await ana.post(growth, reply, thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Loop map · version 1")
+        await slack.wait_idle()
+        await ana.slash("/flywheel", "interview", channel=growth)
+        intro = await slack.wait_for_message(channel=growth, contains="starts from version 1")
+        for number in range(1, 4):
+            question = await slack.wait_for_message(
+                channel=growth, thread_ts=intro.ts, contains=f"Question {number} of"
+            )
+            assert "Current answer" in question.all_text()
+            await ana.click("interview_keep", message=question)
+        question = await slack.wait_for_message(channel=growth, thread_ts=intro.ts, contains="Question 4 of")
+        await ana.click("interview_choice_1", message=question)
+        question = await slack.wait_for_message(channel=growth, thread_ts=intro.ts, contains="Question 5 of")
+        await ana.click("interview_keep_all", message=question)
+        summary = await slack.wait_for_message(channel=growth, thread_ts=intro.ts, contains="Loop map · version 2")
+        assert "Data in silos" not in summary.all_text()
+        await slack.wait_for_file(channel=growth, name="loop-map-v2.png")
+        stored = await _stored_map(running, slack.team_id, growth)
+        assert [version.version for version in stored.history] == [1, 2]
+        assert stored.history[0].answers["storage_shared"]["value"] == "silos"
+        assert stored.current.answers["storage_shared"]["value"] == "shared"
+        await slack.wait_idle()
+
+
+async def test_nonsense_gets_a_clear_reask_and_back_skip_why_work(
+    slack: LocalSlack, coach_factory: CoachFactory
+) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http"):
+        thread = await start_interview(slack, ana, growth)
+        await ana.post(growth, "purple monkey dishwasher", thread_ts=thread)
+        reask = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="couldn't match")
+        assert "Reply with a number from 1 to 3" in reask.all_text()
+        await ana.post(growth, "why?", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Why I'm asking")
+        await ana.post(growth, "1", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 2 of 14")
+        await ana.post(growth, "back", thread_ts=thread)
+        back = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 1 of 14", count=2)
+        assert "Current answer" in back.all_text()
+        await ana.post(growth, "skip", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 2 of 14", count=2)
+        await ana.post(growth, "9", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="There is no choice 9")
+        await slack.wait_idle()
+
+
+async def test_map_command_posts_the_map_or_says_how_to_get_one(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http"):
+        await ana.slash("/flywheel", "map", channel=growth)
+        await slack.wait_for_ephemeral(ana, contains="no loop map yet")
+        thread = await start_interview(slack, ana, growth)
+        for number, (_, reply) in enumerate(TYPED, start=1):
+            await slack.wait_for_message(channel=growth, thread_ts=thread, contains=f"Question {number} of 14")
+            await ana.post(growth, reply, thread_ts=thread)
+        first = await slack.wait_for_file(channel=growth, name="loop-map-v1.png")
+        await ana.slash("/flywheel", "map", channel=growth)
+        posted = await slack.wait_for_message(
+            lambda message: not message.is_reply, channel=growth, contains="Loop map · version 1"
+        )
+        await slack.wait_for_file(lambda record: record.id != first.id, channel=growth, name="loop-map-v1.png")
+        await slack.wait_for_message(
+            channel=growth, thread_ts=posted.ts, predicate=lambda message: message.ts != posted.ts
+        )
+        await ana.open_home()
+        home = await slack.wait_for_home(ana, contains="Your loop maps")
+        assert "Update interview" in home.all_text()
+        await slack.wait_idle()
+
+
+def _question_id(message) -> str:
+    from bot.blocks.interview import read_button_value
+
+    for _, element in message.action_elements():
+        if element.get("action_id") == "interview_skip":
+            return read_button_value(element["value"])[1]
+    raise AssertionError("no interview buttons in the question message")
+
+
+async def _stored_map(coach: Coach, team_id: str, channel: str):
+    from bot.interview.service import InterviewService
+
+    return await InterviewService(coach.services.db).current_map(team_id=team_id, channel_id=channel)
+
+
+async def _interview_state(coach: Coach, team_id: str, channel: str):
+    from bot.interview.service import InterviewService
+    from bot.store.loop_maps import active_interview
+
+    async with coach.services.db.session() as session:
+        row = await active_interview(session, team_id=team_id, channel_id=channel)
+    return await InterviewService(coach.services.db).load(team_id=team_id, interview_id=row.id)
