@@ -53,6 +53,18 @@ _NUMERIC_QUESTION = re.compile(
 _WHY_QUESTION = re.compile(r"\bwhy\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(because|so that|reason|since|due to|which is why|means)\b", re.IGNORECASE)
 _SOURCE_LINE = re.compile(r"^\(?source:", re.IGNORECASE)
+# Text addressed to an assistant rather than to a reader: planted instructions are never quoted.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
+    r"|\byou are now\b|\b(reply|respond|answer|output) only with\b|(^|\s)(system|assistant)\s*:"
+    r"|</?\s*(passage|passages|system|instructions?)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """Whether a sentence speaks to an AI assistant (a prompt injection) instead of informing a reader."""
+    return bool(_INSTRUCTION.search(sentence))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -88,6 +100,8 @@ def choose_sentences(
         passage_prior = 0.3 * max(0.0, 1.0 - (top_score - passage.score) * 5) - 0.06 * passage_index
         for position, raw in enumerate(split_sentences(passage.text)):
             text = _plain(raw)
+            if looks_like_instruction(text):
+                continue
             prior = passage_prior + (0.05 if position == 0 else 0.0)
             if wants_figure and re.search(r"\d", text):
                 prior += 0.12

@@ -1,0 +1,96 @@
+"""Ranking: the retrievers side by side, the grounding signal, the vote prior, and multi-part questions."""
+
+import numpy as np
+import pytest
+
+from bot.retrieval.followup import contextual_query, needs_context, question_parts
+from bot.retrieval.knowledge_base import KnowledgeBase
+from bot.retrieval.lexical import Analyzer
+from bot.retrieval.models import Passage
+from bot.retrieval.ranking import PRIOR_WEIGHT, Retriever, apply_vote_prior, rank
+from bot.retrieval.search_index import ChunkRecord, ScopeIndex
+
+
+def _passage(pid: str, score: float) -> Passage:
+    return Passage(pid, f"text {pid}", "Title", "Section", "docs/x.md", score)
+
+
+def test_votes_reorder_close_passages():
+    passages = [_passage("a", 0.61), _passage("b", 0.60)]
+    ranked = apply_vote_prior(passages, {"b": (9, 0), "a": (0, 4)})
+    assert [p.id for p in ranked] == ["b", "a"]
+
+
+def test_votes_cannot_lift_a_passage_past_a_clearly_better_one():
+    passages = [_passage("good", 0.70), _passage("popular", 0.60)]
+    ranked = apply_vote_prior(passages, {"popular": (10_000, 0), "good": (0, 10_000)})
+    assert [p.id for p in ranked] == ["good", "popular"]
+
+
+def test_the_vote_nudge_is_bounded_and_grows_with_agreement():
+    nudges = [apply_vote_prior([_passage("a", 0.5)], {"a": (up, 0)})[0].score - 0.5 for up in (1, 10, 1000)]
+    assert 0 < nudges[0] < nudges[1] < nudges[2] < PRIOR_WEIGHT
+    assert apply_vote_prior([_passage("a", 0.5)], {})[0].score == 0.5
+    assert apply_vote_prior([_passage("a", 0.5)], {"a": (-5, -5)})[0].score == 0.5
+
+
+def _index(texts: list[str], vectors: np.ndarray) -> ScopeIndex:
+    records = [ChunkRecord(f"c{i}", t, "T", "", "s") for i, t in enumerate(texts)]
+    return ScopeIndex(records, vectors, Analyzer())
+
+
+def test_each_retriever_ranks_across_several_scope_indexes():
+    basis = np.eye(384, dtype=np.float32)
+    shared = _index(["apples and pears", "bananas"], basis[:2])
+    team = _index(["pears only here"], basis[2:3])
+    query = basis[2]
+    dense = rank([shared, team], query_vector=query, lexical_query="pears", retriever=Retriever.DENSE, k=3)
+    bm25 = rank([shared, team], query_vector=None, lexical_query="pears", retriever=Retriever.BM25, k=3)
+    fused = rank([shared, team], query_vector=query, lexical_query="pears", retriever=Retriever.FUSED, k=3)
+    rrf = rank([shared, team], query_vector=query, lexical_query="pears", retriever=Retriever.RRF, k=3)
+    assert dense.passages[0].text == "pears only here"
+    assert dense.confidence == pytest.approx(1.0)
+    assert {p.text for p in bm25.passages[:2]} == {"apples and pears", "pears only here"}
+    assert fused.passages[0].text == "pears only here"
+    assert len(rrf.passages) == 3
+    assert rank([], query_vector=query, lexical_query="x", retriever=Retriever.FUSED, k=3).passages == []
+
+
+def test_follow_up_detection():
+    assert needs_context("and how long did that take them?")
+    assert needs_context("why?")
+    assert not needs_context("What does an inverter do for rooftop solar panels?")
+    assert (
+        contextual_query("and how long?", ["How did Acme speed up tiles?"])
+        == "How did Acme speed up tiles?\nand how long?"
+    )
+    assert contextual_query("and how long?", None) == "and how long?"
+
+
+def test_multi_part_questions_are_split_keeping_their_subject():
+    assert question_parts("harvey: when did they start, and who was the first big client") == [
+        "harvey when did they start",
+        "harvey who was the first big client",
+    ]
+    assert question_parts("a/b test vs holdout") == ["a/b test", "holdout"]
+    assert question_parts("how did harvey get going without any legal data?") == []
+
+
+async def test_each_part_of_a_multi_part_question_gets_a_passage(knowledge: KnowledgeBase):
+    passages = await knowledge.search("solar panels: what does the inverter do, and how do you shape bread dough", k=3)
+    assert {p.source for p in passages[:3]} >= {"docs/solar-panels.txt", "docs/sourdough.md"}
+
+
+async def test_votes_decide_between_near_equal_passages(knowledge: KnowledgeBase, docs):
+    text = "Reviewing one metric every Friday keeps a product loop honest about what worked."
+    (docs / "review-a.md").write_text(f"# Review Habits\n\n## Friday Review\n\n{text}\n")
+    (docs / "review-b.md").write_text(f"# Review Routines\n\n## Friday Review\n\n{text}\n")
+    await knowledge.ensure_indexed(docs)
+    question = "why review a metric every friday?"
+    first, second = (await knowledge.search(question, k=2))[:2]
+    assert {first.source, second.source} == {"docs/review-a.md", "docs/review-b.md"}
+    knowledge.set_vote_counts({second.id: (12, 0), first.id: (0, 3)})
+    after = await knowledge.search(question, k=2)
+    assert after[0].id == second.id
+    knowledge.set_vote_counts({})
+    assert (await knowledge.search(question, k=2))[0].id == first.id
