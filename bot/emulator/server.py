@@ -1,5 +1,3 @@
-# The waiters take `timeout=` like the rest of the test vocabulary, not an asyncio.timeout() block.
-# ruff: noqa: ASYNC109
 """`LocalSlack`: the local Slack stand-in, served on 127.0.0.1 with a free port.
 
 async with LocalSlack(manifest=build_manifest()) as slack:
