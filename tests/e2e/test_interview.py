@@ -132,22 +132,25 @@ async def test_two_teammates_answer_and_racing_clicks_keep_one(slack: LocalSlack
     growth = slack.add_channel("growth", members=[ana, ben])
     async with coach_factory("http") as running:
         thread = await start_interview(slack, ana, growth)
-        first = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 1 of 14")
+        await ana.post(growth, "yes", thread_ts=thread)
+        second = await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 2 of 14")
         await asyncio.gather(
-            ben.click("interview_choice_1", message=first),
-            ana.click("interview_choice_3", message=first),
+            ben.click("interview_choice_1", message=second),
+            ana.click("interview_choice_4", message=second),
         )
-        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 2 of 14")
-        await ben.post(growth, "4", thread_ts=thread)
         await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 3 of 14")
+        await ben.post(growth, "scheduled", thread_ts=thread)
+        await slack.wait_for_message(channel=growth, thread_ts=thread, contains="Question 4 of 14")
         _, state = await _interview_state(running, slack.team_id, growth)
-        winner = state.answers["data_status"].user_id
+        winner = state.answers["collection"].user_id
         loser = ana if winner == ben.id else ben
         note = await slack.wait_for_ephemeral(loser, contains="already answered")
         assert f"already answered by <@{winner}>" in note.text
-        assert state.answers["data_status"].value == ("yes" if winner == ben.id else "none")
-        assert state.answers["collection"].user_id == ben.id
-        assert len(slack.bot_messages(growth, thread_ts=thread)) == 4  # intro, two questions answered, the third
+        assert state.answers["collection"].value == ("none" if winner == ben.id else "continuous")
+        assert state.answers["data_status"].user_id == ana.id
+        assert state.answers["storage"].user_id == ben.id
+        questions = [m for m in slack.bot_messages(growth, thread_ts=thread) if "Question" in m.text]
+        assert len(questions) == 4  # one message per question: the race posted no extra question
         await slack.wait_idle()
 
 
