@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -218,6 +219,38 @@ def workspace_delete(
     counts = run(main())
     summary = ", ".join(f"{table} {count}" for table, count in sorted(counts.items())) or "nothing stored"
     typer.echo(f"deleted workspace {team_id}: {summary}")
+
+
+# ---------------------------------------------------------------- interview: loop maps
+map_cli = typer.Typer(help="Loop maps built by the interview: show a channel's current map.", no_args_is_help=True)
+cli.add_typer(map_cli, name="map")
+MAP_FORMATS = ("json", "mermaid", "png")
+
+
+@map_cli.command("show")
+def map_show(
+    team: str = typer.Option(..., "--team", help="The Slack workspace id (T…)."),
+    channel: str = typer.Option(..., "--channel", help="The channel id (C…) whose map to show."),
+    output_format: str = typer.Option("json", "--format", help="json, mermaid or png."),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of standard output."),
+) -> None:
+    """Show a channel's loop map: JSON (stages, scores, breaks, moat, risks, advice with sources, history),
+    a Mermaid flowchart, or the PNG picture (needs --out).
+
+    Example: flywheel-coach map show --team T0123ABCD --channel C0456EFGH --format mermaid
+    """
+    from bot.interview.service import load_map_output
+
+    if output_format not in MAP_FORMATS:
+        fail(f"--format must be one of {', '.join(MAP_FORMATS)}, not {output_format!r}.")
+    if output_format == "png" and out is None:
+        fail("--format png writes binary data: add --out FILE.")
+    output = run(load_map_output(settings_or_fail(), team_id=team, channel_id=channel, output_format=output_format))
+    if out is not None:
+        out.write_bytes(output if isinstance(output, bytes) else output.encode())
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(output, nl=False)
 
 
 def main() -> None:

@@ -6,12 +6,14 @@ engine, diagnosis and diagram stay pure. Slack and the CLI both go through here.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.config import Settings
 from bot.errors import CoachError, NotFoundError
 from bot.interview.diagnosis import Diagnosis, PassageLike, attach_citations, diagnose
 from bot.interview.engine import DEFAULT_SCRIPT, AnswerResult, InterviewState, Outcome, answer, start
@@ -250,3 +252,25 @@ def map_document(stored: StoredMap, *, team_id: str, channel_id: str) -> dict[st
 def _iso(moment: datetime) -> str:
     # SQLite hands timestamps back without their zone; they were stored in UTC.
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+async def load_map_output(settings: Settings, *, team_id: str, channel_id: str, output_format: str) -> str | bytes:
+    """A channel's map as JSON text, Mermaid text or PNG bytes; NotFoundError when it has none."""
+    from bot.interview.diagram import render_mermaid, render_png_async
+    from bot.services import build_services
+
+    services = await build_services(settings)
+    try:
+        stored = await InterviewService(services.db).current_map(team_id=team_id, channel_id=channel_id)
+    finally:
+        await services.aclose()
+    if stored is None:
+        raise NotFoundError(
+            f"No loop map for channel {channel_id} in workspace {team_id}: run `/flywheel interview` there first."
+        )
+    title = f"Loop map · version {stored.current.version}"
+    if output_format == "png":
+        return await render_png_async(stored.diagnosis, title=title)
+    if output_format == "mermaid":
+        return render_mermaid(stored.diagnosis, title=title)
+    return json.dumps(map_document(stored, team_id=team_id, channel_id=channel_id), indent=2) + "\n"
