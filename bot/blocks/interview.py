@@ -255,9 +255,13 @@ def _typing_hint(question: Question) -> str:
     else:
         how = "reply with the number or the name"
         if question.note_hint:
-            how += f", then ` - ` and a note: {question.note_hint}"
+            how += " (add ` - ` and a note: what you do, owner, how often, metric)"
     return f"Or type it in this thread: {how}. `back` · `skip` · `why`"
 
 
 def _plain_prompt(question: Question) -> str:
-    return question.prompt.replace("*", "")
+    prompt = question.prompt.replace("*", "")
+    if question.stage_name and prompt.startswith(f"{question.stage_name}: "):
+        prompt = prompt.removeprefix(f"{question.stage_name}: ")
+        prompt = prompt[:1].upper() + prompt[1:]
+    return prompt
