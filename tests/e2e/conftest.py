@@ -61,6 +61,7 @@ def coach_factory(slack: LocalSlack, clock: ManualClock, tmp_path: Path) -> Coac
                     slack.set_request_url(f"http://127.0.0.1:{port}/slack/events")
                     try:
                         yield coach
+                        await slack.wait_idle()
                     finally:
                         slack.set_request_url(None)
             else:
@@ -68,7 +69,7 @@ def coach_factory(slack: LocalSlack, clock: ManualClock, tmp_path: Path) -> Coac
                 async with connected_socket_mode(coach, slack.app_token):
                     await slack.wait_for_socket_connection(count=connections + 1)
                     yield coach
-            await slack.wait_idle()
+                    await slack.wait_idle()
 
     return start
 

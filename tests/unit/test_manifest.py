@@ -29,7 +29,7 @@ def web_api_methods_called() -> set[str]:
     methods: set[str] = set()
     for path in coach_sources():
         text = path.read_text()
-        for name in re.findall(r"\.([a-z]+_[A-Za-z_]+)\(", text):
+        for name in re.findall(r"\.([a-z]+_[A-Za-z0-9_]+)\(", text):
             if name in COMPOSITE_CALLS:
                 methods.update(COMPOSITE_CALLS[name])
                 continue
