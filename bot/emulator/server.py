@@ -84,6 +84,7 @@ class LocalSlack:
         journal_path: Path | str | None = None,
         team_name: str = "Flywheel Local",
         team_domain: str = "flywheel-local",
+        team_id: str | None = None,
         ack_deadline: float = ACK_DEADLINE_SECONDS,
         event_retries: int = 0,
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
@@ -100,7 +101,11 @@ class LocalSlack:
         self._port: int | None = None
         self.journal = Journal(path=journal_path, on_change=self._notifier.notify)
         self.workspace = Workspace(
-            clock=self.clock, team_name=team_name, team_domain=team_domain, on_change=self._notifier.notify
+            clock=self.clock,
+            team_name=team_name,
+            team_domain=team_domain,
+            team_id=team_id,
+            on_change=self._notifier.notify,
         )
         self.manifest = Manifest(manifest)
         bot_user = self.workspace.add_user(

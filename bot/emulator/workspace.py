@@ -491,13 +491,19 @@ class Workspace:
     """All of one workspace's state, with ids and timestamps that look and sort like Slack's."""
 
     def __init__(
-        self, *, clock: Clock, team_name: str, team_domain: str, on_change: Callable[[], None] | None = None
+        self,
+        *,
+        clock: Clock,
+        team_name: str,
+        team_domain: str,
+        team_id: str | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock
         self._counters: dict[str, Iterator[int]] = {}
         self._last_ts_us = 0
         self._on_change = on_change or (lambda: None)
-        self.team_id = self.new_id("T")
+        self.team_id = team_id or self.new_id("T")
         self.team_name = team_name
         self.team_domain = team_domain
         self.users: dict[str, User] = {}
