@@ -1,5 +1,6 @@
 """Every table of the coach. Importing this package registers them all on `SQLModel.metadata`."""
 
+from bot.store.models.answers import AnswerPassage, AnswerRecord, AnswerVote  # noqa: F401  (retrieval)
 from bot.store.models.core import ProcessedEvent, ThreadSession, Workspace
 from bot.store.models.loop_map import InterviewSession, LoopMapVersion  # noqa: F401  (interview)
 

@@ -1,0 +1,288 @@
+"""Stored answers: what was asked and answered, the passages behind it, votes, and the knowledge gaps."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import case, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import NotFoundError
+from bot.retrieval.models import Answer
+from bot.store.models import Workspace
+from bot.store.models.answers import LABEL_LENGTH, REASON_LENGTH, AnswerPassage, AnswerRecord, AnswerVote
+from bot.store.workspaces import remember_workspace
+
+UP = 1
+DOWN = -1
+
+
+async def record_answer(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    question: str,
+    answer: Answer,
+    surface: str,
+    thread_ts: str | None = None,
+) -> AnswerRecord:
+    """Store a question, its answer and the passages retrieved for it (the cited ones marked)."""
+    await remember_workspace(session, team_id=team_id)
+    row = AnswerRecord(
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        thread_ts=thread_ts,
+        surface=surface,
+        question=question,
+        answer_text=answer.text,
+        grounded=answer.grounded,
+        generated=answer.generated,
+        confidence=answer.confidence,
+    )
+    session.add(row)
+    await session.flush()
+    cited = {p.id for p in answer.sources}
+    retrieved = list(answer.passages) + [p for p in answer.sources if all(p.id != q.id for q in answer.passages)]
+    for position, passage in enumerate(retrieved):
+        session.add(
+            AnswerPassage(
+                team_id=team_id,
+                answer_id=row.id,
+                passage_id=passage.id,
+                position=position,
+                cited=passage.id in cited,
+                label=passage.label[:LABEL_LENGTH],
+                source=passage.source[:LABEL_LENGTH],
+                score=passage.score,
+            )
+        )
+    await session.flush()
+    return row
+
+
+async def get_answer(session: AsyncSession, *, team_id: str, answer_id: int) -> AnswerRecord:
+    """One stored answer of this workspace."""
+    result = await session.exec(
+        select(AnswerRecord).where(AnswerRecord.team_id == team_id, AnswerRecord.id == answer_id)
+    )
+    row = result.first()
+    if row is None:
+        raise NotFoundError("That answer is no longer stored (its workspace data may have been deleted).")
+    return row
+
+
+async def answer_sources(session: AsyncSession, *, team_id: str, answer_id: int) -> list[AnswerPassage]:
+    """The passages an answer cited, in the order it numbered them."""
+    result = await session.exec(
+        select(AnswerPassage)
+        .where(AnswerPassage.team_id == team_id, AnswerPassage.answer_id == answer_id, col(AnswerPassage.cited))
+        .order_by(AnswerPassage.position)
+    )
+    return list(result.all())
+
+
+async def set_answer_message(
+    session: AsyncSession, *, team_id: str, answer_id: int, message_ts: str | None, thread_ts: str | None
+) -> None:
+    """Remember where in Slack an answer was posted."""
+    row = await get_answer(session, team_id=team_id, answer_id=answer_id)
+    row.message_ts = message_ts
+    row.thread_ts = thread_ts
+    session.add(row)
+
+
+async def thread_questions(
+    session: AsyncSession, *, team_id: str, channel_id: str, thread_ts: str, limit: int = 3
+) -> list[str]:
+    """The last questions asked in a thread, oldest first (a follow-up's context)."""
+    result = await session.exec(
+        select(AnswerRecord.question)
+        .where(
+            AnswerRecord.team_id == team_id,
+            AnswerRecord.channel_id == channel_id,
+            AnswerRecord.thread_ts == thread_ts,
+        )
+        .order_by(col(AnswerRecord.id).desc())
+        .limit(limit)
+    )
+    return list(reversed(result.all()))
+
+
+async def cast_vote(
+    session: AsyncSession, *, team_id: str, answer_id: int, user_id: str, vote: int, now: datetime | None = None
+) -> int:
+    """Record a person's vote on an answer (a second vote replaces the first); returns the previous vote or 0."""
+    if vote not in (UP, DOWN):
+        raise ValueError("a vote is +1 or -1")
+    await get_answer(session, team_id=team_id, answer_id=answer_id)
+    existing = await _vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id)
+    moment = now or datetime.now(UTC)
+    if existing is None:
+        session.add(
+            AnswerVote(
+                team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote, created_at=moment, updated_at=moment
+            )
+        )
+        await session.flush()
+        return 0
+    previous = existing.vote
+    existing.vote = vote
+    existing.updated_at = moment
+    if vote == UP:
+        existing.reason = None
+    session.add(existing)
+    return previous
+
+
+async def set_vote_reason(session: AsyncSession, *, team_id: str, answer_id: int, user_id: str, reason: str) -> None:
+    """Attach the reason a person gave for a thumbs-down."""
+    existing = await _vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id)
+    if existing is None:
+        raise NotFoundError("Vote first, then say why.")
+    existing.reason = reason.strip()[:REASON_LENGTH] or None
+    session.add(existing)
+
+
+async def _vote(session: AsyncSession, *, team_id: str, answer_id: int, user_id: str) -> AnswerVote | None:
+    result = await session.exec(
+        select(AnswerVote).where(
+            AnswerVote.team_id == team_id, AnswerVote.answer_id == answer_id, AnswerVote.user_id == user_id
+        )
+    )
+    return result.first()
+
+
+async def team_vote_counts(session: AsyncSession, *, team_id: str) -> dict[str, tuple[int, int]]:
+    """Per cited passage id: how many up and down votes its answers got in this workspace."""
+    statement = (
+        select(
+            AnswerPassage.passage_id,
+            func.sum(case((AnswerVote.vote == UP, 1), else_=0)),
+            func.sum(case((AnswerVote.vote == DOWN, 1), else_=0)),
+        )
+        .join(
+            AnswerVote,
+            (AnswerVote.answer_id == AnswerPassage.answer_id) & (AnswerVote.team_id == AnswerPassage.team_id),
+        )
+        .where(AnswerPassage.team_id == team_id, col(AnswerPassage.cited))
+        .group_by(AnswerPassage.passage_id)
+    )
+    result = await session.exec(statement)
+    return {passage_id: (int(up or 0), int(down or 0)) for passage_id, up, down in result.all()}
+
+
+async def vote_counts(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """The ranking prior: per passage id, up and down votes summed over every workspace.
+
+    Each workspace is read on its own (every query filters by team), and only passage ids and counts
+    leave it: no question, answer or person crosses workspaces.
+    """
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    teams = await session.exec(select(Workspace.team_id))
+    for team_id in teams.all():
+        for passage_id, (up, down) in (await team_vote_counts(session, team_id=team_id)).items():
+            totals[passage_id][0] += up
+            totals[passage_id][1] += down
+    return {passage_id: (up, down) for passage_id, (up, down) in totals.items()}
+
+
+@dataclass
+class Gap:
+    """A question the material did not answer well: how often it was asked and what came closest."""
+
+    question: str
+    asked: int
+    unanswered: int
+    thumbs_down: int
+    last_asked: datetime
+    nearest: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    team_ids: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict:
+        """Plain data for `gaps --json`."""
+        return {
+            "question": self.question,
+            "asked": self.asked,
+            "unanswered": self.unanswered,
+            "thumbs_down": self.thumbs_down,
+            "last_asked": self.last_asked.isoformat(),
+            "nearest": self.nearest,
+            "reasons": self.reasons,
+            "workspaces": len(self.team_ids),
+        }
+
+
+def normalise_question(question: str) -> str:
+    """The form under which repeats of a question are counted together."""
+    return " ".join(re.findall(r"[a-z0-9']+", question.lower()))
+
+
+async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
+    """This workspace's questions that got no grounded answer or a thumbs-down, most asked first."""
+    answers = (
+        await session.exec(select(AnswerRecord).where(AnswerRecord.team_id == team_id).order_by(AnswerRecord.id))
+    ).all()
+    downs = (await session.exec(select(AnswerVote).where(AnswerVote.team_id == team_id, AnswerVote.vote == DOWN))).all()
+    down_by_answer: dict[int, list[AnswerVote]] = defaultdict(list)
+    for vote in downs:
+        down_by_answer[vote.answer_id].append(vote)
+    gaps: dict[str, Gap] = {}
+    latest_answer: dict[str, int] = {}
+    for row in answers:
+        key = normalise_question(row.question)
+        if not key:
+            continue
+        gap = gaps.get(key)
+        if gap is None:
+            gap = gaps[key] = Gap(row.question, 0, 0, 0, row.created_at, team_ids={team_id})
+        gap.asked += 1
+        gap.unanswered += not row.grounded
+        gap.thumbs_down += len(down_by_answer.get(row.id or 0, []))
+        gap.reasons += [v.reason for v in down_by_answer.get(row.id or 0, []) if v.reason]
+        gap.last_asked = max(gap.last_asked, row.created_at)
+        latest_answer[key] = row.id or 0
+    found = [g for g in gaps.values() if g.unanswered or g.thumbs_down]
+    for gap in found:
+        nearest = await session.exec(
+            select(AnswerPassage.label)
+            .where(
+                AnswerPassage.team_id == team_id,
+                AnswerPassage.answer_id == latest_answer[normalise_question(gap.question)],
+            )
+            .order_by(AnswerPassage.position)
+            .limit(3)
+        )
+        gap.nearest = list(dict.fromkeys(nearest.all()))
+    return sorted(found, key=lambda g: (-g.asked, -(g.unanswered + g.thumbs_down), g.question))
+
+
+async def knowledge_gaps(session: AsyncSession, *, team_id: str | None = None, limit: int = 20) -> list[Gap]:
+    """Gaps of one workspace, or of every workspace merged (the operator's view), most asked first."""
+    if team_id is not None:
+        return (await team_gaps(session, team_id=team_id))[:limit]
+    merged: dict[str, Gap] = {}
+    teams = await session.exec(select(Workspace.team_id))
+    for team in teams.all():
+        for gap in await team_gaps(session, team_id=team):
+            key = normalise_question(gap.question)
+            if key not in merged:
+                merged[key] = gap
+                continue
+            into = merged[key]
+            into.asked += gap.asked
+            into.unanswered += gap.unanswered
+            into.thumbs_down += gap.thumbs_down
+            into.reasons += gap.reasons
+            into.team_ids |= gap.team_ids
+            if gap.last_asked > into.last_asked:
+                into.last_asked, into.nearest = gap.last_asked, gap.nearest
+    ordered = sorted(merged.values(), key=lambda g: (-g.asked, -(g.unanswered + g.thumbs_down), g.question))
+    return ordered[:limit]

@@ -1,0 +1,72 @@
+"""Answers the coach gave, the passages behind them, and the votes people cast on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.models.base import (
+    CHANNEL_ID_LENGTH,
+    TS_LENGTH,
+    USER_ID_LENGTH,
+    team_id_field,
+    timestamp_field,
+)
+
+PASSAGE_ID_LENGTH = 64
+LABEL_LENGTH = 300
+REASON_LENGTH = 1000
+
+
+class AnswerRecord(SQLModel, table=True):
+    """One question and the answer it got, with where in Slack it was asked and answered."""
+
+    __tablename__ = "answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = team_id_field()
+    channel_id: str = Field(max_length=CHANNEL_ID_LENGTH)
+    user_id: str = Field(max_length=USER_ID_LENGTH)
+    thread_ts: str | None = Field(default=None, max_length=TS_LENGTH)
+    message_ts: str | None = Field(default=None, max_length=TS_LENGTH)
+    surface: str = Field(max_length=16)
+    question: str = Field(sa_type=Text)
+    answer_text: str = Field(sa_type=Text)
+    grounded: bool
+    generated: bool = False
+    confidence: float = 0.0
+    created_at: datetime = timestamp_field()
+
+
+class AnswerPassage(SQLModel, table=True):
+    """A passage retrieved for an answer; `cited` ones were shown as its sources."""
+
+    __tablename__ = "answer_passage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = team_id_field()
+    answer_id: int = Field(index=True)
+    passage_id: str = Field(max_length=PASSAGE_ID_LENGTH, index=True)
+    position: int
+    cited: bool
+    label: str = Field(max_length=LABEL_LENGTH)
+    source: str = Field(max_length=LABEL_LENGTH)
+    score: float
+
+
+class AnswerVote(SQLModel, table=True):
+    """A person's thumbs up (+1) or down (-1) on an answer, with an optional reason; one per person."""
+
+    __tablename__ = "answer_vote"
+    __table_args__ = (UniqueConstraint("team_id", "answer_id", "user_id", name="uq_answer_vote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = team_id_field()
+    answer_id: int = Field(index=True)
+    user_id: str = Field(max_length=USER_ID_LENGTH)
+    vote: int
+    reason: str | None = Field(default=None, max_length=REASON_LENGTH)
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field()
