@@ -33,6 +33,7 @@ class Coach:
 
     async def start_background(self) -> None:
         """Index the material on first start and start scheduled work; then the coach is ready."""
+        await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
         self.ready.set()
 
     async def stop_background(self) -> None:

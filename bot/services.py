@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.retrieval.knowledge_base import KnowledgeBase
+from bot.store.answers import vote_counts
 from bot.store.db import Database
 
 
@@ -16,9 +18,11 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
+    knowledge: KnowledgeBase
 
     async def aclose(self) -> None:
         """Release what the services hold."""
+        await self.knowledge.close()
         await self.db.dispose()
 
 
@@ -28,7 +32,10 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     db = Database(settings.resolved_database_url)
     try:
         await db.upgrade()
+        knowledge = await KnowledgeBase.open(settings)
+        async with db.session() as session:
+            knowledge.set_vote_counts(await vote_counts(session))
     except BaseException:
         await db.dispose()
         raise
-    return Services(settings=settings, db=db, clock=clock or SystemClock())
+    return Services(settings=settings, db=db, clock=clock or SystemClock(), knowledge=knowledge)
