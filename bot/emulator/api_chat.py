@@ -69,9 +69,6 @@ def new_bot_message(
 
 def post_as_bot(api: WebApi, channel: str, params: dict[str, Any], *, method: str) -> Message:
     """Post a message as the app (chat.postMessage, scheduled messages, in_channel responses)."""
-    from bot.emulator.web_api import Params
-
-    params = Params(params)
     conversation = api.postable(channel)
     text, blocks, attachments = api.checked_content(params, method=method)
     thread_ts = thread_parent(api, conversation.id, params.get("thread_ts"), method)

@@ -26,7 +26,7 @@ from bot.emulator.socket_hub import SocketHub
 
 # Slack waits this long for an ack before it gives up (and shows the person an error).
 ACK_DEADLINE_SECONDS = 3.0
-# How much longer the local Slack keeps listening, so a late ack is measured rather than lost.
+# How much longer than the deadline the local Slack keeps listening, so a late ack is measured, not lost.
 ACK_GRACE_SECONDS = 1.0
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 ENVELOPE_TYPES = {"event": "events_api", "command": "slash_commands", "interactive": "interactive"}
@@ -97,6 +97,11 @@ class DeliveryEngine:
             await self._session.close()
             self._session = None
 
+    @property
+    def listen_seconds(self) -> float:
+        """How long to wait for an ack before calling it missing."""
+        return self.ack_deadline + ACK_GRACE_SECONDS
+
     def transport(self) -> str | None:
         """`http` when a request URL is set, else `socket` when a client is connected, else None."""
         if self.request_url:
@@ -109,17 +114,17 @@ class DeliveryEngine:
         self, kind: str, label: str, payload: dict[str, Any], *, retry_num: int = 0, retry_reason: str | None = None
     ) -> Delivery:
         """Deliver one payload (and the retries a fault or a failure calls for); returns the first attempt."""
-        first = await self._attempt(kind, label, payload, retry_num=retry_num, retry_reason=retry_reason, expected=True)
+        first = await self._attempt(kind, label, payload, retry_num=retry_num, retry_reason=retry_reason)
         if kind != "event" or retry_num:
             return first
         planned = self._faults.take_redelivery()
         if planned is not None:
             for number in range(1, planned.times + 1):
-                await self._attempt(kind, label, payload, retry_num=number, retry_reason=planned.reason, expected=True)
+                await self._attempt(kind, label, payload, retry_num=number, retry_reason=planned.reason)
         elif not first.acked and first.error != "no_transport":
             reason = "http_timeout" if first.error == "timeout" else "http_error"
             for number in range(1, self.event_retries + 1):
-                retry = await self._attempt(kind, label, payload, retry_num=number, retry_reason=reason, expected=True)
+                retry = await self._attempt(kind, label, payload, retry_num=number, retry_reason=reason)
                 if retry.acked:
                     break
         return first
@@ -150,7 +155,6 @@ class DeliveryEngine:
         *,
         retry_num: int,
         retry_reason: str | None,
-        expected: bool,
     ) -> Delivery:
         transport = self.transport()
         record = Delivery(
@@ -181,8 +185,7 @@ class DeliveryEngine:
             await self._post(record, body, headers)
         else:
             await self._send_envelope(record, kind, payload, retry_num, retry_reason)
-        if expected:
-            self._judge(record)
+        self._judge(record)
         return record
 
     async def _post(self, record: Delivery, body: bytes, headers: dict[str, str]) -> None:
@@ -190,7 +193,7 @@ class DeliveryEngine:
         started = time.monotonic()
         self.in_flight += 1
         try:
-            timeout = aiohttp.ClientTimeout(total=self.ack_deadline + ACK_GRACE_SECONDS)
+            timeout = aiohttp.ClientTimeout(total=self.listen_seconds)
             async with self._session.post(self.request_url, data=body, headers=headers, timeout=timeout) as response:
                 answer = await response.read()
                 record.status = response.status
@@ -221,7 +224,7 @@ class DeliveryEngine:
         started = time.monotonic()
         self.in_flight += 1
         try:
-            record.ack = await self._hub.send(envelope, ack_within=self.ack_deadline + ACK_GRACE_SECONDS)
+            record.ack = await self._hub.send(envelope, ack_within=self.listen_seconds)
             record.status = 200
         except TimeoutError:
             record.error = "timeout"

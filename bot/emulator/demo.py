@@ -109,7 +109,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 @dataclass
-class Conversation:
+class Place:
     """Where plain text goes: the DM, or the thread the coach last answered in."""
 
     channel: str
@@ -151,7 +151,7 @@ class Demo:
         self.files_dir = files_dir
         self.quiet = quiet
         self.seen = Seen()
-        self.here = Conversation(you.dm_channel)
+        self.here = Place(you.dm_channel)
         self.command_channel = you.dm_channel
         self.choices: dict[int, Choice] = {}
         self._numbering: dict[int, Choice] = {}
@@ -201,7 +201,7 @@ class Demo:
             elif re.match(r"@(coach|flywheel-coach)\b", line, re.IGNORECASE):
                 text = line.split(maxsplit=1)[1] if " " in line else ""
                 ts = await self.you.mention(self.general, text)
-                self.here = Conversation(self.general, ts)
+                self.here = Place(self.general, ts)
             else:
                 await self.you.post(self.here.channel, line, thread_ts=self.here.thread_ts)
         except HumanActionError as error:
@@ -227,7 +227,7 @@ class Demo:
                 return
             self.screen.line(f"(the clock now reads {moved:%a %d %b %Y %H:%M} UTC)", "note")
         elif word == ":new":
-            self.here = Conversation(self.you.dm_channel)
+            self.here = Place(self.you.dm_channel)
             self.screen.line("(a fresh conversation: plain text is a new DM)", "note")
         elif word == ":channel":
             target = rest.strip().lstrip("#") or "dm"
@@ -296,7 +296,7 @@ class Demo:
     def show_new(self) -> None:
         """Print messages, ephemerals, files and problems that appeared since the last look."""
         self._start_numbering()
-        threaded: Conversation | None = None
+        threaded: Place | None = None
         answered = False
         for message in self.slack.messages():
             conversation = self.slack.workspace.conversations[message.channel]
@@ -311,7 +311,7 @@ class Demo:
             if message.bot_id and message.channel in (self.you.dm_channel, self.general):
                 answered = True
                 root = message.thread_ts
-                threaded = Conversation(message.channel, root) if root else None
+                threaded = Place(message.channel, root) if root else None
         for ephemeral in self.slack.ephemerals(self.you):
             digest = _digest(ephemeral)
             if self.seen.ephemerals.get(ephemeral.ts) == digest:
@@ -320,7 +320,7 @@ class Demo:
             self._print_ephemeral(ephemeral)
         self._finish_numbering()
         if answered:
-            self.here = threaded or Conversation(self.you.dm_channel)
+            self.here = threaded or Place(self.you.dm_channel)
         self._save_files()
         problems = self.slack.problems
         for problem in problems[self.seen.problems :]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.emulator import events
 from bot.emulator.journal import Delivery
 from bot.emulator.responses import ModalOutcome, apply_command_ack, apply_view_submission_ack
-from bot.emulator.workspace import Conversation, Ephemeral, Message, ResponseHook, ViewRecord
+from bot.emulator.workspace import Conversation, Ephemeral, Message, ResponseHook, User, ViewRecord
 
 if TYPE_CHECKING:
     from bot.emulator.server import LocalSlack
@@ -239,12 +239,11 @@ class Human:
             channel=channel,
             created_at=self.slack.clock.now(),
             original_ts=original.ts if original is not None else None,
-            original_is_ephemeral=isinstance(original, Ephemeral),
             thread_ts=original.thread_ts if original is not None else None,
         )
         return self.slack.workspace.add_response_hook(hook)
 
-    def _user(self) -> Any:
+    def _user(self) -> User:
         return self.slack.workspace.users[self.id]
 
     # ---- buttons and selects --------------------------------------------------------------------------

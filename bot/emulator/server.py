@@ -695,7 +695,7 @@ class LocalSlack:
             lambda: f"Socket Mode connection #{count} (made: {self.hub.connections_made})",
         )
 
-    async def wait_idle(self, *, quiet: float = 0.2, timeout: float = 10) -> None:
+    async def wait_idle(self, *, quiet: float = 0.1, timeout: float = 10) -> None:
         """Until nothing is in flight (deliveries, API calls, the app's new tasks) for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.emulator import api_chat, api_conversations, api_files, api_views
 from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors
 from bot.emulator.faults import Faults
 from bot.emulator.journal import ApiCall, Journal
@@ -89,8 +90,6 @@ class WebApi:
         base_url: Callable[[], str],
         issue_socket_url: Callable[[], str],
     ) -> None:
-        from bot.emulator import api_chat, api_conversations, api_files, api_views
-
         self.workspace = workspace
         self.journal = journal
         self.faults = faults

@@ -5,7 +5,9 @@ Pure in-memory bookkeeping with no I/O; the Web API and the human-action helpers
 
 from __future__ import annotations
 
+import copy
 import itertools
+import mimetypes
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -89,8 +91,6 @@ def iter_elements(blocks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict[str, 
 
 def fill_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Blocks with every missing block_id and action_id filled in, as Slack stores them (a copy)."""
-    import copy
-
     blocks = copy.deepcopy(blocks)
     for block in blocks:
         if isinstance(block, dict):
@@ -405,8 +405,6 @@ class FileRecord:
     @property
     def mimetype(self) -> str:
         """A MIME type guessed from the name (what Slack reports)."""
-        import mimetypes
-
         return mimetypes.guess_type(self.name)[0] or "application/octet-stream"
 
     @property
@@ -461,7 +459,6 @@ class ResponseHook:
     channel: str
     created_at: datetime
     original_ts: str | None = None
-    original_is_ephemeral: bool = False
     thread_ts: str | None = None
     uses: int = 0
     last_ephemeral_ts: str | None = None
