@@ -1,7 +1,7 @@
 """Follow-up questions: a thread's earlier questions fill in what "that" or "they" refers to."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _BACK_REFERENCES = frozenset(
     [
@@ -73,9 +73,22 @@ def question_parts(question: str) -> list[str]:
     return [f"{subject.strip()} {part}".strip() for part in parts]
 
 
-def contextual_query(question: str, history: Sequence[str] | None) -> str:
-    """The text to retrieve with: the question, preceded by the thread's last question when it needs it."""
+def contextual_query(
+    question: str, history: Sequence[str] | None, weight: Callable[[str], float] | None = None, *, keep: int = 3
+) -> str:
+    """The text to retrieve with: a question that leans on the thread gets the thread's key words.
+
+    Only the `keep` rarest words of the last question (by `weight`, an idf) are added, so "and who was
+    their first client?" after a question about Harvey searches for the client, at Harvey, rather than
+    for the earlier question again. Without `weight` the whole earlier question is added.
+    """
     earlier = [turn.strip() for turn in history or () if turn.strip()]
     if not earlier or not needs_context(question):
         return question
-    return f"{earlier[-1]}\n{question}"
+    if weight is None:
+        return f"{earlier[-1]}\n{question}"
+    asked = {w.lower() for w in _WORD.findall(question)}
+    words = [w for w in dict.fromkeys(_WORD.findall(earlier[-1])) if w.lower() not in asked]
+    scored = sorted(((weight(w), w) for w in words), key=lambda pair: pair[0], reverse=True)
+    key_words = [w for score, w in scored[:keep] if score > 0]
+    return f"{question} ({' '.join(key_words)})" if key_words else question

@@ -232,6 +232,18 @@ class KnowledgeBase:
         """Use these per-passage (up, down) vote counts, from every workspace, as the ranking prior."""
         self._vote_counts = dict(counts)
 
+    def add_votes(self, passage_ids: Iterable[str], *, up: int = 0, down: int = 0) -> None:
+        """Move the prior by one vote change (negative numbers take a vote back)."""
+        counts = dict(self._vote_counts)
+        for passage_id in passage_ids:
+            old_up, old_down = counts.get(passage_id, (0, 0))
+            counts[passage_id] = (max(0, old_up + up), max(0, old_down + down))
+        self._vote_counts = counts
+
+    def vote_counts(self, passage_id: str) -> tuple[int, int]:
+        """The (up, down) votes the prior holds for a passage."""
+        return self._vote_counts.get(passage_id, (0, 0))
+
     # ---- search
 
     def _scopes(self, team_id: str | None) -> list[ScopeIndex]:
@@ -252,10 +264,15 @@ class KnowledgeBase:
         if not question:
             raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
         retriever = retriever or self.retriever
-        query = contextual_query(question, history)
+        scopes = self._scopes(team_id)
+        lexical_indexes = [index.lexical for index in scopes]
+
+        def idf(term: str) -> float:
+            return inverse_document_frequency(term, lexical_indexes)
+
+        query = contextual_query(question, history, self._word_weight(idf))
         vector = None if retriever is Retriever.BM25 else self.embedder.embed_one(query)
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
-        scopes = self._scopes(team_id)
         ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
         parts = question_parts(question) if query == question else []
         if parts:
@@ -263,13 +280,21 @@ class KnowledgeBase:
         if self._vote_counts:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
-        lexical_indexes = [index.lexical for index in scopes]
-
-        def idf(term: str) -> float:
-            return inverse_document_frequency(term, lexical_indexes)
-
         grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf)
         return Retrieval(query, ranking, grounded, idf)
+
+    def _word_weight(self, idf: Callable[[str], float]) -> Callable[[str], float]:
+        """How telling a word is: the idf of its stem, zero for stopwords and words the material lacks."""
+
+        def weight(word: str) -> float:
+            terms = self.analyzer.terms(word)
+            return idf(terms[0]) if terms and idf(terms[0]) < self._unseen_idf(idf) else 0.0
+
+        return weight
+
+    @staticmethod
+    def _unseen_idf(idf: Callable[[str], float]) -> float:
+        return idf("\x00never-a-term")
 
     def _cover_parts(
         self, ranking: Ranking, parts: list[str], scopes: list[ScopeIndex], retriever: Retriever, k: int

@@ -1,0 +1,192 @@
+"""Block Kit for answers: the answer with its numbered sources, the AI note, votes, sharing, the reason modal."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+
+ACTION_VOTE_UP = "answer_vote_up"
+ACTION_VOTE_DOWN = "answer_vote_down"
+ACTION_SHARE = "answer_share"
+ACTION_SUGGESTED = "answer_suggested"
+VIEW_REASON = "answer_reason"
+BLOCK_REASON = "answer_reason_text"
+ACTION_REASON = "answer_reason_value"
+REASON_MAX_CHARS = 500
+WORKING_STATUS = "is reading the material…"
+AI_NOTE = ":robot_face: AI-generated from the coach's material. Check the sources before you act on it."
+MAX_SOURCES_SHOWN = 6
+SUGGESTED_PROMPTS: tuple[str, ...] = (
+    "How do we start a data flywheel with no data?",
+    "Where do data flywheels usually break?",
+    "What is the deletion test?",
+    "How fast should our loop turn?",
+)
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", flags=re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    """A numbered source as shown under an answer."""
+
+    label: str
+    source: str
+
+
+def to_mrkdwn(text: str) -> str:
+    """Answer text (markdown from the material or a model) as safe Slack mrkdwn: no pings, links or raw tags."""
+    text = _HEADING.sub(r"*\1*", text)
+    return escape(_BOLD.sub(r"*\1*", text))
+
+
+def defuse(text: str) -> str:
+    """Streamed markdown that cannot ping anyone or open a link: the same escaping, for chat streams."""
+    return escape(text)
+
+
+def _sources_block(sources: Sequence[SourceLine]) -> Block | None:
+    if not sources:
+        return None
+    lines = [
+        f"*[{number}]* {escape(truncate(s.label, 150))} · `{escape(truncate(s.source, 80))}`"
+        for number, s in enumerate(sources[:MAX_SOURCES_SHOWN], start=1)
+    ]
+    return context(*lines)
+
+
+def answer_footer(
+    *, answer_id: int, sources: Sequence[SourceLine], grounded: bool, shareable: bool = False
+) -> list[Block]:
+    """What goes under an answer's text: sources, the AI note, the vote buttons (and Share when private)."""
+    blocks: list[Block] = []
+    sources_block = _sources_block(sources)
+    if sources_block is not None:
+        blocks.append(sources_block)
+    blocks.append(context(AI_NOTE))
+    value = str(answer_id)
+    elements = [
+        button(":thumbsup: Helpful", action_id=ACTION_VOTE_UP, value=value),
+        button(":thumbsdown: Not helpful", action_id=ACTION_VOTE_DOWN, value=value),
+    ]
+    if shareable and grounded:
+        elements.append(button("Share in channel", action_id=ACTION_SHARE, value=value, style="primary"))
+    blocks.append(actions(*elements, block_id=f"answer_feedback_{answer_id}"))
+    return blocks
+
+
+def build_answer(
+    text: str,
+    *,
+    answer_id: int,
+    sources: Sequence[SourceLine],
+    grounded: bool,
+    nearest_topics: Sequence[str] = (),
+    shareable: bool = False,
+    shared_by: str | None = None,
+    question: str | None = None,
+) -> tuple[str, list[Block]]:
+    """An answer message: (notification text, blocks)."""
+    blocks: list[Block] = []
+    if question:
+        blocks.append(context(f"*Question:* {escape(truncate(question, 500))}"))
+    if grounded:
+        blocks.append(section(to_mrkdwn(text)))
+    else:
+        refusal = text.split(" The nearest topics", 1)[0]
+        body = f":mag: {escape(refusal)}"
+        if nearest_topics:
+            body += "\n*Nearest topics I do cover:*\n" + "\n".join(f"• {escape(t)}" for t in nearest_topics[:5])
+        blocks.append(section(body))
+    if shared_by:
+        blocks.append(context(f"Shared by <@{shared_by}>"))
+    blocks.extend(answer_footer(answer_id=answer_id, sources=sources, grounded=grounded, shareable=shareable))
+    return truncate(text, 3000), blocks
+
+
+def build_empty_question(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:
+    """What to say to a mention or DM with no question in it."""
+    text = "Ask me anything about data flywheels, for example: " + prompts[0]
+    return text, [section("Ask me anything about data flywheels. For example:"), _prompt_buttons(prompts)]
+
+
+def build_greeting(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:
+    """The first message in the Messages tab: what to ask, with suggested prompts to tap."""
+    text = "Hi! I answer questions about data flywheels from my material, with sources."
+    blocks = [
+        section(
+            "Hi! I answer questions about *data flywheels* from my material, with numbered sources. "
+            "Type a question here, reply in an answer's thread to follow up, or tap one of these:"
+        ),
+        _prompt_buttons(prompts),
+        context(AI_NOTE),
+    ]
+    return text, blocks
+
+
+def _prompt_buttons(prompts: Sequence[str]) -> Block:
+    return actions(
+        *[button(truncate(p, 75), action_id=f"{ACTION_SUGGESTED}_{n}", value=p) for n, p in enumerate(prompts[:5])],
+        block_id="answer_suggested_prompts",
+    )
+
+
+def build_usage() -> str:
+    """How `/flywheel ask` is used."""
+    return "Usage: `/flywheel ask QUESTION`, for example `/flywheel ask how do we start with no data?`"
+
+
+def build_vote_thanks(vote: int) -> str:
+    """The private acknowledgement of a vote."""
+    if vote > 0:
+        return "Thanks! Helpful answers rank higher for everyone."
+    return "Thanks for telling me. Unhelpful answers rank lower, and the question goes on the list of gaps to fill."
+
+
+def reason_metadata(answer_id: int, channel_id: str, thread_ts: str | None) -> str:
+    """What the reason modal carries back: which answer, and where to say thanks."""
+    return json.dumps({"a": answer_id, "c": channel_id, "t": thread_ts}, separators=(",", ":"))
+
+
+def read_reason_metadata(raw: str) -> tuple[int, str, str | None]:
+    """(answer id, channel id, thread ts) from the reason modal's metadata."""
+    data = json.loads(raw or "{}")
+    return int(data["a"]), str(data.get("c") or ""), data.get("t")
+
+
+def build_reason_modal(*, answer_id: int, channel_id: str, thread_ts: str | None) -> dict[str, Any]:
+    """The optional "what was wrong?" modal after a thumbs-down."""
+    return {
+        "type": "modal",
+        "callback_id": VIEW_REASON,
+        "private_metadata": reason_metadata(answer_id, channel_id, thread_ts),
+        "title": plain("What was wrong?", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Skip", 24),
+        "blocks": [
+            section("Your thumbs-down is recorded. A word on what was missing or wrong helps fill the gap."),
+            {
+                "type": "input",
+                "block_id": BLOCK_REASON,
+                "optional": True,
+                "label": plain("What was wrong or missing? (optional)", 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ACTION_REASON,
+                    "multiline": True,
+                    "max_length": REASON_MAX_CHARS,
+                },
+            },
+        ],
+    }
+
+
+def read_reason(view: dict[str, Any]) -> str:
+    """The reason typed into the modal (empty when skipped)."""
+    values = view.get("state", {}).get("values", {})
+    return str((values.get(BLOCK_REASON, {}).get(ACTION_REASON, {}) or {}).get("value") or "").strip()

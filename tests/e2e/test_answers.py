@@ -1,0 +1,144 @@
+"""Answers through the local Slack: mentions, follow-ups, DMs, `/flywheel ask`, votes, sharing, streaming."""
+
+from __future__ import annotations
+
+import json
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from sqlmodel import select
+
+from bot.blocks.answers import (
+    ACTION_SHARE,
+    ACTION_SUGGESTED,
+    ACTION_VOTE_DOWN,
+    ACTION_VOTE_UP,
+    AI_NOTE,
+    BLOCK_REASON,
+    SUGGESTED_PROMPTS,
+    VIEW_REASON,
+    WORKING_STATUS,
+)
+from bot.emulator import LocalSlack
+from bot.runtime import Coach
+from bot.store.answers import knowledge_gaps
+from bot.store.models.answers import AnswerVote
+
+FIRST = "How fast is Duolingo's session generator now?"
+FOLLOW_UP = "and what did that speed make possible?"
+
+
+def _blocks_text(message) -> str:  # noqa: ANN001
+    return json.dumps(message.blocks)
+
+
+async def test_a_mention_is_answered_in_its_thread_with_sources(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, FIRST)
+    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert "14 ms" in answer.text
+    blocks = _blocks_text(answer)
+    assert "[1]" in blocks and "Duolingo" in blocks and "knowledge/" in blocks
+    assert AI_NOTE.split(".")[0] in blocks
+    assert ACTION_VOTE_UP in blocks and ACTION_VOTE_DOWN in blocks
+    working = await slack.wait_for_call("assistant.threads.setStatus")
+    assert working.params.get("status") == WORKING_STATUS
+    await slack.wait_for_call("assistant.threads.setStatus", lambda call: call.params.get("status") == "")
+
+
+async def test_a_follow_up_in_the_thread_needs_no_mention(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, FIRST)
+    await slack.wait_for_message(channel=general, thread_ts=asked)
+    await ana.post(general, FOLLOW_UP, thread_ts=asked)
+    follow_up = await slack.wait_for_message(channel=general, thread_ts=asked, count=2)
+    assert "real time" in follow_up.text
+    await slack.wait_idle()
+    assert len(slack.bot_messages(general, thread_ts=asked)) == 2  # the coach never answers itself
+
+
+async def test_an_off_topic_question_is_declined_honestly(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, "what's a good banana bread recipe?")
+    reply = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert "I can't find that in the material" in reply.text
+    assert "Nearest topics" in _blocks_text(reply)
+
+
+async def test_channel_messages_without_a_mention_are_left_alone(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.post(general, "How do we start a data flywheel with no data?")
+    await slack.wait_idle()
+    assert slack.bot_messages(general) == []
+
+
+async def test_a_dm_is_answered_and_the_messages_tab_offers_prompts(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    await ana.open_messages_tab()
+    greeting = await slack.wait_for_message(channel=ana.dm_channel, contains="data flywheels")
+    assert SUGGESTED_PROMPTS[0] in _blocks_text(greeting)
+    await ana.open_messages_tab()
+    await slack.wait_idle()
+    assert len(slack.bot_messages(ana.dm_channel)) == 1  # greeted once, not on every visit
+    await ana.click(f"{ACTION_SUGGESTED}_0")
+    prompted = await slack.wait_for_message(channel=ana.dm_channel, contains="cold-start")
+    assert prompted.thread_ts is not None
+    asked = await ana.dm("What is the deletion test?")
+    answer = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=asked)
+    assert "deletion test" in answer.text.lower()
+
+
+async def test_flywheel_ask_answers_privately_and_can_share(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.slash("/flywheel", "ask where do data flywheels usually break?", channel=general)
+    private = await slack.wait_for_ephemeral(ana, contains="Break 1")
+    assert slack.bot_messages(general) == []
+    await ana.click(ACTION_SHARE, message=private)
+    shared = await slack.wait_for_message(channel=general, contains="Shared by")
+    assert "Break 1" in shared.text and "where do data flywheels usually break?" in _blocks_text(shared)
+    await ana.post(general, "and how do we fix the first one?", thread_ts=shared.ts)
+    await slack.wait_for_message(channel=general, thread_ts=shared.ts)
+
+
+async def test_flywheel_ask_without_a_question_explains_itself(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    await ana.slash("/flywheel", "ask")
+    await slack.wait_for_ephemeral(ana, contains="/flywheel ask QUESTION")
+
+
+async def test_votes_are_stored_and_a_thumbs_down_asks_why(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    bo = slack.add_user("bo")
+    general = slack.add_channel("general", members=[ana.id, bo.id])
+    asked = await ana.mention(general, "What is the deletion test?")
+    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    await ana.click(ACTION_VOTE_UP, message=answer)
+    await slack.wait_for_ephemeral(ana, contains="Thanks!")
+    await bo.click(ACTION_VOTE_DOWN, message=answer)
+    await slack.wait_for_modal(bo, callback_id=VIEW_REASON)
+    await bo.submit_modal({BLOCK_REASON: "it skipped the example"})
+    await slack.wait_idle()
+    async with coach.services.db.session() as session:
+        votes = (await session.exec(select(AnswerVote).order_by(AnswerVote.id))).all()
+        gaps = await knowledge_gaps(session, team_id=slack.team_id)
+    assert [(v.vote, v.reason) for v in votes] == [(1, None), (-1, "it skipped the example")]
+    assert gaps[0].question == "What is the deletion test?" and gaps[0].reasons == ["it skipped the example"]
+    cited = [p for p in await coach.services.knowledge.search("What is the deletion test?", k=1)]
+    assert coach.services.knowledge.vote_counts(cited[0].id) == (1, 1)
+
+
+async def test_a_language_model_answer_is_streamed_into_the_thread(slack: LocalSlack, coach: Coach) -> None:
+    reply = "Duolingo's session generator now takes 14 ms instead of 750 ms [1]."
+    coach.services.knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, FIRST)
+    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert answer.text == reply
+    assert slack.api_calls("chat.startStream") and slack.api_calls("chat.stopStream")
+    assert ACTION_VOTE_UP in _blocks_text(answer) and "[1]" in _blocks_text(answer)
