@@ -9,6 +9,7 @@ sent, the demo waits until the coach is done answering, prints everything, and e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -30,6 +31,8 @@ from bot.emulator.workspace import Ephemeral, Message, ViewRecord
 COMMAND = "/flywheel"
 # How long to wait for the coach to finish answering one line before moving on.
 SETTLE_SECONDS = 180.0
+# After the clock moves, how long to give the coach's scheduler to notice and start posting.
+TICK_NOTICE_SECONDS = 2.0
 QUIET_SECONDS = 0.3
 _DURATION = re.compile(r"(\d+)\s*([wdhm])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
@@ -141,6 +144,7 @@ class Demo:
         interactive: bool,
         files_dir: Path,
         quiet: float = QUIET_SECONDS,
+        tick_notice: float = TICK_NOTICE_SECONDS,
     ) -> None:
         self.slack = slack
         self.you = you
@@ -150,6 +154,7 @@ class Demo:
         self.interactive = interactive
         self.files_dir = files_dir
         self.quiet = quiet
+        self.tick_notice = tick_notice
         self.seen = Seen()
         self.here = Place(you.dm_channel)
         self.command_channel = you.dm_channel
@@ -226,6 +231,7 @@ class Demo:
                 self.screen.line(f"! {error}", "error")
                 return
             self.screen.line(f"(the clock now reads {moved:%a %d %b %Y %H:%M} UTC)", "note")
+            await self._give_the_scheduler_a_chance()
         elif word == ":new":
             self.here = Place(self.you.dm_channel)
             self.screen.line("(a fresh conversation: plain text is a new DM)", "note")
@@ -241,6 +247,12 @@ class Demo:
             self.screen.line("(modal closed)", "note")
         else:
             self.screen.line(f"! unknown {word}; :help lists what you can type", "error")
+
+    async def _give_the_scheduler_a_chance(self) -> None:
+        """Wait (briefly) for the coach's first call after a clock move: its scheduler polls the clock."""
+        last = max((call.seq for call in self.slack.api_calls()), default=0)
+        with contextlib.suppress(WaitTimeout):
+            await self.slack.wait_for_call(None, lambda call: call.seq > last, timeout=self.tick_notice)
 
     async def _command(self, line: str) -> None:
         command, _, text = line.partition(" ")

@@ -564,9 +564,14 @@ class LocalSlack:
         return await self._wait(lambda: (matching()[count - 1 : count] or [None])[0], timeout, describe)
 
     async def wait_for_call(
-        self, method: str, predicate: Callable[[ApiCall], bool] | None = None, *, count: int = 1, timeout: float = 10
+        self,
+        method: str | None,
+        predicate: Callable[[ApiCall], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 10,
     ) -> ApiCall:
-        """The `count`-th answered call of `method` matching the predicate."""
+        """The `count`-th answered call of `method` (None: of any method) matching the predicate."""
 
         def check() -> ApiCall | None:
             calls = [c for c in self.api_calls(method) if c.status and (predicate is None or predicate(c))]
@@ -574,7 +579,7 @@ class LocalSlack:
 
         def describe() -> str:
             recent = ", ".join(c.method for c in self.api_calls()[-10:])
-            return f"call #{count} of {method}; recent calls: {recent or 'none'}{self._problem_tail()}"
+            return f"call #{count} of {method or 'any method'}; recent calls: {recent or 'none'}{self._problem_tail()}"
 
         return await self._wait(check, timeout, describe)
 

@@ -1,7 +1,9 @@
 """The terminal demo's front end, driven by a script against a throwaway Bolt app through the local Slack."""
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -125,12 +127,24 @@ def build_app(slack: LocalSlack) -> AsyncApp:
     return app
 
 
+async def check_in_scheduler(slack: LocalSlack, clock: ManualClock, channel: str) -> None:
+    """Like the coach's scheduler: poll the clock, post the check-in once it is due."""
+    due = clock.now() + timedelta(days=1)
+    client = web_client(slack)
+    while True:  # a scheduler polls the clock: nothing tells it the clock moved
+        if clock.now() >= due:
+            break
+        await asyncio.sleep(0.05)
+    await client.chat_postMessage(channel=channel, text="Check-in: what did you ship?")
+
+
 @pytest.fixture
 async def demo_run(tmp_path: Path) -> AsyncIterator:
     async def run(script: str) -> str:
         clock = ManualClock()
         async with LocalSlack(manifest=MANIFEST, clock=clock) as slack:
             people = slack.seed_default()
+            scheduler = asyncio.create_task(check_in_scheduler(slack, clock, people.general))
             async with connected(slack, build_app(slack), "http"):
                 lines = iter(script.splitlines())
 
@@ -150,6 +164,7 @@ async def demo_run(tmp_path: Path) -> AsyncIterator:
                 )
                 await demo.run()
                 await slack.wait_idle()
+            scheduler.cancel()
             slack.assert_no_problems()
             return stdout.getvalue()
 
@@ -185,14 +200,15 @@ async def test_an_uploaded_picture_is_saved_to_a_file(demo_run, tmp_path):
 
 
 async def test_commands_mentions_home_and_the_clock(demo_run):
-    out = await demo_run("/flywheel\n@coach are you there?\n:home\n:tick 1d 3h\n:tick soon\n7\n:close\n:nope\n")
+    out = await demo_run("/flywheel\n@coach are you there?\n:home\n:tick 1d 3h\n:tick soon\n9\n:close\n:nope\n")
 
     assert "coach (only you can see this):\n  help for everyone" in out
     assert "coach in #general (thread):\n  mentioned" in out
     assert "Home tab:\n  Your coach\n  home sweet home" in out
     assert "(the clock now reads" in out
+    assert "coach in #general:\n  Check-in: what did you ship?" in out
     assert "! 'soon' is not a duration like 1d, 3h, 2w or 30m" in out
-    assert "! there is no choice [7] on screen" in out
+    assert "! there is no choice [9] on screen" in out
     assert "(no modal is open)" in out
     assert "! unknown :nope" in out
 
