@@ -172,6 +172,11 @@ class Demo:
                 return
             await self.handle(line.strip())
 
+    async def open_messages_tab(self) -> None:
+        """Open the DM with the coach, as a person does first (the coach may greet)."""
+        await self.you.open_messages_tab()
+        await self.settle()
+
     async def ask(self, prompt: str) -> str | None:
         """Show a prompt and read one line (echoed when it comes from a script)."""
         if self.interactive:
@@ -544,6 +549,7 @@ async def run_demo(settings: Any, *, stdin: IO[str], stdout: IO[str], clock: Clo
             screen.line("Flywheel Coach demo: a local Slack with you, #general and a DM with the coach.", "note")
             if interactive:
                 screen.line(HELP, "note")
+            await demo.open_messages_tab()
             await demo.run()
             await slack.wait_idle(quiet=QUIET_SECONDS, timeout=SETTLE_SECONDS)
             slack.set_request_url(None)
