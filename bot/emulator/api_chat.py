@@ -45,6 +45,7 @@ def new_bot_message(
     files: list[str] | None = None,
     subtype: str | None = None,
 ) -> Message:
+    """Store a message from the app and echo it back as an event, as Slack does."""
     message = Message(
         channel=channel,
         ts=api.workspace.next_ts(),
