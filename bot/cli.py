@@ -253,6 +253,288 @@ def map_show(
         typer.echo(output, nl=False)
 
 
+# ---------------------------------------------------------------- retrieval: index, ask, eval, gaps, bench
+bench_cli = typer.Typer(help="Benchmarks that print figures: ask latency, index throughput, Slack round trip.")
+cli.add_typer(bench_cli, name="bench")
+
+
+async def _open_knowledge(settings: Settings, *, index_bundled: bool = True) -> Any:
+    """The knowledge base of these settings, with the bundled material brought up to date."""
+    from bot.retrieval.knowledge_base import KnowledgeBase
+
+    settings.ensure_data_dir()
+    knowledge = await KnowledgeBase.open(settings)
+    if index_bundled:
+        await knowledge.ensure_indexed(settings.resolved_knowledge_dir)
+    return knowledge
+
+
+@cli.command("index")
+def index(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (default: the bundled knowledge)."),
+    team: str | None = typer.Option(None, "--team", help="Index as this workspace's own material (T…)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Index markdown, text, HTML and PDF files or folders, incrementally by content hash.
+
+    Unchanged files cost nothing, changed ones are re-embedded, deleted ones leave the index; a file that
+    cannot be read is skipped with the reason, and the run goes on.
+
+    Example: flywheel-coach index ./handbook --team T0123ABCD
+    """
+    import json
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    configure_logging(logging.ERROR)  # skipped files are listed below, not logged twice
+    settings = settings_or_fail()
+    console = Console(stderr=True, soft_wrap=True)
+
+    async def main() -> Any:
+        knowledge = await _open_knowledge(settings, index_bundled=False)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=as_json or not console.is_terminal,
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def show(event: Any) -> None:
+                label = "reading files" if event.phase == "scan" else "embedding chunks"
+                if event.phase not in tasks:
+                    tasks[event.phase] = progress.add_task(label, total=event.total)
+                progress.update(tasks[event.phase], completed=event.done, total=event.total)
+
+            try:
+                if paths:
+                    return await knowledge.index_paths(paths, team_id=team, progress=show)
+                if team is not None:
+                    fail("--team needs PATH arguments: the bundled knowledge is shared by every workspace.")
+                return await knowledge.ensure_indexed(settings.resolved_knowledge_dir, progress=show)
+            finally:
+                await knowledge.close()
+
+    report = run(main())
+    missing = [r.source for r in report.skipped if r.reason == "no such file or folder"]
+    if missing and len(missing) == len(report.files):
+        fail(f"nothing to index: {', '.join(missing)} does not exist.")
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    for skipped in report.skipped:
+        console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}", highlight=False)
+    typer.echo(
+        f"indexed {len(report.indexed)} file(s) ({report.embedded_chunks} chunks embedded, "
+        f"{report.reused_chunks} reused), {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped in {report.seconds:.1f} s"
+    )
+
+
+@cli.command("ask")
+def ask(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    team: str | None = typer.Option(None, "--team", help="Also search this workspace's own material (T…)."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"answer", "grounded", "sources": [...]}.'),
+) -> None:
+    """Answer a question from the indexed material, with numbered sources (or say it isn't covered).
+
+    Example: flywheel-coach ask "how do we start a flywheel with no data?" --json
+    """
+    import json
+
+    settings = settings_or_fail()
+
+    async def main() -> Any:
+        knowledge = await _open_knowledge(settings)
+        try:
+            return await knowledge.answer(question, team_id=team)
+        finally:
+            await knowledge.close()
+
+    answer = run(main())
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(answer.text)
+    for number, source in enumerate(answer.sources, start=1):
+        typer.echo(f"[{number}] {source.label} ({source.source})")
+
+
+@cli.command("eval")
+def evaluate_answers(
+    questions: Path = typer.Option(Path("tests/eval/questions.yaml"), "--questions", help="The evaluation set (YAML)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Score answer quality on the evaluation set: recall@1, recall@3, MRR, fact hits and refusals, for
+    BM25, dense, fused (the default), RRF and LangChain's plain Chroma retriever, side by side.
+
+    Runs on a fresh index of the bundled knowledge in a temporary directory.
+
+    Example: flywheel-coach eval --questions tests/eval/questions.yaml
+    """
+    import json
+    import tempfile
+
+    from bot.retrieval.evaluation import evaluate, format_table, load_questions
+
+    settings = settings_or_fail()
+    if not questions.is_file():
+        fail(f"no evaluation set at {questions}: pass --questions PATH (a YAML list of questions).")
+
+    async def main() -> Any:
+        asked = load_questions(questions)
+        with tempfile.TemporaryDirectory(prefix="flywheel-eval-") as data_dir:
+            scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
+            knowledge = await _open_knowledge(scratch)
+            try:
+                return asked, await asyncio.to_thread(evaluate, knowledge, asked)
+            finally:
+                await knowledge.close()
+
+    asked, table = run(main())
+    if as_json:
+        typer.echo(json.dumps({"questions": len(asked), "methods": [row.to_json() for row in table]}, indent=2))
+        return
+    typer.echo(f"{len(asked)} questions ({sum(q.out_of_scope for q in asked)} out of scope)\n")
+    typer.echo(format_table(table))
+
+
+@cli.command("gaps")
+def gaps(
+    team: str | None = typer.Option(None, "--team", help="One workspace (default: every workspace, merged)."),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many gaps to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print the gaps as JSON."),
+) -> None:
+    """List the questions the material answered badly: no grounded answer or a thumbs-down, most asked
+    first, with the nearest passages (what to write next).
+
+    Example: flywheel-coach gaps --limit 10
+    """
+    import json
+
+    from bot.services import build_services
+    from bot.store.answers import knowledge_gaps
+
+    settings = settings_or_fail()
+
+    async def main() -> Any:
+        services = await build_services(settings)
+        try:
+            async with services.db.session() as session:
+                return await knowledge_gaps(session, team_id=team, limit=limit)
+        finally:
+            await services.aclose()
+
+    found = run(main())
+    if as_json:
+        typer.echo(json.dumps([gap.to_json() for gap in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no gaps: every stored question got a grounded answer and no thumbs-down")
+        return
+    for gap in found:
+        typer.echo(f"{gap.asked}x  {gap.question}  ({gap.unanswered} unanswered, {gap.thumbs_down} thumbs-down)")
+        if gap.nearest:
+            typer.echo("     nearest: " + "; ".join(gap.nearest))
+        for reason in gap.reasons[:3]:
+            typer.echo(f"     reason: {reason}")
+
+
+@bench_cli.command("ask")
+def bench_ask(
+    chunks: int = typer.Option(100_000, "--chunks", min=1, help="Size of the synthetic corpus."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Time retrieval plus the extractive answer, in process and warm: p50/p95 on the bundled knowledge
+    and on a synthetic corpus (real chunks plus generated look-alikes, nothing embedded).
+
+    Example: flywheel-coach bench ask --chunks 100000
+    """
+    import json
+    import tempfile
+
+    from bot.retrieval.bench import run_ask_bench
+
+    settings = settings_or_fail()
+
+    async def main() -> Any:
+        with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
+            scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
+            knowledge = await _open_knowledge(scratch)
+            try:
+                return await asyncio.to_thread(run_ask_bench, knowledge, large=chunks)
+            finally:
+                await knowledge.close()
+
+    reports = run(main())
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
+        return
+    for report in reports:
+        typer.echo(f"{report.name}: {report.chunks:,} chunks, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+
+
+@bench_cli.command("index")
+def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
+    """Time indexing of freshly written ~200-token markdown sections (load, chunk, embed, store): chunks/s.
+
+    Example: flywheel-coach bench index
+    """
+    import json
+    import tempfile
+
+    from bot.retrieval.bench import time_indexing
+
+    settings = settings_or_fail()
+
+    async def main() -> Any:
+        with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
+            scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None})
+            knowledge = await _open_knowledge(scratch, index_bundled=False)
+            try:
+                return await time_indexing(knowledge, settings.resolved_knowledge_dir)
+            finally:
+                await knowledge.close()
+
+    report = run(main())
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    typer.echo(
+        f"indexed {report.chunks} chunks (mean {report.mean_tokens:.0f} tokens) in {report.seconds:.2f} s: "
+        f"{report.chunks_per_second:.1f} chunks/s"
+    )
+
+
+@bench_cli.command("slack")
+def bench_slack(
+    rounds: int = typer.Option(3, "--rounds", min=1, help="Rounds of the sample questions to time."),
+    transport: str = typer.Option("http", "--transport", help="http or socket."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Time an app_mention delivered by the local Slack until the coach's answer is posted in its thread.
+
+    Example: flywheel-coach bench slack --rounds 5
+    """
+    import json
+
+    from bot.retrieval.slack_bench import time_slack_answers
+
+    if transport not in ("http", "socket"):
+        fail(f"--transport must be http or socket, not {transport!r}.")
+    configure_logging(logging.ERROR)
+    report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    typer.echo(f"{report.name}: {report.runs} answers, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+
+
 def main() -> None:
     """Entry point of the `flywheel-coach` console script."""
     cli()

@@ -74,7 +74,8 @@ class ThroughputReport:
         }
 
 
-def _percentile(samples: Sequence[float], fraction: float) -> float:
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    """The sample at `fraction` (0..1) of the sorted samples (nearest rank)."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
@@ -96,7 +97,7 @@ def time_answers(
         chunks=knowledge.chunk_count(),
         runs=len(samples),
         p50_ms=statistics.median(samples),
-        p95_ms=_percentile(samples, 0.95),
+        p95_ms=percentile(samples, 0.95),
     )
 
 

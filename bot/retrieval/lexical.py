@@ -1,5 +1,6 @@
 """Words for BM25: lowercased, English stopwords dropped, Snowball-stemmed."""
 
+import logging
 import math
 import re
 import threading
@@ -39,6 +40,8 @@ class LexicalIndex:
         self._bm25: bm25s.BM25 | None = None
         self.document_frequency: Counter[str] = Counter()
         if texts:
+            # bm25s logs every index build at DEBUG on its own logger, which reaches the CLI's stderr.
+            logging.getLogger("bm25s").setLevel(logging.WARNING)
             corpus = [analyzer.terms(t) or ["\x00empty"] for t in texts]
             for terms in corpus:
                 self.document_frequency.update(set(terms))
