@@ -535,6 +535,91 @@ def bench_slack(
     typer.echo(f"{report.name}: {report.runs} answers, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
 
 
+# ---------------------------------------------------------------- checkins: run-due, bench checkins
+checkins_cli = typer.Typer(help="Weekly check-ins: run one scheduler pass by hand.", no_args_is_help=True)
+cli.add_typer(checkins_cli, name="checkins")
+
+
+@checkins_cli.command("run-due")
+def checkins_run_due(
+    now: str = typer.Option(None, "--now", help="The moment to run at, ISO 8601 with an offset (default: now)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only list what is due; post and record nothing."),
+    json_output: bool = typer.Option(False, "--json", help="Print the pass as JSON."),
+) -> None:
+    """Post every check-in due at --now, exactly once (safe to run while the coach runs, or twice at once).
+
+    Needs SLACK_BOT_TOKEN (and SLACK_API_URL for a local Slack). Missed prompts that are still useful
+    go out marked late; the rest are recorded as expired.
+
+    Example: flywheel-coach checkins run-due --now 2026-03-03T10:00:00-05:00 --dry-run
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from bot.app import build_web_client
+    from bot.services import build_services
+
+    moment: datetime | None = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            fail(f"--now {now!r} is not ISO 8601: write it like 2026-03-03T10:00:00+01:00.")
+        if moment.tzinfo is None:
+            fail(f"--now {now!r} has no offset: add one, like 2026-03-03T10:00:00Z or +01:00.")
+        moment = moment.astimezone(UTC)
+    settings = settings_or_fail()
+
+    async def main() -> dict:
+        if not dry_run:
+            settings.require("SLACK_BOT_TOKEN")
+        services = await build_services(settings)
+        try:
+            report = await services.checkins.run_pass(build_web_client(settings), moment, dry_run=dry_run)
+        finally:
+            await services.aclose()
+        return report.to_json()
+
+    result = run(main())
+    if json_output:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    counts = ", ".join(f"{action} {count}" for action, count in result["counts"].items()) or "nothing due"
+    typer.echo(f"{'dry run ' if dry_run else ''}pass at {result['now']}: {counts}")
+    for dispatch in result["dispatches"]:
+        late = " (late)" if dispatch["late"] else ""
+        error = f" [{dispatch['error']}]" if dispatch["error"] else ""
+        typer.echo(
+            f"  {dispatch['channel_id']} {dispatch['week']} {dispatch['prompt']}: {dispatch['action']}{late}{error}"
+        )
+
+
+@bench_cli.command("checkins")
+def bench_checkins(
+    channels: int = typer.Option(10_000, "--channels", min=1, help="How many channels have a prompt due."),
+    storm: int = typer.Option(20, "--storm", min=0, help="How many posts the local Slack answers with 429 first."),
+) -> None:
+    """Time one check-in pass with every channel due, through the local Slack, and one with nothing due.
+
+    Uses DATABASE_URL when set (e.g. PostgreSQL), else a throwaway SQLite file.
+
+    Example: flywheel-coach bench checkins --channels 10000
+    """
+    import tempfile
+    from pathlib import Path
+
+    from bot.checkins.bench import run_bench
+
+    configure_logging(logging.ERROR)
+    settings = settings_or_fail()
+    with tempfile.TemporaryDirectory(prefix="checkins-bench-") as folder:
+        figures = run(
+            run_bench(channels=channels, data_dir=Path(folder), database_url=settings.database_url, storm=storm)
+        )
+    for line in figures.lines():
+        typer.echo(line)
+
+
 def main() -> None:
     """Entry point of the `flywheel-coach` console script."""
     cli()

@@ -14,6 +14,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_app
+from bot.checkins.scheduler import Scheduler
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services import Services, build_services
@@ -34,6 +35,8 @@ class Coach:
     async def start_background(self) -> None:
         """Index the material on first start and start scheduled work; then the coach is ready."""
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
+        scheduler = Scheduler(self.services.checkins, self.services.clock)
+        self.tasks.append(asyncio.create_task(scheduler.run(self.app.client), name="checkin-scheduler"))
         self.ready.set()
 
     async def stop_background(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.checkins.service import CheckinService
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.retrieval.knowledge_base import KnowledgeBase
@@ -19,6 +20,7 @@ class Services:
     db: Database
     clock: Clock
     knowledge: KnowledgeBase
+    checkins: CheckinService
 
     async def aclose(self) -> None:
         """Release what the services hold."""
@@ -38,4 +40,6 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     except BaseException:
         await db.dispose()
         raise
-    return Services(settings=settings, db=db, clock=clock or SystemClock(), knowledge=knowledge)
+    clock = clock or SystemClock()
+    checkins = CheckinService(db, clock, search=knowledge.search)
+    return Services(settings=settings, db=db, clock=clock, knowledge=knowledge, checkins=checkins)

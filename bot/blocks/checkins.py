@@ -535,3 +535,50 @@ def build_status(
         )
     blocks.append(actions(button("Settings", action_id=ACTION_OPEN_SETTINGS, value=_value(channel=channel_id))))
     return blocks
+
+
+CHECKINS_USAGE = (
+    "`/flywheel checkins on` (start, in your time zone) · `off` · `status` · `settings` · "
+    "`skip [YYYY-Www]` (the channel skips a week) · `away [YYYY-MM-DD]` (you are away until then) · "
+    "`back` (you are back)"
+)
+
+
+def build_turned_on(user_id: str, schedule: Schedule) -> list[Block]:
+    """The channel notice that check-ins started."""
+    return [
+        section(
+            f"<@{user_id}> turned on weekly check-ins here: ship, measure, iterate. "
+            f"{schedule_summary(schedule)}."
+        ),
+        context("Change days, times or who is asked with `/flywheel checkins settings`; stop with `off`."),
+    ]
+
+
+def turned_on_text(user_id: str) -> str:
+    """The notification text of the notice that check-ins started."""
+    return f"<@{user_id}> turned on weekly check-ins in this channel"
+
+
+def build_result_reported(item: ShipItem, user_id: str) -> list[Block]:
+    """The thread reply confirming a result."""
+    return [section(f"<@{user_id}> reported {item_line(item)}\n{result_line(item)}")]
+
+
+def result_reported_text(item: ShipItem) -> str:
+    """The notification text of a result confirmation (no user text)."""
+    label = RESULT_LABELS[item.result] if item.result else "no result"
+    return f"Result reported for {week_label(item.week)}: {label}"
+
+
+def skipped_week_text(user_id: str, week: str) -> str:
+    """The channel notice that a week is skipped."""
+    return f"<@{user_id}> skipped check-ins for {week_label(week)}: no more prompts or reminders that week."
+
+
+def away_text(first_day: str, last_day: str) -> str:
+    """The private note that someone is away."""
+    return (
+        f"You're away from {first_day} to {last_day}: I won't ask or remind you then, and it doesn't count "
+        "against the team. `/flywheel checkins back` ends it early."
+    )

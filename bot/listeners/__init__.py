@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.listeners import answers as answer_listeners
+from bot.listeners import checkins as checkin_listeners
 from bot.listeners import help, home, router
 from bot.listeners import interview as interview_listeners
 from bot.listeners.router import Routes
@@ -18,5 +19,6 @@ def register_listeners(app: AsyncApp, services: Services) -> Routes:
     home.register(app, services, routes)
     interview_listeners.register(app, services, routes)
     answer_listeners.register(app, services, routes)
+    checkin_listeners.register(app, services, routes)
     router.register(app, services, routes)
     return routes

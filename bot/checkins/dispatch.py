@@ -1,0 +1,661 @@
+"""One scheduler pass: post every check-in that is due, exactly once, and record what happened.
+
+Exactly once, without losing any: for each due prompt the pass first writes the dispatch key
+(team, channel, week, prompt) in its own committed transaction; only the process whose insert wrote the
+row posts. The posted message carries the key in its metadata and its ts is recorded afterwards. A key
+left "claimed" (the process died between the two steps) or "failed" is taken over by a later pass with a
+compare-and-swap on its claim token; before posting, that pass looks in the channel for a message with
+the key, so a crash after posting but before recording the ts never posts twice.
+
+Per channel errors: `channel_not_found`, `not_in_channel` and `is_archived` pause the channel's schedule
+and tell the person who set it up; `ratelimited` waits for Retry-After; anything else is recorded on that
+dispatch (retried by later passes while the prompt is still useful) and the pass goes on.
+"""
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.checkins.chart import render_png_async
+from bot.checkins.compose import (
+    STREAK_HISTORY_WEEKS,
+    Composed,
+    compose_digest,
+    compose_measure,
+    compose_reminder,
+    compose_ship,
+)
+from bot.checkins.digest import Digest
+from bot.checkins.evidence import loop_map_evidence
+from bot.checkins.items import ShipItem
+from bot.checkins.schedule import LATE_AFTER, Disposition, DuePrompt, Prompt, Schedule, due_prompts, next_occurrence
+from bot.checkins.weeks import shift_week
+from bot.interview.diagnosis import attach_citations, diagnose
+from bot.store.checkins import (
+    advance_cursor,
+    as_utc,
+    channel_items,
+    claim_dispatch,
+    due_schedules,
+    find_dispatch,
+    finish_dispatch,
+    load_schedule,
+    new_token,
+    pause,
+    reclaim_dispatch,
+    schedule_of,
+    ship_item,
+    skips_for,
+    stale_dispatches,
+    week_items,
+)
+from bot.store.db import Database
+from bot.store.loop_maps import latest_map, save_map_version
+from bot.store.models.checkins import (
+    DISPATCH_ABANDONED,
+    DISPATCH_CLAIMED,
+    DISPATCH_FAILED,
+    DISPATCH_NOTHING,
+    DISPATCH_POSTED,
+    CheckinDispatch,
+    CheckinSchedule,
+)
+from bot.store.threads import claim_thread
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SearchFn = Callable[..., Awaitable[Sequence[Any]]]
+
+THREAD_KIND = "checkin"
+CHECKIN_EVENT = "flywheel_checkin"
+CLAIM_LEASE = timedelta(minutes=10)
+"""A claim older than this (clock time) belongs to a process that died; longer than any rate-limit wait."""
+CHUNK_SIZE = 200
+DEFAULT_CONCURRENCY = 16
+MAX_RATE_LIMIT_WAITS = 12
+MAX_ATTEMPTS = 5
+CHANNEL_GONE = {
+    "channel_not_found": "the channel can no longer be found",
+    "not_in_channel": "the coach is no longer a member of the channel",
+    "is_archived": "the channel was archived",
+}
+_RECORDED_STATUS = {
+    Disposition.SKIPPED: "skipped",
+    Disposition.EXPIRED: "expired",
+    Disposition.SUPERSEDED: "superseded",
+}
+
+
+class Action(StrEnum):
+    """What a pass did with one prompt."""
+
+    POSTED = "posted"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    NOTHING = "nothing_to_say"
+    FAILED = "failed"
+    PAUSED = "paused"
+    TAKEN = "taken_by_another_pass"
+    FOUND = "found_already_posted"
+    WOULD_SEND = "would_send"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One prompt of one channel in a pass."""
+
+    team_id: str
+    channel_id: str
+    week: str
+    prompt: str
+    action: Action
+    late: bool = False
+    ts: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape (`checkins run-due --json`)."""
+        return {
+            "team_id": self.team_id,
+            "channel_id": self.channel_id,
+            "week": self.week,
+            "prompt": self.prompt,
+            "action": self.action.value,
+            "late": self.late,
+            "ts": self.ts,
+            "error": self.error,
+        }
+
+
+@dataclass
+class PassReport:
+    """Everything one pass did."""
+
+    now: datetime
+    dry_run: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many prompts ended each way."""
+        counts: dict[str, int] = defaultdict(int)
+        for outcome in self.outcomes:
+            counts[outcome.action.value] += 1
+        return dict(sorted(counts.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape (`checkins run-due --json`)."""
+        return {
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "counts": self.counts(),
+            "dispatches": [outcome.to_json() for outcome in self.outcomes],
+        }
+
+
+class ChannelGone(Exception):
+    """Slack will not take messages for this channel any more."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class _Channel:
+    row: CheckinSchedule
+    schedule: Schedule
+    due: list[DuePrompt]
+
+
+@dataclass
+class _Claim:
+    channel: _Channel
+    due: DuePrompt
+    dispatch_id: int
+    token: str
+
+
+@dataclass
+class _Finished:
+    team_id: str
+    channel_id: str
+    dispatch_id: int
+    token: str
+    status: str
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    error: str | None = None
+    owns_thread: bool = False
+
+
+def _header(error: SlackApiError, name: str) -> str | None:
+    headers = getattr(error.response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+class Dispatcher:
+    """Runs passes over every workspace's schedules; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        search: SearchFn | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        lease: timedelta = CLAIM_LEASE,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.db = db
+        self.search = search
+        self.lease = lease
+        self.chunk_size = chunk_size
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def run_pass(self, client: AsyncWebClient, now: datetime, *, dry_run: bool = False) -> PassReport:
+        """Post everything due at `now` (or, with `dry_run`, only say what would go out)."""
+        report = PassReport(now=now, dry_run=dry_run)
+        async with self.db.session() as session:
+            rows = await due_schedules(session, now=now)
+            stale = [] if dry_run else await stale_dispatches(session, now=now, lease=self.lease)
+        channels = await self._plan(rows, now)
+        if dry_run:
+            report.outcomes += [_planned(channel, due) for channel in channels for due in channel.due]
+            return report
+        await asyncio.gather(*(self._recover(client, dispatch, now, report) for dispatch in stale))
+        for start in range(0, len(channels), self.chunk_size):
+            await self._run_chunk(client, channels[start : start + self.chunk_size], now, report)
+        return report
+
+    async def _plan(self, rows: list[CheckinSchedule], now: datetime) -> list[_Channel]:
+        by_team: dict[str, list[CheckinSchedule]] = defaultdict(list)
+        for row in rows:
+            by_team[row.team_id].append(row)
+        channels = []
+        for team_id, team_rows in by_team.items():
+            async with self.db.session() as session:
+                skips = await skips_for(session, team_id=team_id, channel_ids=[row.channel_id for row in team_rows])
+            for row in team_rows:
+                schedule = schedule_of(row, skips.get(row.channel_id, []))
+                due = due_prompts(schedule, since=as_utc(row.checked_through), now=now)
+                channels.append(_Channel(row, schedule, due))
+        return channels
+
+    async def _run_chunk(
+        self, client: AsyncWebClient, chunk: list[_Channel], now: datetime, report: PassReport
+    ) -> None:
+        claims = await self._claim(chunk, now, report)
+        by_channel: dict[int, list[_Claim]] = defaultdict(list)
+        for claim in claims:
+            by_channel[id(claim.channel)].append(claim)
+        finished: list[_Finished] = []
+
+        async def deliver_channel(channel_claims: list[_Claim]) -> None:
+            async with self._limit:
+                for index, claim in enumerate(channel_claims):
+                    try:
+                        finished.append(await self._deliver(client, claim, now, report))
+                    except ChannelGone as gone:
+                        await self._pause(client, claim.channel.row, gone.code, now)
+                        for rest in channel_claims[index:]:
+                            finished.append(_abandon(rest, gone.code))
+                            report.outcomes.append(_outcome(rest, Action.PAUSED, error=gone.code))
+                        return
+
+        await asyncio.gather(*(deliver_channel(group) for group in by_channel.values()))
+        async with self.db.session() as session:
+            for done in finished:
+                await _record(session, done, now)
+            for channel in chunk:
+                upcoming = next_occurrence(channel.schedule, now)
+                await advance_cursor(
+                    session,
+                    team_id=channel.row.team_id,
+                    schedule_id=channel.row.id or 0,
+                    checked_through=now,
+                    next_due_at=upcoming.scheduled_at if upcoming else None,
+                )
+
+    async def _claim(self, chunk: list[_Channel], now: datetime, report: PassReport) -> list[_Claim]:
+        """Write the keys of the chunk's due prompts in one committed transaction, before any post."""
+        claims = []
+        async with self.db.session() as session:
+            for channel in chunk:
+                for due in channel.due:
+                    sending = due.disposition is Disposition.SEND
+                    token = new_token()
+                    dispatch_id = await claim_dispatch(
+                        session,
+                        team_id=channel.row.team_id,
+                        channel_id=channel.row.channel_id,
+                        week=due.occurrence.week,
+                        prompt=due.occurrence.prompt,
+                        status=DISPATCH_CLAIMED if sending else _RECORDED_STATUS[due.disposition],
+                        scheduled_at=due.occurrence.scheduled_at,
+                        deadline=due.occurrence.deadline,
+                        late=due.is_late,
+                        token=token,
+                        now=now,
+                    )
+                    if dispatch_id is None:
+                        report.outcomes.append(_outcome_of(channel, due, Action.TAKEN))
+                    elif sending:
+                        claims.append(_Claim(channel, due, dispatch_id, token))
+                    else:
+                        report.outcomes.append(_outcome_of(channel, due, Action(_RECORDED_STATUS[due.disposition])))
+        return claims
+
+    async def _deliver(self, client: AsyncWebClient, claim: _Claim, now: datetime, report: PassReport) -> _Finished:
+        channel = claim.channel
+        dispatch = CheckinDispatch(
+            id=claim.dispatch_id,
+            team_id=channel.row.team_id,
+            channel_id=channel.row.channel_id,
+            week=claim.due.occurrence.week,
+            prompt=claim.due.occurrence.prompt.value,
+            status=DISPATCH_CLAIMED,
+            scheduled_at=claim.due.occurrence.scheduled_at,
+            deadline=claim.due.occurrence.deadline,
+            claim_token=claim.token,
+        )
+        return await self._post_and_report(client, channel.schedule, dispatch, claim.token, now, report)
+
+    async def _post_and_report(
+        self,
+        client: AsyncWebClient,
+        schedule: Schedule,
+        dispatch: CheckinDispatch,
+        token: str,
+        now: datetime,
+        report: PassReport,
+    ) -> _Finished:
+        """Post one claimed dispatch; ChannelGone goes up, every other failure is recorded on it."""
+        late = now - as_utc(dispatch.scheduled_at) >= LATE_AFTER
+        base = dict(team_id=dispatch.team_id, channel_id=dispatch.channel_id, dispatch_id=dispatch.id or 0, token=token)
+        try:
+            posted = await self._post(client, schedule, dispatch, now)
+        except ChannelGone:
+            raise
+        except Exception as error:  # noqa: BLE001  (one channel's failure never stops the pass)
+            code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            if not isinstance(error, SlackApiError):
+                logger.exception(
+                    "check-in %s failed (team %s, channel %s, week %s)",
+                    dispatch.prompt,
+                    dispatch.team_id,
+                    dispatch.channel_id,
+                    dispatch.week,
+                )
+            final = dispatch.attempts + 1 >= MAX_ATTEMPTS or now >= as_utc(dispatch.deadline)
+            report.outcomes.append(_dispatch_outcome(dispatch, Action.FAILED, late=late, error=str(code)))
+            return _Finished(**base, status=DISPATCH_ABANDONED if final else DISPATCH_FAILED, error=str(code))
+        if posted is None:
+            report.outcomes.append(_dispatch_outcome(dispatch, Action.NOTHING, late=late))
+            return _Finished(**base, status=DISPATCH_NOTHING)
+        ts, thread_ts = posted
+        report.outcomes.append(_dispatch_outcome(dispatch, Action.POSTED, late=late, ts=ts))
+        return _Finished(
+            **base,
+            status=DISPATCH_POSTED,
+            message_ts=ts,
+            thread_ts=thread_ts,
+            owns_thread=Prompt(dispatch.prompt) is not Prompt.REMINDER,
+        )
+
+    async def _post(
+        self, client: AsyncWebClient, schedule: Schedule, dispatch: CheckinDispatch, now: datetime
+    ) -> tuple[str, str | None] | None:
+        """Post the message of one dispatch; its (ts, thread_ts), or None when there was nothing to say."""
+        prompt = Prompt(dispatch.prompt)
+        thread_ts = None
+        digest: Digest | None = None
+        items: list[ShipItem] = []
+        if prompt is Prompt.SHIP:
+            composed: Composed | None = compose_ship(schedule, dispatch, sent_at=now)
+        elif prompt is Prompt.MEASURE:
+            items = await self._week_items(dispatch)
+            composed = compose_measure(schedule, dispatch, items, sent_at=now)
+        elif prompt is Prompt.REMINDER:
+            items = await self._week_items(dispatch)
+            composed = compose_reminder(schedule, dispatch, items)
+            async with self.db.session() as session:
+                measure = await find_dispatch(
+                    session,
+                    team_id=dispatch.team_id,
+                    channel_id=dispatch.channel_id,
+                    week=dispatch.week,
+                    prompt=Prompt.MEASURE,
+                )
+            thread_ts = measure.message_ts if measure is not None else None
+        else:
+            items = await self._history_items(dispatch)
+            composed, digest = compose_digest(schedule, dispatch, items, sent_at=now)
+        if composed is None:
+            return None
+        response = await self._slack(
+            lambda: client.chat_postMessage(
+                channel=dispatch.channel_id,
+                text=composed.text,
+                blocks=composed.blocks,
+                thread_ts=thread_ts,
+                metadata={"event_type": CHECKIN_EVENT, "event_payload": {"key": _key(dispatch)}},
+            )
+        )
+        ts = response["ts"]
+        if digest is not None:
+            await self._after_digest(client, dispatch, ts, digest, items)
+        return ts, thread_ts
+
+    async def _after_digest(
+        self, client: AsyncWebClient, dispatch: CheckinDispatch, ts: str, digest: Digest, items: list[ShipItem]
+    ) -> None:
+        """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest)."""
+        try:
+            png = await render_png_async(digest.trend, title=f"Shipped and measured, last {len(digest.trend)} weeks")
+            await self._slack(
+                lambda: client.files_upload_v2(
+                    channel=dispatch.channel_id,
+                    thread_ts=ts,
+                    file=png,
+                    filename=f"checkins-{dispatch.week}.png",
+                    title=f"Check-ins up to {dispatch.week}",
+                )
+            )
+        except Exception:  # noqa: BLE001
+            logger.exception("digest chart failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)
+        try:
+            await update_loop_map(self.db, self.search, dispatch.team_id, dispatch.channel_id, dispatch.week, items)
+        except Exception:  # noqa: BLE001
+            logger.exception("loop map update failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)
+
+    async def _week_items(self, dispatch: CheckinDispatch) -> list[ShipItem]:
+        async with self.db.session() as session:
+            rows = await week_items(
+                session, team_id=dispatch.team_id, channel_id=dispatch.channel_id, week=dispatch.week
+            )
+        return [ship_item(row) for row in rows]
+
+    async def _history_items(self, dispatch: CheckinDispatch) -> list[ShipItem]:
+        async with self.db.session() as session:
+            rows = await channel_items(
+                session,
+                team_id=dispatch.team_id,
+                channel_id=dispatch.channel_id,
+                since_week=shift_week(dispatch.week, 1 - STREAK_HISTORY_WEEKS),
+            )
+        return [ship_item(row) for row in rows]
+
+    async def _slack(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make a Web API call, waiting out rate limits; a channel that is gone raises ChannelGone."""
+        for attempt in range(MAX_RATE_LIMIT_WAITS):
+            try:
+                return await call()
+            except SlackApiError as error:
+                code = error.response.get("error")
+                if code in CHANNEL_GONE:
+                    raise ChannelGone(code) from error
+                if code != "ratelimited" or attempt == MAX_RATE_LIMIT_WAITS - 1:
+                    raise
+                await asyncio.sleep(float(_header(error, "Retry-After") or 1))
+        raise AssertionError("unreachable")
+
+    async def _pause(self, client: AsyncWebClient, row: CheckinSchedule, code: str, now: datetime) -> None:
+        """Pause a channel Slack refuses, and tell the person who set its check-ins up."""
+        async with self.db.session() as session:
+            paused = await pause(
+                session, team_id=row.team_id, channel_id=row.channel_id, reason=CHANNEL_GONE[code], now=now
+            )
+        logger.warning("paused check-ins (team %s, channel %s): %s", row.team_id, row.channel_id, code)
+        if not paused:
+            return
+        try:
+            await self._slack(
+                lambda: client.chat_postMessage(
+                    channel=row.set_up_by,
+                    text=(
+                        f"I paused the weekly check-ins in <#{row.channel_id}>: {CHANNEL_GONE[code]}. "
+                        "Once I'm a member there again, restart them in that channel with `/flywheel checkins on`."
+                    ),
+                ),
+            )
+        except (SlackApiError, ChannelGone) as error:
+            logger.warning("could not tell %s about the pause: %s", row.set_up_by, error)
+
+    async def _recover(self, client: AsyncWebClient, stale: CheckinDispatch, now: datetime, report: PassReport) -> None:
+        """Finish a dispatch whose process died (claimed) or whose post failed, exactly once."""
+        token = new_token()
+        async with self._limit:
+            async with self.db.session() as session:
+                if not await reclaim_dispatch(session, team_id=stale.team_id, dispatch=stale, token=token, now=now):
+                    return
+                loaded = await load_schedule(session, team_id=stale.team_id, channel_id=stale.channel_id)
+            try:
+                found = await self._find_posted(client, stale)
+                if found is not None:
+                    report.outcomes.append(_dispatch_outcome(stale, Action.FOUND, ts=found[0]))
+                    done = _Finished(
+                        stale.team_id,
+                        stale.channel_id,
+                        stale.id or 0,
+                        token,
+                        DISPATCH_POSTED,
+                        found[0],
+                        found[1],
+                        owns_thread=Prompt(stale.prompt) is not Prompt.REMINDER,
+                    )
+                elif loaded is None or now >= as_utc(stale.deadline) or loaded[0].state != "on":
+                    report.outcomes.append(_dispatch_outcome(stale, Action.EXPIRED))
+                    done = _Finished(
+                        stale.team_id, stale.channel_id, stale.id or 0, token, DISPATCH_ABANDONED, error="expired"
+                    )
+                else:
+                    done = await self._post_and_report(client, loaded[1], stale, token, now, report)
+            except ChannelGone as gone:
+                if loaded is not None:
+                    await self._pause(client, loaded[0], gone.code, now)
+                report.outcomes.append(_dispatch_outcome(stale, Action.PAUSED, error=gone.code))
+                done = _Finished(
+                    stale.team_id, stale.channel_id, stale.id or 0, token, DISPATCH_ABANDONED, error=gone.code
+                )
+            async with self.db.session() as session:
+                await _record(session, done, now)
+
+    async def _find_posted(self, client: AsyncWebClient, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
+        """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its metadata key."""
+        key = _key(dispatch)
+        oldest = f"{as_utc(dispatch.claimed_at).timestamp() - 60:.6f}"
+        response = await self._slack(
+            lambda: client.conversations_history(
+                channel=dispatch.channel_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        )
+        messages = [(message, None) for message in response.get("messages", [])]
+        if Prompt(dispatch.prompt) is Prompt.REMINDER:
+            async with self.db.session() as session:
+                measure = await find_dispatch(
+                    session,
+                    team_id=dispatch.team_id,
+                    channel_id=dispatch.channel_id,
+                    week=dispatch.week,
+                    prompt=Prompt.MEASURE,
+                )
+            if measure is not None and measure.message_ts:
+                replies = await self._slack(
+                    lambda: client.conversations_replies(
+                        channel=dispatch.channel_id,
+                        ts=measure.message_ts,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=200,
+                    )
+                )
+                messages += [(message, measure.message_ts) for message in replies.get("messages", [])]
+        for message, thread_ts in messages:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if (message.get("metadata") or {}).get("event_type") == CHECKIN_EVENT and payload.get("key") == key:
+                return message["ts"], thread_ts
+        return None
+
+
+def _key(dispatch: CheckinDispatch) -> str:
+    return f"{dispatch.team_id}/{dispatch.channel_id}/{dispatch.week}/{dispatch.prompt}"
+
+
+async def _record(session: Any, done: _Finished, now: datetime) -> None:
+    await finish_dispatch(
+        session,
+        team_id=done.team_id,
+        dispatch_id=done.dispatch_id,
+        token=done.token,
+        status=done.status,
+        now=now,
+        message_ts=done.message_ts,
+        thread_ts=done.thread_ts,
+        error=done.error,
+    )
+    if done.owns_thread and done.message_ts:
+        await claim_thread(
+            session,
+            team_id=done.team_id,
+            channel_id=done.channel_id,
+            thread_ts=done.message_ts,
+            kind=THREAD_KIND,
+            ref_id=str(done.dispatch_id),
+        )
+
+
+def _abandon(claim: _Claim, code: str) -> _Finished:
+    row = claim.channel.row
+    return _Finished(row.team_id, row.channel_id, claim.dispatch_id, claim.token, DISPATCH_ABANDONED, error=code)
+
+
+def _outcome_of(channel: _Channel, due: DuePrompt, action: Action, **extra: Any) -> Outcome:
+    return Outcome(
+        team_id=channel.row.team_id,
+        channel_id=channel.row.channel_id,
+        week=due.occurrence.week,
+        prompt=due.occurrence.prompt.value,
+        action=action,
+        late=due.is_late,
+        **extra,
+    )
+
+
+def _outcome(claim: _Claim, action: Action, **extra: Any) -> Outcome:
+    return _outcome_of(claim.channel, claim.due, action, **extra)
+
+
+def _planned(channel: _Channel, due: DuePrompt) -> Outcome:
+    action = Action.WOULD_SEND if due.disposition is Disposition.SEND else Action(_RECORDED_STATUS[due.disposition])
+    return _outcome_of(channel, due, action)
+
+
+def _dispatch_outcome(dispatch: CheckinDispatch, action: Action, **extra: Any) -> Outcome:
+    return Outcome(dispatch.team_id, dispatch.channel_id, dispatch.week, dispatch.prompt, action, **extra)
+
+
+async def update_loop_map(
+    db: Database, search: SearchFn | None, team_id: str, channel_id: str, week: str, items: Iterable[ShipItem]
+) -> int | None:
+    """Add a loop-map version carrying the check-ins' evidence; its number, or None when nothing changed."""
+    async with db.session() as session:
+        current = await latest_map(session, team_id=team_id, channel_id=channel_id)
+    if current is None:
+        return None
+    changes = loop_map_evidence(items, week, current.answers)
+    if not changes:
+        return None
+    answers = {**current.answers, **changes}
+    diagnosis = diagnose(answers)
+    if search is not None:
+
+        async def team_search(query: str) -> Sequence[Any]:
+            return await search(query, team_id=team_id, k=1)
+
+        diagnosis = await attach_citations(diagnosis, team_search, per_recommendation=1)
+    async with db.session() as session:
+        version = await save_map_version(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            answers=answers,
+            diagnosis=diagnosis.model_dump(mode="json"),
+            created_by=None,
+        )
+    logger.info("loop map v%s from check-ins (team %s, channel %s)", version.version, team_id, channel_id)
+    return version.version
