@@ -435,6 +435,8 @@ class LocalSlack:
 
         def finished(done: asyncio.Task[Any]) -> None:
             self._tasks.discard(done)
+            if not done.cancelled() and done.exception() is not None:
+                logger.error("local Slack background delivery failed", exc_info=done.exception())
             self._notifier.notify()
 
         task.add_done_callback(finished)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from bot.emulator.workspace import TRIGGER_TTL_SECONDS, Conversation, SlackError
 
 if TYPE_CHECKING:
     from bot.emulator.emitter import EventEmitter
+
+logger = logging.getLogger("bot.emulator")
 
 # Parameters the SDK may send as JSON strings inside form bodies.
 JSON_FIELDS = frozenset({"blocks", "attachments", "files", "view", "metadata", "chunks", "prompts"})
@@ -155,6 +158,11 @@ class WebApi:
             body = await handler(self, params)
         except SlackError as error:
             return 200, {"ok": False, "error": error.code, **error.extra}, headers
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            # Arguments the local Slack could not make sense of: say so loudly rather than answer a bare 500.
+            logger.exception("local Slack could not handle %s", method)
+            self.report(f"{method}: the local Slack could not handle these arguments ({error!r})")
+            return 200, {"ok": False, "error": "invalid_arguments"}, headers
         return 200, {"ok": True, **body}, headers
 
     def _route(self, method: str) -> Handler:
