@@ -1,5 +1,6 @@
 """Injected faults: rate limits and server errors the client retries, slow answers, redelivered events."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -149,3 +150,39 @@ async def test_a_past_event_can_be_redelivered_by_its_id(faulty):
     assert again.acked and again.retry_num == 1 and again.event_id == event_id
     assert [e for e, _, _ in seen.deliveries] == [event_id, event_id]
     assert len(slack.bot_messages("general")) == 1
+
+
+async def test_failed_event_deliveries_are_retried_when_asked_to_like_slack():
+    manifest = minimal_manifest(scopes=["chat:write", "reactions:read"], events=["reaction_added"])
+    async with LocalSlack(manifest=manifest, event_retries=2) as slack:
+        people = slack.seed_default()
+        async with connected(slack, build_app(slack, Seen()), "http"):
+            ts = await people.ana.post("general", "react to me")
+            await people.you.react("general", ts, "eyes")
+            await slack.wait_idle()
+        attempts = slack.deliveries("reaction_added")
+        assert [(d.retry_num, d.retry_reason, d.status) for d in attempts] == [
+            (0, None, 404),
+            (1, "http_error", 404),
+            (2, "http_error", 404),
+        ]
+        assert attempts[2].headers["X-Slack-Retry-Reason"] == "http_error"
+        assert len(slack.clear_problems()) == 3
+
+
+async def test_wait_idle_waits_for_the_work_an_app_does_after_its_ack():
+    async with LocalSlack(manifest=MANIFEST) as slack:
+        people = slack.seed_default()
+        app = AsyncApp(client=web_client(slack), signing_secret=slack.signing_secret)
+
+        @app.message()
+        async def slow_answer(message, say):
+            await asyncio.sleep(0.3)
+            await say("thought about it")
+
+        async with connected(slack, app, "http"):
+            await people.ana.dm("question")
+            assert slack.bot_messages(people.ana.dm_channel) == []
+            await slack.wait_idle()
+            assert [m.text for m in slack.bot_messages(people.ana.dm_channel)] == ["thought about it"]
+        slack.assert_no_problems()
