@@ -1,8 +1,16 @@
 """A local, stateful Slack stand-in for end-to-end tests and the terminal demo.
 
-`LocalSlack` serves the Web API, delivers signed HTTP requests or Socket Mode envelopes, keeps a journal,
-injects faults and flags what real Slack would refuse (`problems`). `bot.emulator.harness` connects a
-Bolt app to it over either transport; `bot.emulator.demo` is the terminal front end.
+`LocalSlack` serves the Web API on 127.0.0.1 (free port), delivers signed HTTP requests or Socket Mode
+envelopes, keeps a journal, injects faults and lists what real Slack would refuse in `problems`.
+`bot.emulator.harness` connects a Bolt app over either transport; `bot.emulator.demo` is the terminal demo.
+
+    async with LocalSlack(manifest=build_manifest(), clock=ManualClock()) as slack:
+        people = slack.seed_default()                       # you, ana, #general (with the app), their DMs
+        async with connected(slack, app, "http"):            # or "socket"
+            ts = await people.ana.mention("general", "what is a data flywheel?")
+            reply = await slack.wait_for_message(channel="general", thread_ts=ts)
+            await slack.wait_idle()
+        assert slack.problems == []
 """
 
 from bot.emulator.humans import ActionResult, Human, HumanActionError, ModalResult, SlashResult
