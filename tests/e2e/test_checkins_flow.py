@@ -1,6 +1,6 @@
 """Check-ins through the local Slack: turning them on, the weekly prompts, modals and thread replies."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.blocks import checkins as blocks
