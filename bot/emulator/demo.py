@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -503,9 +504,27 @@ def _digest(message: Message | Ephemeral) -> str:
 
 
 def _line_reader(stdin: IO[str]) -> Callable[[], Awaitable[str | None]]:
+    """Lines from stdin, read by a daemon thread (so Ctrl-C never waits for a pending read); None at the end."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def hand_over(line: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the demo already ended
+            return False
+        return True
+
+    def pump() -> None:
+        for line in iter(stdin.readline, ""):
+            if not hand_over(line.rstrip("\r\n")):
+                return
+        hand_over(None)
+
+    threading.Thread(target=pump, name="demo-stdin", daemon=True).start()
+
     async def read() -> str | None:
-        line = await asyncio.to_thread(stdin.readline)
-        return line.rstrip("\r\n") if line else None
+        return await lines.get()
 
     return read
 
