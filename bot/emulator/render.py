@@ -75,6 +75,8 @@ class Renderer:
                 return "@" + (label or self._user_name(target[1:]))
             if target.startswith("#"):
                 return "#" + (label or self._channel_name(target[1:]))
+            if target.startswith("!date"):
+                return label or target
             if target.startswith("!"):
                 return "@" + (label or target[1:].split("^")[0])
             return f"{label} ({target})" if label and label != target else target

@@ -27,6 +27,10 @@ def test_slack_markup_becomes_readable():
     )
 
 
+def test_dates_show_their_fallback_text():
+    assert renderer().mrkdwn("due <!date^1392734382^{date_short}|Feb 18, 2014>") == "due Feb 18, 2014"
+
+
 def test_blocks_render_as_lines_and_choices_are_numbered_in_order():
     choices, register = collect()
     blocks = [
