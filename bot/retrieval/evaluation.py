@@ -7,12 +7,14 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from bot.errors import InputError
-from bot.retrieval.knowledge_base import KnowledgeBase
+from bot.retrieval.extractive import extractive_answer
+from bot.retrieval.knowledge_base import ANSWER_PASSAGES, KnowledgeBase
 from bot.retrieval.models import GLOBAL_SCOPE, Answer, Passage
 from bot.retrieval.ranking import Retriever
 
 OUT_OF_SCOPE = "out_of_scope"
 BASELINE = "langchain-baseline"
+Results = list[tuple[list[Passage], Answer]]
 METHODS = (Retriever.BM25.value, Retriever.DENSE.value, Retriever.FUSED.value, Retriever.RRF.value, BASELINE)
 
 
@@ -103,9 +105,7 @@ def facts_hit(text: str, facts: Sequence[str]) -> bool:
     return all(fact.lower() in lowered for fact in facts)
 
 
-def _score(
-    method: str, questions: Sequence[EvalQuestion], results: Sequence[tuple[list[Passage], Answer]]
-) -> MethodScores:
+def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> MethodScores:
     scores = MethodScores(method)
     in_scope = [(q, r) for q, r in zip(questions, results, strict=True) if not q.out_of_scope]
     out_of_scope = [(q, r) for q, r in zip(questions, results, strict=True) if q.out_of_scope]
@@ -131,10 +131,12 @@ def _score(
     return scores
 
 
-def _baseline_results(
-    knowledge: KnowledgeBase, questions: Sequence[EvalQuestion]
-) -> list[tuple[list[Passage], Answer]]:
-    """LangChain's plain pipeline: `Chroma(...).as_retriever()`, the top document as the answer, no refusal."""
+def _baseline_results(knowledge: KnowledgeBase, questions: Sequence[EvalQuestion]) -> Results:
+    """LangChain's plain pipeline: `Chroma(...).as_retriever()` (top 5 by cosine, no gate, never declines).
+
+    Its answer text comes from the same extractive answerer as the coach's, so the comparison is about
+    retrieval and grounding, not about answer length.
+    """
     retriever = knowledge.store.langchain().as_retriever(search_kwargs={"k": 5, "filter": {"scope": GLOBAL_SCOPE}})
     results = []
     for question in questions:
@@ -146,12 +148,12 @@ def _baseline_results(
                 title=d.metadata.get("title", ""),
                 section=d.metadata.get("section", ""),
                 source=d.metadata.get("source", ""),
-                score=0.0,
+                score=1.0 - 0.01 * rank,  # the retriever gives an order, not scores
             )
-            for d in documents
+            for rank, d in enumerate(documents)
         ]
-        text = passages[0].text if passages else ""
-        results.append((passages, Answer(text=text, grounded=bool(passages), sources=passages[:1])))
+        text, sources = extractive_answer(question.question, passages[:ANSWER_PASSAGES], knowledge.analyzer)
+        results.append((passages, Answer(text=text, grounded=bool(passages), sources=sources)))
     return results
 
 
