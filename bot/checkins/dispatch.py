@@ -144,6 +144,8 @@ class PassReport:
     now: datetime
     dry_run: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
+    recovered: set[tuple[str, str, str, str]] = field(default_factory=set)
+    """Keys this pass took over from a dead or failed one (team, channel, week, prompt)."""
 
     def counts(self) -> dict[str, int]:
         """How many prompts ended each way."""
@@ -310,7 +312,14 @@ class Dispatcher:
                         now=now,
                     )
                     if dispatch_id is None:
-                        report.outcomes.append(_outcome_of(channel, due, Action.TAKEN))
+                        key = (
+                            channel.row.team_id,
+                            channel.row.channel_id,
+                            due.occurrence.week,
+                            due.occurrence.prompt.value,
+                        )
+                        if key not in report.recovered:  # this pass just finished it itself
+                            report.outcomes.append(_outcome_of(channel, due, Action.TAKEN))
                     elif sending:
                         claims.append(_Claim(channel, due, dispatch_id, token))
                     else:
@@ -500,6 +509,7 @@ class Dispatcher:
             async with self.db.session() as session:
                 if not await reclaim_dispatch(session, team_id=stale.team_id, dispatch=stale, token=token, now=now):
                     return
+                report.recovered.add((stale.team_id, stale.channel_id, stale.week, stale.prompt))
                 loaded = await load_schedule(session, team_id=stale.team_id, channel_id=stale.channel_id)
             try:
                 found = await self._find_posted(client, stale)
