@@ -13,12 +13,21 @@ from bot.emulator.harness import TRANSPORTS, connected, web_client
 MANIFEST = minimal_manifest(scopes=["chat:write", "im:history"], events=["message.im"])
 MENU = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "What now?"}},
-    {"type": "actions", "elements": [
-        {"type": "button", "action_id": "replace", "text": {"type": "plain_text", "text": "Replace"}},
-        {"type": "button", "action_id": "share", "text": {"type": "plain_text", "text": "Share"}},
-        {"type": "static_select", "action_id": "stage", "placeholder": {"type": "plain_text", "text": "Stage"},
-         "options": [{"text": {"type": "plain_text", "text": s.title()}, "value": s} for s in ("storage", "feedback")]},
-    ]},
+    {
+        "type": "actions",
+        "elements": [
+            {"type": "button", "action_id": "replace", "text": {"type": "plain_text", "text": "Replace"}},
+            {"type": "button", "action_id": "share", "text": {"type": "plain_text", "text": "Share"}},
+            {
+                "type": "static_select",
+                "action_id": "stage",
+                "placeholder": {"type": "plain_text", "text": "Stage"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": s.title()}, "value": s} for s in ("storage", "feedback")
+                ],
+            },
+        ],
+    },
 ]
 
 
@@ -32,8 +41,7 @@ def build_app(slack: LocalSlack) -> AsyncApp:
     @app.message()
     async def direct(message, say, client):
         if message["text"] == "private menu":
-            await client.chat_postEphemeral(channel=message["channel"], user=message["user"], text="menu",
-                                            blocks=MENU)
+            await client.chat_postEphemeral(channel=message["channel"], user=message["user"], text="menu", blocks=MENU)
         elif message["text"] == "menu":
             await say(text="menu", blocks=MENU)
 
@@ -110,8 +118,10 @@ async def test_choosing_in_a_menu_sends_the_option_and_the_answer_is_ephemeral(c
     await slack.wait_for_ephemeral(people.ana, contains="chose feedback")
     action = result.delivery.payload["actions"][0]
     assert action["type"] == "static_select" and action["selected_option"]["value"] == "feedback"
-    assert result.delivery.payload["state"]["values"][action["block_id"]]["stage"]["selected_option"]["value"] == \
-        "feedback"
+    assert (
+        result.delivery.payload["state"]["values"][action["block_id"]]["stage"]["selected_option"]["value"]
+        == "feedback"
+    )
     assert result.delivery.payload["response_url"].startswith(slack.base_url)
 
 
@@ -132,8 +142,10 @@ async def test_blocks_sent_as_a_form_field_are_decoded(chat):
     client = web_client(slack)
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "from a form"}}]
 
-    await client.api_call("chat.postMessage", data={"channel": people.general, "text": "f",
-                                                    "blocks": json.dumps(blocks), "team_id": slack.team_id})
+    await client.api_call(
+        "chat.postMessage",
+        data={"channel": people.general, "text": "f", "blocks": json.dumps(blocks), "team_id": slack.team_id},
+    )
 
     posted = slack.bot_messages("general")[0]
     assert posted.blocks[0]["text"]["text"] == "from a form"
