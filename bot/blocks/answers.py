@@ -190,3 +190,18 @@ def read_reason(view: dict[str, Any]) -> str:
     """The reason typed into the modal (empty when skipped)."""
     values = view.get("state", {}).get("values", {})
     return str((values.get(BLOCK_REASON, {}).get(ACTION_REASON, {}) or {}).get("value") or "").strip()
+
+
+def build_home_section(*, answered: int, gaps: Sequence[str]) -> list[Block]:
+    """The Home tab's answers part: how to ask, and the questions the material still answers badly."""
+    blocks: list[Block] = [
+        section(
+            "*Answers*\nMention me in a channel, write to me in my Messages tab, or use `/flywheel ask`. "
+            f"This workspace has asked {answered} question{'s' if answered != 1 else ''} so far."
+        )
+    ]
+    if gaps:
+        lines = "\n".join(f"• {escape(truncate(question, 150))}" for question in gaps[:5])
+        blocks.append(section(f"*Not answered well yet* (your votes put them here):\n{lines}"))
+        blocks.append(context("Each thumbs-down and each unanswered question shows where the material needs to grow."))
+    return blocks

@@ -319,6 +319,15 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     routes.add_thread_kind(THREAD_KIND, answers.handle_follow_up)
     routes.add_subcommand("ask", answers.handle_ask_command, usage="ask QUESTION")
 
+    async def home_section(team_id: str, user_id: str, client: AsyncWebClient) -> list[dict[str, Any]]:
+        """The answers part of the Home tab."""
+        async with services.db.session() as session:
+            answered = await store.answer_count(session, team_id=team_id)
+            gaps = await store.knowledge_gaps(session, team_id=team_id, limit=5)
+        return blocks.build_home_section(answered=answered, gaps=[gap.question for gap in gaps])
+
+    routes.home_sections.append(home_section)
+
     async def handle_vote_up(
         ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:

@@ -78,6 +78,12 @@ async def get_answer(session: AsyncSession, *, team_id: str, answer_id: int) -> 
     return row
 
 
+async def answer_count(session: AsyncSession, *, team_id: str) -> int:
+    """How many questions this workspace has asked."""
+    result = await session.exec(select(func.count()).select_from(AnswerRecord).where(AnswerRecord.team_id == team_id))
+    return int(result.one())
+
+
 async def answer_sources(session: AsyncSession, *, team_id: str, answer_id: int) -> list[AnswerPassage]:
     """The passages an answer cited, in the order it numbered them."""
     result = await session.exec(

@@ -142,3 +142,14 @@ async def test_a_language_model_answer_is_streamed_into_the_thread(slack: LocalS
     assert answer.text == reply
     assert slack.api_calls("chat.startStream") and slack.api_calls("chat.stopStream")
     assert ACTION_VOTE_UP in _blocks_text(answer) and "[1]" in _blocks_text(answer)
+
+
+async def test_home_shows_the_questions_not_answered_well(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, "what is our churn rate this quarter?")
+    await slack.wait_for_message(channel=general, thread_ts=asked, contains="can't find")
+    await ana.open_home()
+    home = await slack.wait_for_home(ana, contains="Not answered well yet")
+    text = json.dumps(home.definition)
+    assert "what is our churn rate this quarter?" in text and "asked 1 question so far" in text
