@@ -94,3 +94,12 @@ async def test_votes_decide_between_near_equal_passages(knowledge: KnowledgeBase
     assert after[0].id == second.id
     knowledge.set_vote_counts({})
     assert (await knowledge.search(question, k=2))[0].id == first.id
+
+
+def test_a_follow_up_borrows_only_the_telling_words_of_the_thread():
+    weights = {"Harvey": 3.0, "start": 0.5, "data": 0.2}
+    query = contextual_query(
+        "and who was their first client?", ["How did Harvey start with no data?"], lambda w: weights.get(w, 0.0), keep=2
+    )
+    assert query == "and who was their first client? (Harvey start)"
+    assert contextual_query("and then?", ["How?"], lambda w: 0.0) == "and then?"
