@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import secrets
-import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -555,7 +554,7 @@ async def run_demo(settings: Any, *, stdin: IO[str], stdout: IO[str], clock: Clo
             serving_http(coach, host="127.0.0.1", port=0) as port,
         ):
             slack.set_request_url(f"http://127.0.0.1:{port}/slack/events")
-            files_dir = Path(tempfile.mkdtemp(prefix="flywheel-demo-"))
+            files_dir = settings.data_dir.resolve() / "demo-files"
             demo = Demo(
                 slack,
                 seeded.you,
