@@ -75,8 +75,13 @@ class InterviewSlack:
         reply: str | list[str],
         user_id: str,
         note: str | None = None,
+        message_ts: str | None = None,
     ) -> None:
-        """Apply one reply and post what follows: the next question, a re-ask, the why, or the map."""
+        """Apply one reply and post what follows: the next question, a re-ask, the why, or the map.
+
+        `message_ts` is the question message a button was clicked on; it is closed even when the click
+        arrives before that message's ts was stored.
+        """
         step = await self.interviews.reply(
             team_id=team_id,
             interview_id=interview_id,
@@ -102,7 +107,7 @@ class InterviewSlack:
             text, why = blocks.build_why(step.result.question, passages)
             await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=why)
             return
-        await self._close_question(client, step, question_id, user_id)
+        await self._close_question(client, step, question_id, user_id, message_ts=message_ts)
         if step.outcome is Outcome.FINISHED:
             await self._finish(client, step)
             return
@@ -140,10 +145,13 @@ class InterviewSlack:
         async with self.interviews.db.session() as session:
             await set_interview_messages(session, team_id=team_id, interview_id=interview_id, question_ts=posted["ts"])
 
-    async def _close_question(self, client: AsyncWebClient, step: Step, question_id: str, user_id: str) -> None:
+    async def _close_question(
+        self, client: AsyncWebClient, step: Step, question_id: str, user_id: str, *, message_ts: str | None
+    ) -> None:
         """Replace the answered (or left) question's buttons with what happened, so they can't be pressed again."""
         row, state = step.interview, step.result.state
-        if not row.question_ts:
+        question_ts = message_ts or row.question_ts
+        if not question_ts:
             return
         question = self.interviews.script.get(question_id)
         _, total = progress(state, script=self.interviews.script)
@@ -155,7 +163,7 @@ class InterviewSlack:
             kept = not record.skipped and record.user_id != user_id
             text, closed = blocks.build_answered(question, record, position=position, total=total, kept=kept)
         try:
-            await client.chat_update(channel=row.channel_id, ts=row.question_ts, text=text, blocks=closed)
+            await client.chat_update(channel=row.channel_id, ts=question_ts, text=text, blocks=closed)
         except SlackApiError as failure:
             logger.warning(
                 "could not close question message in team %s: %s", row.team_id, failure.response.get("error")
@@ -250,7 +258,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
         )
 
     async def handle_choice_button(
-        ack: AsyncAck, action: dict, client: AsyncWebClient, context: AsyncBoltContext
+        ack: AsyncAck, action: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         """A choice button: answers that question with that choice."""
         await ack()
@@ -262,10 +270,11 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             question_id=question_id,
             reply=value,
             user_id=context.user_id or "",
+            message_ts=body.get("container", {}).get("message_ts"),
         )
 
     async def handle_control_button(
-        ack: AsyncAck, action: dict, client: AsyncWebClient, context: AsyncBoltContext
+        ack: AsyncAck, action: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         """Back, skip, why, keep, keep all: the steering word for that question."""
         await ack()
@@ -277,6 +286,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             question_id=question_id,
             reply=blocks.CONTROL_WORDS[action["action_id"]],
             user_id=context.user_id or "",
+            message_ts=body.get("container", {}).get("message_ts"),
         )
 
     async def handle_note_button(
