@@ -19,7 +19,7 @@ from bot.retrieval.extractive import extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
-from bot.retrieval.lexical import Analyzer, inverse_document_frequency
+from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.loading import DEFAULT_MAX_BYTES, SourceFile, UnreadableFile, discover, load_file
 from bot.retrieval.models import (
     GLOBAL_SCOPE,
@@ -270,7 +270,7 @@ class KnowledgeBase:
         def idf(term: str) -> float:
             return inverse_document_frequency(term, lexical_indexes)
 
-        query = contextual_query(question, history, self._word_weight(idf))
+        query = contextual_query(question, history, self._word_weight(idf, lexical_indexes))
         vector = None if retriever is Retriever.BM25 else self.embedder.embed_one(query)
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
         ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
@@ -283,18 +283,14 @@ class KnowledgeBase:
         grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf)
         return Retrieval(query, ranking, grounded, idf)
 
-    def _word_weight(self, idf: Callable[[str], float]) -> Callable[[str], float]:
-        """How telling a word is: the idf of its stem, zero for stopwords and words the material lacks."""
+    def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
+        """How telling a word is: the idf of its stem, zero for stopwords and for words the material lacks."""
 
         def weight(word: str) -> float:
             terms = self.analyzer.terms(word)
-            return idf(terms[0]) if terms and idf(terms[0]) < self._unseen_idf(idf) else 0.0
+            return idf(terms[0]) if terms and any(terms[0] in i.document_frequency for i in indexes) else 0.0
 
         return weight
-
-    @staticmethod
-    def _unseen_idf(idf: Callable[[str], float]) -> float:
-        return idf("\x00never-a-term")
 
     def _cover_parts(
         self, ranking: Ranking, parts: list[str], scopes: list[ScopeIndex], retriever: Retriever, k: int
