@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import InputError
+from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, FileEntry, make_client
 from bot.retrieval.chunking import chunk_document
 from bot.retrieval.embedder import MiniLMEmbedder
@@ -192,9 +192,7 @@ class KnowledgeBase:
         store = await asyncio.to_thread(connect)
         options.setdefault("vector_cache", await asyncio.to_thread(VectorCache.bundled))
         if chat_model is None and getattr(settings, "llm_model", ""):
-            from langchain.chat_models import init_chat_model
-
-            chat_model = init_chat_model(settings.llm_model)
+            chat_model = _chat_model(settings.llm_model)
         knowledge = cls(store, embedder, chat_model=chat_model, **options)
         await knowledge.refresh()
         return knowledge
@@ -516,6 +514,20 @@ class KnowledgeBase:
         if progress:
             progress(IndexProgress("embed", len(todo), len(todo)))
         report.embedded_chunks = len(todo)
+
+
+def _chat_model(llm_model: str) -> Any:
+    """The LangChain chat model LLM_MODEL names, or one clear line on why it cannot be used."""
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(llm_model, temperature=0)
+    except Exception as error:  # a missing integration package, a missing key, an unknown model...
+        reason = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
+        raise ConfigError(
+            f"LLM_MODEL={llm_model} cannot be used ({reason}): install the provider's LangChain package and "
+            "credentials, or unset LLM_MODEL for extractive answers."
+        ) from None
 
 
 async def _single(text: str) -> AsyncIterator[tuple[str, bool]]:

@@ -137,3 +137,10 @@ async def test_no_language_model_is_asked_when_the_material_has_no_answer(knowle
     knowledge.chat_model = FakeListChatModel(responses=["a confident guess"])
     answer = await knowledge.answer("who won the chess world championship in 1972?")
     assert not answer.grounded and "guess" not in answer.text
+
+
+async def test_an_unusable_llm_model_is_one_clear_error(open_knowledge):
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="LLM_MODEL=nosuchprovider:model cannot be used"):
+        await open_knowledge(settings={"llm_model": "nosuchprovider:model"})
