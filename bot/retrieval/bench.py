@@ -145,11 +145,13 @@ def write_bench_corpus(source_dir: Path, target: Path, *, files: int = 12, secti
         (target / f"doc-{number}.md").write_text("\n\n".join(body), encoding="utf-8")
 
 
-async def time_indexing(knowledge: KnowledgeBase, source_dir: Path) -> ThroughputReport:
+async def time_indexing(
+    knowledge: KnowledgeBase, source_dir: Path, *, files: int = 12, sections: int = 8
+) -> ThroughputReport:
     """Index freshly written markdown (~200-token sections) into a throwaway team scope, timed."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "bench"
-        await asyncio.to_thread(write_bench_corpus, source_dir, root)
+        await asyncio.to_thread(write_bench_corpus, source_dir, root, files=files, sections=sections)
         await asyncio.to_thread(knowledge.embedder.load)
         report = await knowledge.index_paths([root], team_id=BENCH_TEAM)
         index = knowledge.scope_index(scope_for(BENCH_TEAM))
@@ -159,16 +161,20 @@ async def time_indexing(knowledge: KnowledgeBase, source_dir: Path) -> Throughpu
 
 
 def run_ask_bench(
-    knowledge: KnowledgeBase, *, large: int = 100_000, on_progress: Callable[[str], None] | None = None
+    knowledge: KnowledgeBase,
+    *,
+    large: int = 100_000,
+    rounds: int = 10,
+    on_progress: Callable[[str], None] | None = None,
 ) -> list[LatencyReport]:
     """`bench ask`: latency on the bundled knowledge, then on a synthetic corpus of `large` chunks."""
-    reports = [time_answers(knowledge, "bundled knowledge")]
+    reports = [time_answers(knowledge, "bundled knowledge", rounds=rounds)]
     if on_progress:
         on_progress(f"building a synthetic corpus of {large:,} chunks")
     original = knowledge.scope_index(GLOBAL_SCOPE)
     try:
         knowledge.use_index(GLOBAL_SCOPE, synthetic_index(knowledge, large))
-        reports.append(time_answers(knowledge, f"synthetic {large:,} chunks", rounds=5))
+        reports.append(time_answers(knowledge, f"synthetic {large:,} chunks", rounds=max(1, rounds // 2)))
     finally:
         if original is not None:
             knowledge.use_index(GLOBAL_SCOPE, original)

@@ -12,7 +12,7 @@ from langchain_chroma import Chroma
 
 from bot.errors import ConfigError
 from bot.retrieval.embedder import DIMENSION, MODEL_ID, ChromaMiniLM, LangChainMiniLM, MiniLMEmbedder
-from bot.retrieval.models import Chunk
+from bot.retrieval.models import TEAM_PREFIX, Chunk
 from bot.retrieval.search_index import ChunkRecord
 
 COLLECTION_NAME = "flywheel_knowledge"
@@ -129,6 +129,7 @@ class ChromaStore:
             documents=[c.text for c in chunks],
             metadatas=[
                 {
+                    **({"team_id": scope.removeprefix(TEAM_PREFIX)} if scope.startswith(TEAM_PREFIX) else {}),
                     "scope": scope,
                     "source": c.source,
                     "path": path,

@@ -4,11 +4,12 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 GLOBAL_SCOPE = "global"
+TEAM_PREFIX = "team:"
 
 
 def scope_for(team_id: str | None) -> str:
     """The index scope of a team's own material; the bundled knowledge (team_id None) is global."""
-    return GLOBAL_SCOPE if team_id is None else f"team:{team_id}"
+    return GLOBAL_SCOPE if team_id is None else f"{TEAM_PREFIX}{team_id}"
 
 
 @dataclass(frozen=True, slots=True)
