@@ -119,17 +119,7 @@ class AnswerSlack:
                 pass
             answer = stream.answer
             answer_id = await self._record(team_id, channel_id, user_id, question, answer, surface, thread_ts)
-            text, message_blocks = blocks.build_answer(
-                answer.text,
-                answer_id=answer_id,
-                sources=_source_lines(answer),
-                grounded=answer.grounded,
-                nearest_topics=answer.nearest_topics,
-            )
-            posted = await client.chat_postMessage(
-                channel=channel_id, thread_ts=thread_ts, text=text, blocks=message_blocks, unfurl_links=False
-            )
-            await self._remember_post(team_id, channel_id, answer_id, posted.get("ts"), thread_ts)
+            await self._post_whole(client, answer, answer_id, team_id, channel_id, thread_ts)
             return answer_id
         finally:
             await self._set_status(client, channel_id, thread_ts, "")
@@ -151,14 +141,55 @@ class AnswerSlack:
         streamer = await client.chat_stream(
             channel=channel_id, thread_ts=thread_ts, recipient_team_id=team_id, recipient_user_id=user_id
         )
+        failure: SlackApiError | None = None
         async for piece in stream:
-            await streamer.append(markdown_text=blocks.defuse(piece))
+            if failure is None:
+                try:
+                    await streamer.append(markdown_text=blocks.defuse(piece))
+                except SlackApiError as error:  # a workspace without streaming still gets the answer
+                    failure = error
         answer = stream.answer
         answer_id = await self._record(team_id, channel_id, user_id, question, answer, surface, thread_ts)
-        footer = blocks.answer_footer(answer_id=answer_id, sources=_source_lines(answer), grounded=answer.grounded)
-        stopped = await streamer.stop(blocks=footer)
-        await self._remember_post(team_id, channel_id, answer_id, stopped.get("ts"), thread_ts)
+        if failure is None:
+            footer = blocks.answer_footer(answer_id=answer_id, sources=_source_lines(answer), grounded=answer.grounded)
+            try:
+                stopped = await streamer.stop(blocks=footer)
+                await self._remember_post(team_id, channel_id, answer_id, stopped.get("ts"), thread_ts)
+                return answer_id
+            except SlackApiError as error:
+                failure = error
+        logger.warning(
+            "streaming failed in %s (%s); posting the answer whole", channel_id, failure.response.get("error")
+        )
+        await self._post_whole(client, answer, answer_id, team_id, channel_id, thread_ts, replace=streamer.ts)
         return answer_id
+
+    async def _post_whole(
+        self,
+        client: AsyncWebClient,
+        answer: Answer,
+        answer_id: int,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        *,
+        replace: str | None = None,
+    ) -> None:
+        """Post the finished answer as one message (or turn a half-streamed message into it)."""
+        text, message_blocks = blocks.build_answer(
+            answer.text,
+            answer_id=answer_id,
+            sources=_source_lines(answer),
+            grounded=answer.grounded,
+            nearest_topics=answer.nearest_topics,
+        )
+        if replace:
+            posted = await client.chat_update(channel=channel_id, ts=replace, text=text, blocks=message_blocks)
+        else:
+            posted = await client.chat_postMessage(
+                channel=channel_id, thread_ts=thread_ts, text=text, blocks=message_blocks, unfurl_links=False
+            )
+        await self._remember_post(team_id, channel_id, answer_id, posted.get("ts"), thread_ts)
 
     async def _record(
         self,

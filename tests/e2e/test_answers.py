@@ -153,3 +153,14 @@ async def test_home_shows_the_questions_not_answered_well(slack: LocalSlack, coa
     home = await slack.wait_for_home(ana, contains="Not answered well yet")
     text = json.dumps(home.definition)
     assert "what is our churn rate this quarter?" in text and "asked 1 question so far" in text
+
+
+async def test_when_streaming_fails_the_answer_is_posted_whole(slack: LocalSlack, coach: Coach) -> None:
+    reply = "Duolingo's session generator now takes 14 ms instead of 750 ms [1]."
+    coach.services.knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    slack.faults.server_error("chat.startStream", times=3)  # the client retries twice
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, FIRST)
+    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert reply in answer.text and ACTION_VOTE_UP in _blocks_text(answer)
