@@ -6,7 +6,7 @@ import numpy as np
 
 from bot.retrieval.embedder import DIMENSION
 from bot.retrieval.lexical import Analyzer, LexicalIndex
-from bot.retrieval.models import Chunk, Passage
+from bot.retrieval.models import Passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +24,6 @@ class ChunkRecord:
         """Headings count for words too."""
         return f"{self.title} {self.section}\n{self.text}"
 
-    @classmethod
-    def from_chunk(cls, chunk: Chunk) -> "ChunkRecord":
-        """The record of a freshly made chunk."""
-        return cls(chunk.id, chunk.text, chunk.title, chunk.section, chunk.source)
-
 
 class ScopeIndex:
     """One scope's chunks (the shared knowledge, or one team's material), searchable in memory."""
@@ -39,7 +34,6 @@ class ScopeIndex:
         self.records = records
         self.matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(records), DIMENSION)
         self.lexical = LexicalIndex([r.lexical_text for r in records], analyzer)
-        self.position = {r.id: i for i, r in enumerate(records)}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -56,8 +50,3 @@ class ScopeIndex:
         """The chunk at `position` as a scored passage."""
         r = self.records[position]
         return Passage(id=r.id, text=r.text, title=r.title, section=r.section, source=r.source, score=score)
-
-    def vector(self, chunk_id: str) -> np.ndarray | None:
-        """The stored vector of a chunk, if it is in this scope."""
-        position = self.position.get(chunk_id)
-        return None if position is None else self.matrix[position]
