@@ -1,0 +1,1 @@
+"""Retrieval: load, chunk, embed, index, search and answer from the material, offline."""

@@ -1,33 +1,26 @@
 """The knowledge base: index material into Chroma, search it from memory, answer from it with sources."""
 
 import asyncio
-import hashlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bot.errors import ConfigError, InputError
-from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, FileEntry, make_client
-from bot.retrieval.chunking import chunk_document
+from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, make_client
 from bot.retrieval.embedder import MiniLMEmbedder
 from bot.retrieval.extractive import extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
+from bot.retrieval.indexing import Indexer, ProgressCallback
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
-from bot.retrieval.loading import DEFAULT_MAX_BYTES, SourceFile, UnreadableFile, discover, load_file
+from bot.retrieval.loading import DEFAULT_MAX_BYTES
 from bot.retrieval.models import (
     GLOBAL_SCOPE,
     Answer,
-    Chunk,
-    FileResult,
     IndexReport,
-    Outcome,
     Passage,
     scope_for,
 )
@@ -41,33 +34,8 @@ DEFAULT_RETRIEVER = Retriever.FUSED
 CANDIDATES = 8
 ANSWER_PASSAGES = 4
 MAX_QUESTION_CHARS = 2000
-EMBED_GROUP = 32
 LLM_FIRST_TOKEN_TIMEOUT = 15.0
 LLM_TOTAL_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class IndexProgress:
-    """Where an indexing run is: `phase` is "scan" (reading files) or "embed" (computing vectors)."""
-
-    phase: str
-    done: int
-    total: int
-    current: str = ""
-
-
-ProgressCallback = Callable[[IndexProgress], None]
-
-
-@dataclass(slots=True)
-class _PendingFile:
-    """A new or changed file, chunked, waiting for its vectors."""
-
-    file: SourceFile
-    file_hash: str
-    chunks: list[Chunk]
-    previous: FileEntry | None
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +102,6 @@ class AnswerStream:
         )
 
 
-def _file_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 class KnowledgeBase:
     """Chroma is the store of record; each scope is mirrored in memory (vectors + BM25) for fast search.
 
@@ -168,6 +132,7 @@ class KnowledgeBase:
         self.llm_first_token_timeout = llm_first_token_timeout
         self.llm_total_timeout = llm_total_timeout
         self.analyzer = Analyzer()
+        self.indexer = Indexer(store, embedder, self.vector_cache)
         self._indexes: dict[str, ScopeIndex] = {}
         self._vote_counts: Mapping[str, tuple[int, int]] = {}
         self._index_lock = asyncio.Lock()
@@ -399,121 +364,18 @@ class KnowledgeBase:
         self, roots: list[Path], scope: str, progress: ProgressCallback | None, prune_prefixes: tuple[str, ...]
     ) -> IndexReport:
         async with self._index_lock:
-            report = await asyncio.to_thread(self._index_sync, roots, scope, progress, prune_prefixes)
+            report = await asyncio.to_thread(
+                self.indexer.run,
+                roots,
+                scope,
+                progress=progress,
+                prune_prefixes=prune_prefixes,
+                max_file_bytes=self.max_file_bytes,
+            )
             if report.changed or scope not in self._indexes:
                 index = await asyncio.to_thread(self._load_scope, scope)
                 self._indexes = {**self._indexes, scope: index}
             return report
-
-    def _index_sync(
-        self, roots: list[Path], scope: str, progress: ProgressCallback | None, prune_prefixes: tuple[str, ...]
-    ) -> IndexReport:
-        started = time.perf_counter()
-        report = IndexReport()
-        catalogue = self.store.catalogue(scope)
-        files: list[SourceFile] = []
-        for root in roots:
-            if root.exists():
-                files.extend(discover(root))
-                continue
-            gone = str(root.resolve())
-            matches = [s for s, e in catalogue.items() if e.path == gone]
-            if not matches:
-                report.files.append(FileResult(str(root), Outcome.SKIPPED, reason="no such file or folder"))
-        seen = {f.source for f in files}
-        for source, entry in catalogue.items():
-            if source in seen:
-                continue
-            under_root = any(entry.path == str(r.resolve()) or entry.path.startswith(f"{r.resolve()}/") for r in roots)
-            if under_root or source.startswith(prune_prefixes):
-                self.store.delete(entry.chunk_ids)
-                report.changed = True
-                report.files.append(FileResult(source, Outcome.REMOVED, len(entry.chunk_ids), "the file is gone"))
-        pending = self._scan(files, scope, catalogue, report, progress)
-        self._embed(pending, progress, report)
-        for item in pending:
-            stale = [i for i in item.previous.chunk_ids if i not in item.vectors] if item.previous else []
-            self.store.delete(stale)
-            vectors = np.array([item.vectors[c.id] for c in item.chunks], dtype=np.float32)
-            self.store.upsert(item.chunks, vectors, scope=scope, path=str(item.file.path.resolve()))
-            report.changed = True
-            report.files.append(FileResult(item.file.source, Outcome.INDEXED, len(item.chunks)))
-        report.seconds = time.perf_counter() - started
-        for result in report.skipped:
-            log.warning("skipped %s: %s", result.source, result.reason)
-        return report
-
-    def _scan(
-        self,
-        files: list[SourceFile],
-        scope: str,
-        catalogue: dict[str, FileEntry],
-        report: IndexReport,
-        progress: ProgressCallback | None,
-    ) -> list[_PendingFile]:
-        pending: list[_PendingFile] = []
-        for done, file in enumerate(files):
-            if progress:
-                progress(IndexProgress("scan", done, len(files), file.source))
-            previous = catalogue.get(file.source)
-            try:
-                size = file.path.stat().st_size
-                if size > self.max_file_bytes:
-                    raise UnreadableFile(
-                        f"too large ({size / 1e6:.1f} MB, the limit is {self.max_file_bytes / 1e6:.1f} MB)"
-                    )
-                file_hash = _file_hash(file.path.read_bytes())
-                if previous and previous.file_hash == file_hash:
-                    report.files.append(FileResult(file.source, Outcome.UNCHANGED, len(previous.chunk_ids)))
-                    continue
-                document = load_file(file.path, max_bytes=self.max_file_bytes)
-                chunks = chunk_document(
-                    document,
-                    source=file.source,
-                    scope=scope,
-                    file_hash=file_hash,
-                    token_count=self.embedder.token_count,
-                )
-                if not chunks:
-                    raise UnreadableFile("no text in it")
-            except (UnreadableFile, OSError) as error:
-                reason = str(error) if isinstance(error, UnreadableFile) else f"cannot be read ({error.strerror})"
-                if previous:
-                    self.store.delete(previous.chunk_ids)
-                    report.changed = True
-                    reason += "; its previous version left the index"
-                report.files.append(FileResult(file.source, Outcome.SKIPPED, reason=reason))
-                continue
-            pending.append(_PendingFile(file, file_hash, chunks, previous))
-        if progress:
-            progress(IndexProgress("scan", len(files), len(files)))
-        return pending
-
-    def _embed(self, pending: list[_PendingFile], progress: ProgressCallback | None, report: IndexReport) -> None:
-        """Vectors for every pending chunk: reused when the same chunk is already stored, else computed."""
-        reusable = [c.id for item in pending if item.previous for c in item.chunks if c.id in item.previous.chunk_ids]
-        stored = self.store.vectors(reusable)
-        todo: list[tuple[_PendingFile, Chunk]] = []
-        for item in pending:
-            for chunk in item.chunks:
-                known = stored.get(chunk.id)
-                if known is None:
-                    known = self.vector_cache.get(chunk.embedding_text)
-                if known is not None:
-                    item.vectors[chunk.id] = known
-                    report.reused_chunks += 1
-                else:
-                    todo.append((item, chunk))
-        for start in range(0, len(todo), EMBED_GROUP):
-            if progress:
-                progress(IndexProgress("embed", start, len(todo), todo[start][1].source))
-            group = todo[start : start + EMBED_GROUP]
-            vectors = self.embedder.embed([chunk.embedding_text for _, chunk in group])
-            for (item, chunk), vector in zip(group, vectors, strict=True):
-                item.vectors[chunk.id] = vector
-        if progress:
-            progress(IndexProgress("embed", len(todo), len(todo)))
-        report.embedded_chunks = len(todo)
 
 
 def _chat_model(llm_model: str) -> Any:

@@ -7,7 +7,8 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.retrieval.chroma_store import COLLECTION_NAME
-from bot.retrieval.knowledge_base import IndexProgress, KnowledgeBase
+from bot.retrieval.indexing import IndexProgress
+from bot.retrieval.knowledge_base import KnowledgeBase
 from bot.retrieval.models import Outcome
 
 
