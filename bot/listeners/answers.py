@@ -296,9 +296,10 @@ class AnswerSlack:
         async with self.services.db.session() as session:
             previous = await store.cast_vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote)
             cited = [s.passage_id for s in await store.answer_sources(session, team_id=team_id, answer_id=answer_id)]
-        if previous != vote:
-            self.knowledge.add_votes(cited, up=-(previous == store.UP), down=-(previous == store.DOWN))
-            self.knowledge.add_votes(cited, up=int(vote == store.UP), down=int(vote == store.DOWN))
+        if previous != vote:  # a changed vote moves one count down and the other up
+            up_change = int(vote == store.UP) - int(previous == store.UP)
+            down_change = int(vote == store.DOWN) - int(previous == store.DOWN)
+            self.knowledge.add_votes(cited, up=up_change, down=down_change)
         thanks = blocks.build_vote_thanks(vote)
         if respond is not None and not channel_id:
             await respond(text=thanks, response_type="ephemeral", replace_original=False)
