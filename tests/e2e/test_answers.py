@@ -130,6 +130,11 @@ async def test_votes_are_stored_and_a_thumbs_down_asks_why(slack: LocalSlack, co
     assert gaps[0].question == "What is the deletion test?" and gaps[0].reasons == ["it skipped the example"]
     cited = [p for p in await coach.services.knowledge.search("What is the deletion test?", k=1)]
     assert coach.services.knowledge.vote_counts(cited[0].id) == (1, 1)
+    await ana.click(ACTION_VOTE_DOWN, message=answer)  # ana changes her mind: her up becomes a down
+    await slack.wait_for_modal(ana, callback_id=VIEW_REASON)
+    await ana.close_modal()
+    await slack.wait_idle()
+    assert coach.services.knowledge.vote_counts(cited[0].id) == (0, 2)
 
 
 async def test_a_language_model_answer_is_streamed_into_the_thread(slack: LocalSlack, coach: Coach) -> None:
