@@ -212,7 +212,11 @@ def workspace_delete(
         services = await build_services(settings)
         try:
             async with services.db.session() as session:
-                return await delete_workspace_data(session, team_id=team_id)
+                counts = await delete_workspace_data(session, team_id=team_id)
+            material = await services.knowledge.delete_team(team_id)
+            if material:
+                counts["indexed material chunks"] = material
+            return counts
         finally:
             await services.aclose()
 

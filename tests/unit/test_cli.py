@@ -89,3 +89,17 @@ def test_workspace_delete_needs_confirmation_and_removes_only_that_workspace(tmp
     assert deleted.output == "deleted workspace T1: processed_event 1\n"
     again = runner.invoke(cli, ["workspace", "delete", "T2", "--yes"], env=environment)
     assert again.output == "deleted workspace T2: processed_event 1\n"
+
+
+def test_workspace_delete_removes_the_workspace_s_own_material(tmp_path: Path) -> None:
+    material = tmp_path / "ours"
+    material.mkdir()
+    (material / "playbook.md").write_text(
+        "# Our playbook\n\n## Releases\n\nWe release the ranking model every Tuesday after the canary passes.\n"
+    )
+    environment = {"FLYWHEEL_DATA_DIR": str(tmp_path / "data")}
+    indexed = runner.invoke(cli, ["index", str(material), "--team", "T1"], env=environment)
+    assert indexed.exit_code == 0, indexed.output
+    deleted = runner.invoke(cli, ["workspace", "delete", "T1", "--yes"], env=environment)
+    assert deleted.exit_code == 0, deleted.output
+    assert "indexed material chunks 1" in deleted.output
