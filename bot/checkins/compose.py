@@ -1,7 +1,7 @@
 """The text and blocks of each check-in message, from what storage holds (pure; used to post and to update)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks import checkins as blocks
@@ -35,13 +35,13 @@ def occurrence_of(dispatch: CheckinDispatch, schedule: Schedule) -> Occurrence:
     )
 
 
-def lateness(dispatch: CheckinDispatch, sent_at: Any) -> timedelta | None:
+def lateness(dispatch: CheckinDispatch, sent_at: datetime) -> timedelta | None:
     """How late the message went out, when late enough to say so."""
     late_by = as_utc(sent_at) - as_utc(dispatch.scheduled_at)
     return late_by if late_by >= LATE_AFTER else None
 
 
-def compose_ship(schedule: Schedule, dispatch: CheckinDispatch, *, sent_at: Any) -> Composed:
+def compose_ship(schedule: Schedule, dispatch: CheckinDispatch, *, sent_at: datetime) -> Composed:
     """The ship prompt."""
     occurrence = occurrence_of(dispatch, schedule)
     built = blocks.build_ship_prompt(
@@ -53,7 +53,9 @@ def compose_ship(schedule: Schedule, dispatch: CheckinDispatch, *, sent_at: Any)
     return Composed(blocks.ship_prompt_text(dispatch.week), built)
 
 
-def compose_measure(schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: Any) -> Composed:
+def compose_measure(
+    schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: datetime
+) -> Composed:
     """The measure prompt, listing the week's items and their results so far."""
     occurrence = occurrence_of(dispatch, schedule)
     built = blocks.build_measure_prompt(
@@ -84,7 +86,7 @@ def skipped_weeks(schedule: Schedule, week: str) -> set[str]:
 
 
 def compose_digest(
-    schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: Any
+    schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: datetime
 ) -> tuple[Composed, Digest]:
     """The Friday digest (and its figures, for the chart)."""
     digest = build_digest(items, dispatch.week, skipped_weeks=skipped_weeks(schedule, dispatch.week))

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
 REFRESH_SECONDS = 30.0
 CLOCK_JUMP_SECONDS = 1.0
+RETRY_SECONDS = 2.0
 
 
 class Scheduler:
@@ -43,15 +44,16 @@ class Scheduler:
     async def run(self, client: AsyncWebClient) -> None:
         """Loop forever: wait for the next due time, run a pass, repeat (cancel the task to stop)."""
         next_due: datetime | None = None
-        refreshed_at = float("-inf")
         last_clock, last_real = self.clock.now(), time.monotonic()
+        refreshed_at, first = last_real, True
         while True:
             now, real = self.clock.now(), time.monotonic()
             jumped = abs((now - last_clock).total_seconds() - (real - last_real)) > CLOCK_JUMP_SECONDS
             last_clock, last_real = now, real
             periodic = real - refreshed_at >= self.refresh_seconds
             try:
-                if periodic or jumped or self.service.changed.is_set():
+                if first or periodic or jumped or self.service.changed.is_set():
+                    first = False
                     self.service.changed.clear()
                     refreshed_at = real
                     next_due = await self._earliest_due()
@@ -61,9 +63,9 @@ class Scheduler:
                     if report.outcomes:
                         logger.info("check-in pass at %s: %s", now.isoformat(), report.counts())
                     next_due = await self._earliest_due()
-            except Exception:  # noqa: BLE001  (a failed pass is logged and retried at the next refresh)
+            except Exception:  # noqa: BLE001  (a failed pass is logged and tried again shortly)
                 logger.exception("check-in pass failed")
-                next_due = None
+                refreshed_at = real - self.refresh_seconds + RETRY_SECONDS
             await asyncio.sleep(self.tick_seconds)
 
     async def _earliest_due(self) -> datetime | None:

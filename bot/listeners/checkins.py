@@ -26,6 +26,7 @@ from bot.errors import CoachError, InputError
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store import checkins as store
+from bot.store.models.checkins import SCHEDULE_ON
 from bot.store.threads import find_thread
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,10 @@ class CheckinsSlack:
 
     async def turn_on(self, request: CommandRequest) -> None:
         """Start check-ins in the channel, announce it, and show the status privately."""
+        current = await self.checkins.status(team_id=request.team_id, channel_id=request.channel_id)
+        if current.state == SCHEDULE_ON:
+            await self.show_status(request)
+            return
         timezone = await self.user_timezone(request.client, request.user_id)
         status = await self.checkins.turn_on(
             team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, timezone=timezone

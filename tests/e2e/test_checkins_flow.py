@@ -1,14 +1,27 @@
 """Check-ins through the local Slack: turning them on, the weekly prompts, modals and thread replies."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.blocks import checkins as blocks
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack, Message
 from bot.runtime import Coach
+from tests.e2e.conftest import CoachFactory
 
 NEW_YORK = ZoneInfo("America/New_York")
+MONDAY_MORNING = datetime(2026, 3, 2, 9, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+async def coach(coach_factory: CoachFactory, transport: str, clock: ManualClock) -> AsyncIterator[Coach]:
+    """The coach started on a Monday morning in New York (the clock is set before it starts, never after)."""
+    clock.set(MONDAY_MORNING)
+    async with coach_factory(transport) as running:
+        yield running
 
 
 async def move_to(slack: LocalSlack, clock: ManualClock, moment: datetime) -> None:
@@ -25,7 +38,6 @@ async def test_turning_on_announces_the_schedule_in_the_persons_time_zone(
 ) -> None:
     ana = slack.add_user("ana", tz="America/New_York")
     team = slack.add_channel("growth", members=[ana])
-    clock.set(datetime(2026, 3, 2, 9, tzinfo=NEW_YORK))
 
     await ana.slash("/flywheel", "checkins on", channel=team)
 
@@ -41,7 +53,6 @@ async def test_a_week_of_prompts_with_modal_and_thread_answers(
     ana = slack.add_user("ana", tz="America/New_York")
     bob = slack.add_user("bob", tz="America/New_York")
     team = slack.add_channel("growth", members=[ana, bob])
-    clock.set(datetime(2026, 3, 2, 9, tzinfo=NEW_YORK))
     await ana.slash("/flywheel", "checkins on", channel=team)
     await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
 
@@ -74,7 +85,6 @@ async def test_settings_modal_changes_days_times_zone_and_who_is_asked(
     ana = slack.add_user("ana", tz="America/New_York")
     bob = slack.add_user("bob", tz="Asia/Tokyo")
     team = slack.add_channel("growth", members=[ana, bob])
-    clock.set(datetime(2026, 3, 2, 9, tzinfo=NEW_YORK))
     await ana.slash("/flywheel", "checkins on", channel=team)
     await slack.wait_for_ephemeral(ana, contains="Check-ins are *on*")
 
@@ -113,7 +123,6 @@ async def test_prompt_buttons_skip_the_week_or_mark_a_person_away(
     ana = slack.add_user("ana", tz="America/New_York")
     bob = slack.add_user("bob", tz="America/New_York")
     team = slack.add_channel("growth", members=[ana, bob])
-    clock.set(datetime(2026, 3, 2, 9, tzinfo=NEW_YORK))
     await ana.slash("/flywheel", "checkins on", channel=team)
     await slack.wait_for_ephemeral(ana, contains="Check-ins are *on*")
     await move_to(slack, clock, datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK))

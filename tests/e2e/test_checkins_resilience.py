@@ -62,11 +62,9 @@ async def test_refused_channels_pause_and_tell_their_owner_while_the_others_stil
     removed = slack.add_channel("kicked-us-out", members=[bob])
     clock.set(datetime(2026, 3, 2, 9, tzinfo=BERLIN))
     async with coach_factory("http") as coach:
-        for channel in healthy:
-            await ana.slash("/flywheel", "checkins on", channel=channel)
-        await ana.slash("/flywheel", "checkins on", channel=archived)
-        await bob.slash("/flywheel", "checkins on", channel=removed)
-        await slack.wait_for_message(channel=removed, contains="turned on weekly check-ins")
+        for person, channel in [(ana, c) for c in [*healthy, archived]] + [(bob, removed)]:
+            await person.slash("/flywheel", "checkins on", channel=channel)
+            await slack.wait_for_message(channel=channel, contains="turned on weekly check-ins")
         slack.archive_channel(archived)
         slack.remove_bot_from(removed)
         # A channel deleted since: Slack answers channel_not_found.
