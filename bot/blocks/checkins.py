@@ -547,10 +547,7 @@ CHECKINS_USAGE = (
 def build_turned_on(user_id: str, schedule: Schedule) -> list[Block]:
     """The channel notice that check-ins started."""
     return [
-        section(
-            f"<@{user_id}> turned on weekly check-ins here: ship, measure, iterate. "
-            f"{schedule_summary(schedule)}."
-        ),
+        section(f"<@{user_id}> turned on weekly check-ins here: ship, measure, iterate. {schedule_summary(schedule)}."),
         context("Change days, times or who is asked with `/flywheel checkins settings`; stop with `off`."),
     ]
 
