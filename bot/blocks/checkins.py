@@ -579,3 +579,30 @@ def away_text(first_day: str, last_day: str) -> str:
         f"You're away from {first_day} to {last_day}: I won't ask or remind you then, and it doesn't count "
         "against the team. `/flywheel checkins back` ends it early."
     )
+
+
+def build_home_section(
+    statuses: Sequence[tuple[str, str, Occurrence | None, Digest | None, Schedule | None]],
+) -> list[Block]:
+    """The Home tab's check-ins part: each channel's state, next prompt and this week so far."""
+    blocks: list[Block] = [header("Your weekly check-ins")]
+    if not statuses:
+        blocks.append(
+            section(
+                "No check-ins you run or are asked in yet. In a team channel, `/flywheel checkins on` starts "
+                "the weekly rhythm: ship, measure, iterate."
+            )
+        )
+        return blocks
+    for channel_id, state, next_due, digest, schedule in statuses:
+        line = f"<#{channel_id}> · *{state}*"
+        if next_due is not None and schedule is not None:
+            when = next_due.scheduled_at.astimezone(schedule.zone)
+            line += f" · next: {PROMPT_LABELS[next_due.prompt].lower()} {when:%a %b} {when.day}, {when:%H:%M}"
+        if digest is not None:
+            line += (
+                f"\nThis week: {len(digest.shipped)} shipped, {len(digest.measured)} measured · streak {digest.streak}"
+            )
+        blocks.append(section(line))
+    blocks.append(context("`/flywheel checkins status` in a channel shows its schedule and who is away."))
+    return blocks

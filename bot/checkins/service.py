@@ -101,6 +101,13 @@ class CheckinService:
         upcoming = next_occurrence(schedule, now) if row.state == SCHEDULE_ON else None
         return Status(row.state, row, schedule, upcoming, digest, away)
 
+    async def involving(self, *, team_id: str, user_id: str, limit: int = 10) -> list[Status]:
+        """The running or paused check-ins a person set up or is asked in (for the Home tab)."""
+        async with self.db.session() as session:
+            rows = await store.team_schedules(session, team_id=team_id)
+        mine = [row for row in rows if row.set_up_by == user_id or user_id in row.participants][:limit]
+        return [await self.status(team_id=team_id, channel_id=row.channel_id) for row in mine]
+
     async def schedule(self, *, team_id: str, channel_id: str) -> Schedule:
         """A channel's current schedule (NotFoundError when check-ins were never set up there)."""
         async with self.db.session() as session:

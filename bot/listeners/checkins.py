@@ -610,8 +610,20 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             text=f"Saved. Check-ins here: {blocks.schedule_summary(schedule)}.",
         )
 
+    async def home_section(team_id: str, user_id: str, client: AsyncWebClient) -> list[dict[str, Any]]:
+        """The check-ins this person runs or is asked in."""
+        statuses = await checkins.involving(team_id=team_id, user_id=user_id)
+        return blocks.build_home_section(
+            [
+                (status.row.channel_id, status.state, status.next_due, status.digest, status.schedule)
+                for status in statuses
+                if status.row is not None
+            ]
+        )
+
     routes.add_subcommand("checkins", handle_checkins_command, usage="checkins on|off|status|settings|skip|away|back")
     routes.add_thread_kind(THREAD_KIND, flow.on_reply)
+    routes.home_sections.append(home_section)
     app.action(blocks.ACTION_ADD_ITEM)(answering_errors(handle_add_item))
     app.action(blocks.ACTION_EDIT_ITEM)(answering_errors(handle_edit_item))
     app.action(blocks.ACTION_REPORT_RESULT)(answering_errors(handle_report_result))

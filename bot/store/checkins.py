@@ -90,6 +90,16 @@ async def get_schedule(session: AsyncSession, *, team_id: str, channel_id: str) 
     return result.first()
 
 
+async def team_schedules(session: AsyncSession, *, team_id: str) -> list[CheckinSchedule]:
+    """Every check-in schedule of a workspace that is on or paused."""
+    result = await session.exec(
+        select(CheckinSchedule)
+        .where(CheckinSchedule.team_id == team_id, CheckinSchedule.state != SCHEDULE_OFF)
+        .order_by(col(CheckinSchedule.channel_id))
+    )
+    return list(result.all())
+
+
 async def load_schedule(
     session: AsyncSession, *, team_id: str, channel_id: str
 ) -> tuple[CheckinSchedule, Schedule] | None:

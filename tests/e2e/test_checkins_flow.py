@@ -45,6 +45,9 @@ async def test_turning_on_announces_the_schedule_in_the_persons_time_zone(
     assert "America/New_York" in notice.all_text()
     status = await slack.wait_for_ephemeral(ana, contains="Check-ins are *on*")
     assert "Next: ship prompt on Tue Mar 3, 10:00." in status.all_text()
+    await ana.open_home()
+    home = await slack.wait_for_home(ana, contains="Your weekly check-ins")
+    assert f"<#{team}> · *on* · next: ship prompt Tue Mar 3, 10:00" in home.all_text()
 
 
 async def test_a_week_of_prompts_with_modal_and_thread_answers(

@@ -184,3 +184,19 @@ def test_status_blocks() -> None:
     assert "Ship prompt Tue 10:00 · Measure prompt Thu 10:00" in all_text(on)
     assert "<@U2> skips check-ins until 2026-03-13" in all_text(on)
     assert "Paused because the channel was archived" in all_text(paused)
+
+
+def test_home_section_lists_each_channel_or_explains_how_to_start() -> None:
+    empty = blocks.build_home_section([])
+    listed = blocks.build_home_section(
+        [
+            ("C1", "on", occurrence(Prompt.MEASURE), build_digest([item("i1")], WEEK), SCHEDULE),
+            ("C2", "paused", None, None, None),
+        ]
+    )
+    for built in (empty, listed):
+        assert block_errors(built) == []
+    assert "`/flywheel checkins on`" in all_text(empty)
+    assert "<#C1> · *on* · next: measure prompt Thu Mar 5, 10:00" in all_text(listed)
+    assert "This week: 1 shipped, 0 measured · streak 0" in all_text(listed)
+    assert "<#C2> · *paused*" in all_text(listed)
