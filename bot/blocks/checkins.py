@@ -74,6 +74,12 @@ def time_block(prompt: Prompt) -> str:
     return f"{prompt.value}_time"
 
 
+def week_title(week: str, *, capital: bool = False) -> str:
+    """A week for a header: "week 10, Mar 2 – Mar 8" (or "Week 10, …")."""
+    first, last = week_days(week)
+    return f"{'W' if capital else 'w'}eek {int(week[-2:])}, {first:%b} {first.day} – {last:%b} {last.day}"
+
+
 def week_label(week: str) -> str:
     """A week for people: "week 10 (Mar 2 – Mar 8)"."""
     first, last = week_days(week)
@@ -137,7 +143,7 @@ def build_ship_prompt(
     """Tuesday: ask what the team ships this week."""
     week = occurrence.week
     blocks = [
-        header(f"🚢 What ships this week? ({week_label(week)})"),
+        header(f"🚢 What ships this week? {week_title(week, capital=True)}"),
         section(
             "List each change the team ships this week: what it is, who owns it, which loop stage it "
             "strengthens, and the metric you expect it to move. When the measure prompt comes, I'll ask "
@@ -157,7 +163,7 @@ def build_ship_prompt(
 
 def ship_prompt_text(week: str) -> str:
     """The ship prompt's notification text."""
-    return f"What ships this week? ({week_label(week)})"
+    return f"What ships this week? {week_title(week, capital=True)}"
 
 
 def build_item_added(item: ShipItem, *, edited: bool = False) -> list[Block]:
@@ -187,7 +193,7 @@ def build_measure_prompt(
 ) -> list[Block]:
     """Thursday: list the week's items, each with a way to report its measured result."""
     week = occurrence.week
-    blocks = [header(f"📏 Did it work? ({week_label(week)})")]
+    blocks = [header(f"📏 Did it work? {week_title(week, capital=True)}")]
     if items:
         blocks.append(
             section(
@@ -224,7 +230,7 @@ def build_measure_prompt(
 
 def measure_prompt_text(week: str, count: int) -> str:
     """The measure prompt's notification text."""
-    return f"Did it work? {count} shipped item{'s' if count != 1 else ''} to measure ({week_label(week)})"
+    return f"Did it work? {count} shipped item{'s' if count != 1 else ''} to measure, {week_title(week)}"
 
 
 def build_reminder(week: str, owners: Sequence[str], items: Sequence[tuple[int, ShipItem]]) -> list[Block]:
@@ -301,7 +307,7 @@ def build_digest(digest: Digest, *, late_by: timedelta | None = None, due: datet
     """Friday: the week's figures, the trend and what to look at."""
     shipped, measured = len(digest.shipped), len(digest.measured)
     blocks = [
-        header(f"🔁 Iterate: {week_label(digest.week)}"),
+        header(f"🔁 Iterate: {week_title(digest.week)}"),
         fields(
             f"*Shipped*\n{shipped}",
             f"*Measured*\n{measured} of {shipped} ({_percent(digest.share_measured)})",

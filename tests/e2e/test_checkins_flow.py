@@ -116,7 +116,7 @@ async def test_settings_modal_changes_days_times_zone_and_who_is_asked(
 
     # Monday 09:30 in Tokyo is Sunday 19:30 in New York.
     await move_to(slack, clock, datetime(2026, 3, 9, 9, 30, 5, tzinfo=ZoneInfo("Asia/Tokyo")))
-    ship = await slack.wait_for_message(channel=team, contains="What ships this week? (week 11")
+    ship = await slack.wait_for_message(channel=team, contains="What ships this week? Week 11")
     assert f"Asked: <@{bob.id}>" in ship.all_text()
 
 

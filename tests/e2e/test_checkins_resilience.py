@@ -33,14 +33,14 @@ async def test_after_downtime_a_missed_prompt_goes_out_late_once_and_a_stale_one
     # Down all Tuesday: back on Wednesday morning, the ship prompt is still useful.
     clock.set(datetime(2026, 3, 4, 8, 0, tzinfo=BERLIN))
     async with coach_factory("http"):
-        late = await slack.wait_for_message(channel=team, contains="What ships this week? (week 10")
+        late = await slack.wait_for_message(channel=team, contains="What ships this week? Week 10")
         assert "Sent late: this was due Tuesday at 10:00 CET, 22 hours ago" in late.all_text()
         await slack.wait_idle()
 
     # Down from then until Thursday noon of the next week: that ship prompt has expired, the measure one is late.
     clock.set(datetime(2026, 3, 12, 12, 0, tzinfo=BERLIN))
     async with coach_factory("http") as coach:
-        measure = await slack.wait_for_message(channel=team, contains="Did it work? (week 11")
+        measure = await slack.wait_for_message(channel=team, contains="Did it work? Week 11")
         assert "Sent late" in measure.all_text()
         await slack.wait_idle()
         rows = await dispatches(coach, slack.team_id)

@@ -49,7 +49,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
 
         # ---- week 10 (EST): ship by thread reply and by modal
         await move_to(slack, clock, datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK))
-        ship10 = await slack.wait_for_message(channel=team, contains="What ships this week? (week 10")
+        ship10 = await slack.wait_for_message(channel=team, contains="What ships this week? Week 10")
         ana_reply = await ana.post(team, "Thumbs on answers | feedback | share of rated answers", thread_ts=ship10.ts)
         await slack.wait_for_message(channel=team, thread_ts=ship10.ts, contains="Thumbs on answers")
         await bob.click(blocks.ACTION_ADD_ITEM, message=ship10)
@@ -97,7 +97,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
 
         # ---- week 11 (EDT now): the ship prompt at 10:00 local, i.e. an hour earlier in UTC
         await move_to(slack, clock, datetime(2026, 3, 10, 10, 0, 5, tzinfo=NEW_YORK))
-        ship11 = await slack.wait_for_message(channel=team, contains="What ships this week? (week 11")
+        ship11 = await slack.wait_for_message(channel=team, contains="What ships this week? Week 11")
         posted_at = datetime.fromtimestamp(float(ship11.ts), UTC)
         assert (posted_at.hour, posted_at.minute) == (14, 0)
 
@@ -121,7 +121,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
         await slack.wait_for_message(channel=team, thread_ts=ship11.ts, contains="Weekly cohort notebook")
 
         await move_to(slack, clock, datetime(2026, 3, 12, 10, 0, 5, tzinfo=NEW_YORK))
-        measure11 = await slack.wait_for_message(channel=team, contains="Did it work? (week 11")
+        measure11 = await slack.wait_for_message(channel=team, contains="Did it work? Week 11")
         assert f"2. Weekly cohort notebook* · <@{bob.id}>" in measure11.all_text()
         await ana.post(team, "#1 moved +2.5 next: scale", thread_ts=measure11.ts)
         await slack.wait_for_message(lambda m: m.ts == measure11.ts and "Moved · +2.5 · next: Scale" in m.all_text())
@@ -152,7 +152,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
             await slack.wait_idle()
         assert len(top_level(slack, team)) == before
         await move_to(slack, clock, datetime(2026, 3, 24, 10, 0, 5, tzinfo=NEW_YORK))
-        await slack.wait_for_message(channel=team, contains="What ships this week? (week 13")
+        await slack.wait_for_message(channel=team, contains="What ships this week? Week 13")
 
 
 def report_value(message: Message, index: int) -> str:
