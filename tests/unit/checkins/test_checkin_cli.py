@@ -89,3 +89,16 @@ def test_bad_input_is_one_line_and_exit_1(environment: dict[str, str], arguments
     assert result.exit_code == 1
     assert result.output.startswith(expected)
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bench_posts_once_per_channel_and_prints_its_figures(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["bench", "checkins", "--channels", "25", "--storm", "2"], env={"FLYWHEEL_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "channels: 25"
+    assert "outcomes {'posted': 25}" in lines[1]
+    assert lines[2] == "channels with exactly one message: 25"
+    assert lines[3] == "calls answered 429 and retried after Retry-After: 2"
+    assert lines[4].startswith("pass with nothing due: ")
