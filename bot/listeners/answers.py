@@ -17,6 +17,7 @@ from bot.blocks import answers as blocks
 from bot.blocks.answers import SourceLine
 from bot.blocks.common import escape
 from bot.errors import InputError
+from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.retrieval.models import Answer
 from bot.services import Services
@@ -443,8 +444,8 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             surface=SURFACE_DM,
         )
 
-    app.action(blocks.ACTION_VOTE_UP)(handle_vote_up)
-    app.action(blocks.ACTION_VOTE_DOWN)(handle_vote_down)
-    app.action(blocks.ACTION_SHARE)(handle_share)
-    app.action(_SUGGESTED)(handle_suggested)
-    app.view(blocks.VIEW_REASON)(handle_reason)
+    app.action(blocks.ACTION_VOTE_UP)(reporting_errors(handle_vote_up))
+    app.action(blocks.ACTION_VOTE_DOWN)(reporting_errors(handle_vote_down))
+    app.action(blocks.ACTION_SHARE)(reporting_errors(handle_share))
+    app.action(_SUGGESTED)(reporting_errors(handle_suggested))
+    app.view(blocks.VIEW_REASON)(reporting_errors(handle_reason))

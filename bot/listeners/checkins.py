@@ -1,10 +1,8 @@
 """Check-ins in Slack: `/flywheel checkins ...`, the prompts' buttons and modals, and replies in their threads."""
 
-import functools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -23,6 +21,7 @@ from bot.checkins.schedule import CYCLE_ORDER, Prompt, Schedule, Slot, Weekday
 from bot.checkins.service import CheckinService, ItemChange
 from bot.checkins.weeks import shift_week, week_key, week_monday
 from bot.errors import CoachError, InputError
+from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store import checkins as store
@@ -32,7 +31,6 @@ from bot.store.threads import find_thread
 logger = logging.getLogger(__name__)
 
 _CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived"}
-Handler = Callable[[AsyncAck, dict, AsyncWebClient, AsyncBoltContext], Awaitable[None]]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -44,31 +42,6 @@ class NotInChannel(CoachError):
             "I'm not a member of this channel, so I can't post check-ins here: invite me with "
             "`/invite @flywheel-coach`, then run `/flywheel checkins on` again."
         )
-
-
-def answering_errors(handler: Handler) -> Handler:
-    """Answer a domain error here rather than in the central handler.
-
-    Bolt drops a listener's ack when the listener raises right after acknowledging (Slack then sees no
-    answer for 3 s and fails the request), so a CoachError is caught and told to the person directly.
-    """
-
-    @functools.wraps(handler)
-    async def guarded(ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
-        try:
-            await handler(ack, body, client, context)
-        except CoachError as error:
-            if ack.response is None:
-                await ack()
-            logger.info("check-in error for team %s: %s", context.team_id, error.message)
-            user_id = context.user_id or ""
-            channel_id = context.channel_id or (body.get("container") or {}).get("channel_id")
-            if channel_id:
-                await client.chat_postEphemeral(channel=channel_id, user=user_id, text=error.message)
-            else:
-                await client.chat_postMessage(channel=user_id, text=error.message)
-
-    return guarded
 
 
 def _value(body: dict[str, Any]) -> dict[str, str]:
@@ -398,13 +371,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     checkins = services.checkins
 
     async def handle_checkins_command(request: CommandRequest) -> None:
-        """`/flywheel checkins on|off|status|settings|skip|away|back` (domain errors answered privately)."""
-        try:
-            await run_checkins_command(request)
-        except CoachError as error:  # see answering_errors: Bolt would drop the ack
-            await request.respond(text=error.message, response_type="ephemeral")
-
-    async def run_checkins_command(request: CommandRequest) -> None:
+        """`/flywheel checkins on|off|status|settings|skip|away|back`."""
         verb, _, rest = request.text.partition(" ")
         verb, rest = verb.lower() or "status", rest.strip()
         if verb == "on":
@@ -624,12 +591,12 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     routes.add_subcommand("checkins", handle_checkins_command, usage="checkins on|off|status|settings|skip|away|back")
     routes.add_thread_kind(THREAD_KIND, flow.on_reply)
     routes.home_sections.append(home_section)
-    app.action(blocks.ACTION_ADD_ITEM)(answering_errors(handle_add_item))
-    app.action(blocks.ACTION_EDIT_ITEM)(answering_errors(handle_edit_item))
-    app.action(blocks.ACTION_REPORT_RESULT)(answering_errors(handle_report_result))
-    app.action(blocks.ACTION_SKIP_WEEK)(answering_errors(handle_skip_week))
-    app.action(blocks.ACTION_AWAY_WEEK)(answering_errors(handle_away_week))
-    app.action(blocks.ACTION_OPEN_SETTINGS)(answering_errors(handle_open_settings))
-    app.view(blocks.VIEW_ITEM)(answering_errors(handle_item_submitted))
-    app.view(blocks.VIEW_RESULT)(answering_errors(handle_result_submitted))
-    app.view(blocks.VIEW_SETTINGS)(answering_errors(handle_settings_submitted))
+    app.action(blocks.ACTION_ADD_ITEM)(reporting_errors(handle_add_item))
+    app.action(blocks.ACTION_EDIT_ITEM)(reporting_errors(handle_edit_item))
+    app.action(blocks.ACTION_REPORT_RESULT)(reporting_errors(handle_report_result))
+    app.action(blocks.ACTION_SKIP_WEEK)(reporting_errors(handle_skip_week))
+    app.action(blocks.ACTION_AWAY_WEEK)(reporting_errors(handle_away_week))
+    app.action(blocks.ACTION_OPEN_SETTINGS)(reporting_errors(handle_open_settings))
+    app.view(blocks.VIEW_ITEM)(reporting_errors(handle_item_submitted))
+    app.view(blocks.VIEW_RESULT)(reporting_errors(handle_result_submitted))
+    app.view(blocks.VIEW_SETTINGS)(reporting_errors(handle_settings_submitted))

@@ -20,6 +20,7 @@ from bot.interview.diagnosis import Diagnosis
 from bot.interview.diagram import render_png_async
 from bot.interview.engine import Outcome, existing_answer, progress
 from bot.interview.service import InterviewService, Step, TeamSearch
+from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store.loop_maps import latest_maps, set_interview_messages
@@ -362,8 +363,8 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     routes.add_subcommand("map", handle_map_command, usage="map")
     routes.add_thread_kind(THREAD_KIND, handle_interview_reply)
     routes.home_sections.append(home_section)
-    app.action(re.compile(rf"^{blocks.ACTION_CHOICE}_\d+$"))(handle_choice_button)
-    app.action(re.compile("^(" + "|".join(blocks.CONTROL_ACTIONS) + ")$"))(handle_control_button)
-    app.action(blocks.ACTION_NOTE)(handle_note_button)
-    app.action(blocks.ACTION_START)(handle_start_button)
-    app.view(blocks.VIEW_ANSWER)(handle_answer_submitted)
+    app.action(re.compile(rf"^{blocks.ACTION_CHOICE}_\d+$"))(reporting_errors(handle_choice_button))
+    app.action(re.compile("^(" + "|".join(blocks.CONTROL_ACTIONS) + ")$"))(reporting_errors(handle_control_button))
+    app.action(blocks.ACTION_NOTE)(reporting_errors(handle_note_button))
+    app.action(blocks.ACTION_START)(reporting_errors(handle_start_button))
+    app.view(blocks.VIEW_ANSWER)(reporting_errors(handle_answer_submitted))

@@ -20,6 +20,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import build_too_long, build_unknown_subcommand
+from bot.listeners.errors import reporting_errors
 from bot.services import Services
 from bot.store.threads import find_thread
 
@@ -219,6 +220,6 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             return
         await handler(message)
 
-    app.command(COMMAND)(handle_flywheel_command)
+    app.command(COMMAND)(reporting_errors(handle_flywheel_command))
     app.event("app_mention")(handle_app_mention)
     app.event("message")(handle_message)
