@@ -181,3 +181,33 @@ def _served_port(slack: LocalSlack) -> int:
     url = slack.engine.request_url
     assert url is not None
     return int(url.split(":")[2].split("/")[0])
+
+
+async def test_a_40000_character_message_gets_a_clear_private_note(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.mention(general, "what is a flywheel? " + "x" * 39_960)
+    note = await slack.wait_for_ephemeral(ana, contains="characters long")
+    assert "I read up to 4,000" in note.text
+    await ana.dm("y" * 40_000)
+    await slack.wait_for_ephemeral(ana, contains="40,000 characters long")
+    assert slack.bot_messages(general) == []
+
+
+async def test_echoed_broadcast_mentions_never_ping(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    await ana.slash("/flywheel", "<!channel> <!here> @everyone")
+    note = await slack.wait_for_ephemeral(ana, contains="I don't know")
+    assert "<!channel>" not in note.text
+    assert "<!here>" not in note.text
+
+
+async def test_a_question_with_broadcast_mentions_is_answered_without_pinging(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.mention(general, "<!here> <!channel> how did harvey start with no data?")
+    await slack.wait_for_message(channel=general, contains="Harvey")
+    await slack.wait_idle()
+    posted = json.dumps([message.text for message in slack.bot_messages(general)])
+    posted += json.dumps([message.blocks for message in slack.bot_messages(general)])
+    assert "<!here" not in posted and "<!channel" not in posted
