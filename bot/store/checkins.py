@@ -408,16 +408,6 @@ async def find_dispatch(
     return result.first()
 
 
-async def channel_dispatches(session: AsyncSession, *, team_id: str, channel_id: str) -> list[CheckinDispatch]:
-    """Every dispatch of a channel, oldest first."""
-    result = await session.exec(
-        select(CheckinDispatch)
-        .where(CheckinDispatch.team_id == team_id, CheckinDispatch.channel_id == channel_id)
-        .order_by(col(CheckinDispatch.scheduled_at))
-    )
-    return list(result.all())
-
-
 # ---- items ---------------------------------------------------------------------------------------------
 
 
