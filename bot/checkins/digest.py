@@ -61,11 +61,6 @@ class WeekPoint:
         """Measured over shipped, or None in a week with nothing shipped."""
         return self.measured / self.shipped if self.shipped else None
 
-    @property
-    def full_cycle(self) -> bool:
-        """Whether something shipped this week and was measured."""
-        return self.measured > 0
-
 
 @dataclass(frozen=True)
 class Digest:
