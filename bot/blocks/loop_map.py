@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, actions, button, context, divider, escape, fields, header, section, truncate
+from bot.blocks.common import Block, button, context, divider, escape, fields, header, section, truncate
 from bot.blocks.interview import ACTION_START
 from bot.interview.diagnosis import Diagnosis, StageScore
 from bot.interview.script import STAGE_NAMES
@@ -106,11 +106,6 @@ def build_home_section(maps: Sequence[tuple[str, int, Diagnosis]], *, running: S
         )
     )
     return blocks
-
-
-def build_start_button(channel_id: str) -> Block:
-    """A button that starts (or updates) a channel's interview."""
-    return actions(button("Start or update interview", action_id=ACTION_START, value=channel_id, style="primary"))
 
 
 def _stage_field(stage: StageScore, is_drag: bool) -> str:
