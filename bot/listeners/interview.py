@@ -19,7 +19,7 @@ from bot.errors import CoachError
 from bot.interview.diagnosis import Diagnosis
 from bot.interview.diagram import render_png_async
 from bot.interview.engine import Outcome, existing_answer, progress
-from bot.interview.service import InterviewService, Step, TeamSearch
+from bot.interview.service import InterviewService, Step
 from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
@@ -30,12 +30,6 @@ logger = logging.getLogger(__name__)
 
 THREAD_KIND = "interview"
 NOT_IN_CHANNEL = "Invite me to this channel first (`/invite @flywheel-coach`), then try again."
-
-
-def knowledge_search(services: Services) -> TeamSearch | None:
-    """The knowledge base's search when retrieval is part of the services, else None (advice goes uncited)."""
-    knowledge = getattr(services, "knowledge", None)
-    return knowledge.search if knowledge is not None else None
 
 
 class InterviewSlack:
@@ -206,7 +200,7 @@ async def _post(
 
 def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     """`/flywheel interview` and `/flywheel map`, the interview thread, its buttons and modal, and Home."""
-    flow = InterviewSlack(InterviewService(services.db, search=knowledge_search(services)))
+    flow = InterviewSlack(InterviewService(services.db, search=services.knowledge.search))
 
     async def handle_interview_command(request: CommandRequest) -> None:
         """Start (or with `restart`, start over) the channel's interview."""
