@@ -252,10 +252,10 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             user_id=message.user_id,
         )
 
-    async def handle_choice_button(
+    async def handle_question_button(
         ack: AsyncAck, action: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
-        """A choice button: answers that question with that choice."""
+        """A question's button: a choice answers with that choice; back, skip, why, keep, keep all steer."""
         await ack()
         interview_id, question_id, value = blocks.read_button_value(action["value"])
         await flow.apply(
@@ -263,23 +263,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             team_id=context.team_id or "",
             interview_id=interview_id,
             question_id=question_id,
-            reply=value,
-            user_id=context.user_id or "",
-            message_ts=body.get("container", {}).get("message_ts"),
-        )
-
-    async def handle_control_button(
-        ack: AsyncAck, action: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        """Back, skip, why, keep, keep all: the steering word for that question."""
-        await ack()
-        interview_id, question_id, _ = blocks.read_button_value(action["value"])
-        await flow.apply(
-            client,
-            team_id=context.team_id or "",
-            interview_id=interview_id,
-            question_id=question_id,
-            reply=blocks.CONTROL_WORDS[action["action_id"]],
+            reply=blocks.CONTROL_WORDS.get(action["action_id"], value),
             user_id=context.user_id or "",
             message_ts=body.get("container", {}).get("message_ts"),
         )
@@ -357,8 +341,8 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     routes.add_subcommand("map", handle_map_command, usage="map")
     routes.add_thread_kind(THREAD_KIND, handle_interview_reply)
     routes.home_sections.append(home_section)
-    app.action(re.compile(rf"^{blocks.ACTION_CHOICE}_\d+$"))(reporting_errors(handle_choice_button))
-    app.action(re.compile("^(" + "|".join(blocks.CONTROL_ACTIONS) + ")$"))(reporting_errors(handle_control_button))
+    question_buttons = "|".join((rf"{blocks.ACTION_CHOICE}_\d+", *blocks.CONTROL_ACTIONS))
+    app.action(re.compile(f"^({question_buttons})$"))(reporting_errors(handle_question_button))
     app.action(blocks.ACTION_NOTE)(reporting_errors(handle_note_button))
     app.action(blocks.ACTION_START)(reporting_errors(handle_start_button))
     app.view(blocks.VIEW_ANSWER)(reporting_errors(handle_answer_submitted))
