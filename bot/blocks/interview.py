@@ -19,8 +19,6 @@ ACTION_KEEP_ALL = "interview_keep_all"
 ACTION_NOTE = "interview_note"
 ACTION_START = "interview_start"
 VIEW_ANSWER = "interview_answer"
-CONTROL_ACTIONS = (ACTION_BACK, ACTION_SKIP, ACTION_WHY, ACTION_KEEP, ACTION_KEEP_ALL)
-"""Buttons that send a steering word instead of a choice."""
 CONTROL_WORDS = {
     ACTION_BACK: "back",
     ACTION_SKIP: "skip",
@@ -28,6 +26,7 @@ CONTROL_WORDS = {
     ACTION_KEEP: "keep",
     ACTION_KEEP_ALL: "keep all",
 }
+"""Buttons that send a steering word instead of a choice, and the word each sends."""
 
 # Input block and action ids inside the answer modal.
 BLOCK_PICK = "interview_pick"

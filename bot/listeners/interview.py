@@ -341,7 +341,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     routes.add_subcommand("map", handle_map_command, usage="map")
     routes.add_thread_kind(THREAD_KIND, handle_interview_reply)
     routes.home_sections.append(home_section)
-    question_buttons = "|".join((rf"{blocks.ACTION_CHOICE}_\d+", *blocks.CONTROL_ACTIONS))
+    question_buttons = "|".join((rf"{blocks.ACTION_CHOICE}_\d+", *blocks.CONTROL_WORDS))
     app.action(re.compile(f"^({question_buttons})$"))(reporting_errors(handle_question_button))
     app.action(blocks.ACTION_NOTE)(reporting_errors(handle_note_button))
     app.action(blocks.ACTION_START)(reporting_errors(handle_start_button))
