@@ -115,11 +115,7 @@ class InterviewSlack:
         stored = await self.interviews.current_map(team_id=team_id, channel_id=channel_id)
         if stored is None:
             return False
-        text, summary = build_map_summary(stored.diagnosis, channel_id=channel_id, version=stored.current.version)
-        posted = await _post(client, channel=channel_id, text=text, blocks=summary)
-        await _upload_png(
-            client, stored.diagnosis, channel_id=channel_id, thread_ts=posted["ts"], version=stored.current.version
-        )
+        await _post_map(client, stored.diagnosis, channel_id=channel_id, version=stored.current.version)
         return True
 
     async def _ask(
@@ -168,19 +164,21 @@ class InterviewSlack:
         row = step.interview
         if step.diagnosis is None or step.map_version is None:
             return
-        version = step.map_version.version
-        text, summary = build_map_summary(step.diagnosis, channel_id=row.channel_id, version=version)
-        await _post(client, channel=row.channel_id, thread_ts=row.thread_ts, text=text, blocks=summary)
-        await _upload_png(client, step.diagnosis, channel_id=row.channel_id, thread_ts=row.thread_ts, version=version)
+        await _post_map(
+            client, step.diagnosis, channel_id=row.channel_id, version=step.map_version.version, thread_ts=row.thread_ts
+        )
 
 
-async def _upload_png(
-    client: AsyncWebClient, diagnosis: Diagnosis, *, channel_id: str, thread_ts: str | None, version: int
+async def _post_map(
+    client: AsyncWebClient, diagnosis: Diagnosis, *, channel_id: str, version: int, thread_ts: str | None = None
 ) -> None:
+    """The map's summary, then its picture in the same thread (the summary's own, when posted at the top)."""
+    text, summary = build_map_summary(diagnosis, channel_id=channel_id, version=version)
+    posted = await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=summary)
     png = await render_png_async(diagnosis, title=f"Loop map · version {version}")
     await client.files_upload_v2(
         channel=channel_id,
-        thread_ts=thread_ts,
+        thread_ts=thread_ts or posted["ts"],
         file=png,
         filename=f"loop-map-v{version}.png",
         title=f"Loop map v{version}",
