@@ -48,14 +48,62 @@ def needs_context(question: str) -> bool:
 
 
 _FILLER = frozenset(["each", "all", "both", "other", "why", "how", "what", "when", "who", "which", "so"])
+# A trailing "what should we do?" or "how do we fix that?" asks for the same thing again, not for a new
+# topic: on its own it would retrieve whatever passage talks about doing or fixing things.
+_GENERIC_ASK = frozenset(
+    [
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "we",
+        "i",
+        "you",
+        "us",
+        "our",
+        "my",
+        "your",
+        "should",
+        "can",
+        "could",
+        "would",
+        "will",
+        "is",
+        "are",
+        "be",
+        "the",
+        "a",
+        "an",
+        "to",
+        "fix",
+        "fixing",
+        "solve",
+        "handle",
+        "deal",
+        "about",
+        "now",
+        "next",
+        "even",
+        "actually",
+        "really",
+        "what's",
+        "whats",
+        "difference",
+        "differences",
+        "different",
+        "between",
+    ]
+)
 _PART_BREAK = re.compile(r"\s*(?:[,;?]|\bvs\.?|\bversus\b|\bplus\b|\band\b|\bthen\b)\s+", re.IGNORECASE)
 
 
 def question_parts(question: str) -> list[str]:
     """The separate asks of a multi-part question ("X: when did they start, and who was the first client").
 
-    A leading subject ("Harvey: ...") is carried into every part. Parts of fewer than two words stay
-    with their neighbour; a question with one ask gives an empty list.
+    A leading subject ("Harvey: ...") is carried into every part. A part that is only filler or a generic
+    ask ("what should we do", "what's the difference") stays with its neighbour; a question with one ask
+    gives an empty list.
     """
     subject, _, rest = question.partition(":")
     if not rest.strip() or len(_WORD.findall(subject)) > 4:
@@ -64,7 +112,7 @@ def question_parts(question: str) -> list[str]:
     parts: list[str] = []
     for piece in pieces:
         words = {w.lower() for w in _WORD.findall(piece)}
-        if parts and words <= _BACK_REFERENCES | _FILLER:
+        if parts and words <= _BACK_REFERENCES | _FILLER | _GENERIC_ASK:
             parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)

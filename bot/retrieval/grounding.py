@@ -8,6 +8,9 @@ from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
 
 REFUSAL = "I can't find that in the material."
+# Snowball keeps derived forms apart ("resolve" and "resolution", "analyst" and "analysis"); a longer term
+# counts as covered when a passage word starts with the same first letters.
+ROOT_CHARS = 5
 
 
 def term_coverage(
@@ -21,7 +24,14 @@ def term_coverage(
     present: set[str] = set()
     for passage in passages:
         present.update(analyzer.terms(f"{passage.title} {passage.section} {passage.text}"))
-    return sum(idf(t) for t in wanted & present) / total
+    covered = {t for t in wanted if t in present or _shares_root(t, present)}
+    return sum(idf(t) for t in covered) / total
+
+
+def _shares_root(term: str, present: set[str]) -> bool:
+    """Whether a word of the passages shares the term's first letters ("resolv" and "resolut")."""
+    root = term[:ROOT_CHARS]
+    return len(term) > ROOT_CHARS and any(word.startswith(root) for word in present)
 
 
 @dataclass(frozen=True, slots=True)

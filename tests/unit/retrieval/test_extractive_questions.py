@@ -1,0 +1,35 @@
+"""What reaches the extractive answer: the asks of a question, and whether the material covers its words."""
+
+from bot.retrieval.followup import question_parts
+from bot.retrieval.grounding import term_coverage
+from bot.retrieval.lexical import Analyzer
+from bot.retrieval.models import Passage
+
+
+def test_a_trailing_generic_ask_is_not_a_separate_part():
+    assert question_parts("our flywheel stopped improving, what should we do") == []
+    assert question_parts("our analysts find stuff but nothing ever ships, how do we fix that") == []
+    assert question_parts("feedback loop vs flywheel, what's the difference") == [
+        "feedback loop",
+        "flywheel what's the difference",
+    ]
+
+
+def test_real_asks_are_still_split():
+    assert question_parts("perplexity growth and how sticky it is") == ["perplexity growth", "how sticky it is"]
+    assert question_parts("harvey: when did they start, and who was the first big client") == [
+        "harvey when did they start",
+        "harvey who was the first big client",
+    ]
+
+
+def test_coverage_counts_derived_forms_of_longer_words_only():
+    analyzer = Analyzer()
+    passage = Passage("p1", "Resolution time fell sharply. The founders hired lawyers.", "Case", "Results", "a.md", 0.5)
+
+    def coverage(question: str) -> float:
+        return term_coverage(analyzer.terms(question), [passage], analyzer, lambda term: 1.0)
+
+    assert coverage("how fast do they resolve tickets") > coverage("how fast do they settle tickets")
+    # Short stems are left alone: "found" (to set up) is not "founders".
+    assert coverage("who found the company") == coverage("who started the company")
