@@ -1,6 +1,8 @@
 """Extractive answers: the best few sentences of the top passages, stitched in order, each cited [n]."""
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -8,20 +10,11 @@ from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
 MAX_SENTENCES = 4
+MAX_ANSWER_CHARS = 700
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "cf.", "Dr.", "Mr.", "Ms.", "No.", "U.S.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_])")
 _MARKDOWN_NOISE = re.compile(r"(\*\*|__|`)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """A sentence of a passage, where it sits, and how well it answers."""
-
-    text: str
-    passage_index: int
-    position: int
-    score: float
 
 
 def _plain(text: str) -> str:
@@ -44,13 +37,6 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-_NUMERIC_QUESTION = re.compile(
-    r"\b(how (many|much|long|fast|often|big)|numbers?|figures?|stats?|statistics|metrics?|percent|rate|when)\b",
-    re.IGNORECASE,
-)
-_WHY_QUESTION = re.compile(r"\bwhy\b", re.IGNORECASE)
-_REASON = re.compile(r"\b(because|so that|reason|since|due to|which is why|means)\b", re.IGNORECASE)
-_SOURCE_LINE = re.compile(r"^\(?source:", re.IGNORECASE)
 # Text addressed to an assistant rather than to a reader: planted instructions are never quoted.
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|guidelines)\b"
@@ -65,29 +51,212 @@ def looks_like_instruction(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(sentence))
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+# ---- what a sentence offers
+
+# A number ("4,000", "1.4", "59") or a spelled-out duration ("nine months").
+_FIGURE = re.compile(
+    r"\d(?:[\d,.]*\d)?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+# Where a fact comes from, or where to read more: worth quoting only when the question asks for it.
+_REFERENCE = re.compile(
+    r"^\(?sources?\b|^our source material\b|^(see )?the ([\w-]+ ){1,3}file\b|^the file (on|about)\b",
+    re.IGNORECASE,
+)
+# "Model collapse happens when...", "A data flywheel is...": the words before the verb are its subject.
+_DEFINER = re.compile(r"^(.{3,60}?)\s+(is|are|was|were|means|describes|happens|refers to)\b", re.IGNORECASE)
+_SUBJECT_WORDS = 5
+# A sentence that leans on the one before it ("They also...", "This is why...") reads badly alone.
+_DEPENDENT = re.compile(
+    r"^(it|its|this|that|these|those|they|their|them|such|he|she|his|her|then|so|but|also|however"
+    r"|second|third|finally|another|both)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFeatures:
+    """A quotable sentence of a passage and what the selection needs to know about it."""
+
+    text: str
+    position: int
+    terms: frozenset[str]
+    subject_terms: frozenset[str]
+    figures: frozenset[str]
+    reference: bool
+    dependent: bool
+
+
+def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, ...]:
+    """The quotable sentences of a passage with their features (planted instructions are left out)."""
+    features = []
+    for position, raw in enumerate(split_sentences(text)):
+        plain = _plain(raw)
+        if looks_like_instruction(plain):
+            continue
+        definer = _DEFINER.match(plain)
+        subject = definer.group(1) if definer else " ".join(plain.split()[:_SUBJECT_WORDS])
+        features.append(
+            SentenceFeatures(
+                text=plain,
+                position=position,
+                terms=frozenset(analyzer.terms(plain)),
+                subject_terms=frozenset(analyzer.terms(subject)),
+                figures=frozenset(m.group(0).lower() for m in _FIGURE.finditer(plain)),
+                reference=bool(_REFERENCE.match(plain)),
+                dependent=bool(_DEPENDENT.match(plain)),
+            )
+        )
+    return tuple(features)
+
+
+class SentenceCache:
+    """Sentence features per passage text, computed once and reused (the hot path only looks them up).
+
+    Bounded (least recently used entries go first) so a large team corpus cannot grow it without limit.
+    Safe to share between threads.
+    """
+
+    def __init__(self, analyzer: Analyzer, max_entries: int = 8192) -> None:
+        self._analyzer = analyzer
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[SentenceFeatures, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def features(self, passage: Passage) -> tuple[SentenceFeatures, ...]:
+        """The sentence features of a passage."""
+        return self.features_of_text(passage.text)
+
+    def features_of_text(self, text: str) -> tuple[SentenceFeatures, ...]:
+        """The sentence features of a text, computed on first use."""
+        with self._lock:
+            cached = self._entries.get(text)
+            if cached is not None:
+                self._entries.move_to_end(text)
+                return cached
+        computed = sentence_features(text, self._analyzer)
+        with self._lock:
+            self._entries[text] = computed
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return computed
+
+    def warm(self, texts: Sequence[str]) -> None:
+        """Compute the features of texts ahead of the first question (when an index is loaded)."""
+        for text in texts[: self._max_entries]:
+            self.features_of_text(text)
+
+
+# ---- what a question asks for
+
+_FIGURE_QUESTION = re.compile(
+    r"\b(how (many|much|long|fast|often|big|large|quickly)|numbers?|figures?|stats?|statistics|metrics?|percent"
+    r"|percentage|share|ratio|rate|growth|grow|grew|scale|size|volume|latency|cost|per (day|week|month|year)"
+    r"|a (day|year)|each (day|year)|when|what year|before and after)\b",
+    re.IGNORECASE,
+)
+_SOURCE_QUESTION = re.compile(
+    r"\b(sources?|cited?|citations?|references?|according to|reported|come from|comes from|where did)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionProfile:
+    """A question's terms weighed by rarity, and the kind of answer it asks for."""
+
+    weights: dict[str, float]
+    wants_figure: bool
+    wants_source: bool
+
+
+def profile_question(
+    question: str,
+    analyzer: Analyzer,
+    idf: Callable[[str], float] | None = None,
+    vocabulary: frozenset[str] | None = None,
+) -> QuestionProfile:
+    """Weigh a question's terms by idf (summing to 1) and note what kind of answer it asks for.
+
+    Only terms in `vocabulary` (when given) are weighed: a word no candidate sentence has cannot be covered,
+    so it must not dilute the ones that can.
+    """
+    terms = set(analyzer.terms(question))
+    if vocabulary is not None:
+        terms &= vocabulary
+    raw = {t: (idf(t) if idf else 1.0) for t in terms}
+    total = sum(raw.values()) or 1.0
+    return QuestionProfile(
+        weights={t: value / total for t, value in raw.items()},
+        wants_figure=bool(_FIGURE_QUESTION.search(question)),
+        wants_source=bool(_SOURCE_QUESTION.search(question)),
+    )
+
+
+# ---- selection
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a passage, where it sits, and how well it answers."""
+
+    text: str
+    passage_index: int
+    position: int
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
 class SelectionWeights:
     """How sentences are scored for an extractive answer.
 
-    Tuned by a grid search on the odd-numbered questions of the evaluation set and checked on the
-    even-numbered ones (held out), so the printed fact-hit rate is not simply fitted.
+    Chosen on the odd-numbered questions of the evaluation set and checked on the even-numbered ones and on
+    the held-out dev set (a feature stays only if it helps on questions it was not chosen on).
     """
 
-    rank_weight: float = 0.2
     rank_step: float = 0.06
-    score_gap_scale: float = 5.0
-    lead: float = 0.0
-    figure: float = 0.25
-    reason: float = 0.1
-    source_line: float = -0.15
-    short: float = -0.15
+    lead_flow: float = 0.2
+    flow_decay: float = 0.2
+    lead_gap_scale: float = 10.0
+    subject: float = 1.0
+    follows: float = 0.3
+    figure: float = 0.3
     covered_decay: float = 0.6
-    stop_ratio: float = 0.2
-    max_passages: int = 4
+    duplicate_overlap: float = 0.6
+    max_passages: int = 6
+    strong_passages: int = 4
+    strong_gap: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    passage_index: int
+    order: int
+    features: SentenceFeatures
+    prior: float
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _gap(top: Passage, passage: Passage) -> float:
+    """How far a passage scores below the top one, as a share of the top score (any retriever's scale)."""
+    return (top.score - passage.score) / top.score if top.score > 0 else 0.0
+
+
+def _usable_passages(passages: Sequence[Passage], w: SelectionWeights) -> list[Passage]:
+    """The first `strong_passages`, then further ones only while they score close to the top one."""
+    usable = list(passages[: w.strong_passages])
+    for passage in passages[w.strong_passages : w.max_passages]:
+        if _gap(passages[0], passage) > w.strong_gap:
+            break
+        usable.append(passage)
+    return usable
 
 
 def choose_sentences(
@@ -97,65 +266,85 @@ def choose_sentences(
     *,
     idf: Callable[[str], float] | None = None,
     max_sentences: int = MAX_SENTENCES,
+    max_chars: int = MAX_ANSWER_CHARS,
     weights: SelectionWeights = SelectionWeights(),  # noqa: B008 (frozen, shared safely)
+    features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
 ) -> list[Sentence]:
-    """Pick up to `max_sentences` sentences that together cover the question best.
+    """Pick up to `max_sentences` sentences (and `max_chars`) that together answer the question best.
 
-    Greedy: each pick maximises the idf weight of question terms it covers that earlier picks did not,
-    plus a prior for the passage's rank and the sentence's role (a lead sentence, a figure when the
-    question asks for one, a reason when it asks why); near-duplicates of a pick are skipped.
+    Greedy: each pick maximises the idf weight of the question terms it covers that earlier picks did not
+    (more when they are the sentence's subject), plus priors: the passage's rank, reading order in the top
+    passages (a section's opening usually states its point), the sentence right after a pick (the detail,
+    example or figure that backs it), a new figure when the question asks for numbers. Near-duplicates are
+    skipped; a sentence that leans on the one before it ("They also...") comes with that sentence or not at
+    all; source lines and "see the X file" pointers only when the question asks where something comes from.
     """
     if not passages:
         return []
     w = weights
-    query_terms = set(analyzer.terms(question))
-    weight_of = {t: (idf(t) if idf else 1.0) for t in query_terms}
-    total = sum(weight_of.values()) or 1.0
-    remaining = {t: value / total for t, value in weight_of.items()}
-    wants_figure = bool(_NUMERIC_QUESTION.search(question))
-    wants_reason = bool(_WHY_QUESTION.search(question))
-    top_score = passages[0].score
-    candidates: list[tuple[Sentence, set[str], float]] = []
-    for passage_index, passage in enumerate(passages[: w.max_passages]):
-        # A passage's rank counts: the top passage's sentences win ties against the runners-up.
-        closeness = max(0.0, 1.0 - (top_score - passage.score) * w.score_gap_scale)
-        passage_prior = w.rank_weight * closeness - w.rank_step * passage_index
-        for position, raw in enumerate(split_sentences(passage.text)):
-            text = _plain(raw)
-            if looks_like_instruction(text):
-                continue
-            prior = passage_prior + (w.lead if position == 0 else 0.0)
-            if wants_figure and re.search(r"\d", text):
-                prior += w.figure
-            if wants_reason and _REASON.search(text):
-                prior += w.reason
-            if _SOURCE_LINE.match(text):
-                prior += w.source_line
-            if len(text) < 30:
-                prior += w.short
-            candidates.append((Sentence(text, passage_index, position, prior), set(analyzer.terms(text)), prior))
-    chosen: list[Sentence] = []
-    chosen_terms: list[set[str]] = []
-    first_score = 0.0
-    while candidates and len(chosen) < max_sentences:
-        scored = [
-            (sum(remaining.get(t, 0.0) for t in terms) + prior, i) for i, (_, terms, prior) in enumerate(candidates)
-        ]
-        best_score, best_index = max(scored)
-        if chosen and best_score < first_score * w.stop_ratio:
-            break
-        sentence, terms, _ = candidates.pop(best_index)
-        if any(_jaccard(terms, earlier) >= 0.6 for earlier in chosen_terms) or sentence.text.lower() in {
-            c.text.lower() for c in chosen
-        }:
+    passages = _usable_passages(passages, w)
+    features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
+    wants_source = bool(_SOURCE_QUESTION.search(question))
+    quotable = [[f for f in features_of(p) if wants_source or not f.reference] for p in passages]
+    profile = profile_question(question, analyzer, idf, frozenset().union(*(f.terms for fs in quotable for f in fs)))
+    candidates: list[_Candidate] = []
+    for passage_index, (passage, features) in enumerate(zip(passages, quotable, strict=True)):
+        # A passage that shares no word with the question is not quoted (unless none does).
+        if profile.weights and not any(f.terms & profile.weights.keys() for f in features):
             continue
-        if not chosen:
-            first_score = best_score
-        chosen.append(Sentence(sentence.text, sentence.passage_index, sentence.position, best_score))
-        chosen_terms.append(terms)
-        for term in terms & remaining.keys():
-            remaining[term] *= w.covered_decay
-    return chosen
+        # Reading order counts in the passages that match about as well as the best one.
+        lead = w.lead_flow * max(0.0, 1.0 - _gap(passages[0], passage) * w.lead_gap_scale)
+        for order, f in enumerate(features):
+            prior = lead * max(0.0, 1.0 - order * w.flow_decay) - w.rank_step * passage_index
+            candidates.append(_Candidate(passage_index, order, f, prior))
+    return _greedy(candidates, profile, w, max_sentences, max_chars)
+
+
+def _greedy(
+    candidates: list[_Candidate], profile: QuestionProfile, w: SelectionWeights, max_sentences: int, max_chars: int
+) -> list[Sentence]:
+    remaining = dict(profile.weights)
+    by_place = {(c.passage_index, c.order): c for c in candidates}
+    chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
+    figures_seen: set[str] = set()
+    length = 0
+
+    def gain(c: _Candidate) -> float:
+        f = c.features
+        score = c.prior + sum(remaining.get(t, 0.0) for t in f.terms)
+        score += w.subject * sum(remaining.get(t, 0.0) for t in f.subject_terms)
+        if (c.passage_index, c.order - 1) in chosen:
+            score += w.follows
+        if profile.wants_figure and f.figures - figures_seen:
+            score += w.figure
+        return score
+
+    def fits(group: list[_Candidate]) -> bool:
+        return len(chosen) + len(group) <= max_sentences and (
+            not chosen or length + sum(len(c.features.text) + 1 for c in group) <= max_chars
+        )
+
+    def redundant(c: _Candidate) -> bool:
+        return any(_jaccard(c.features.terms, k.features.terms) >= w.duplicate_overlap for k, _ in chosen.values())
+
+    pool = list(candidates)
+    while pool and len(chosen) < max_sentences:
+        best_score, best_index = max((gain(c), i) for i, c in enumerate(pool))
+        candidate = pool.pop(best_index)
+        group = [candidate]
+        before = by_place.get((candidate.passage_index, candidate.order - 1))
+        if candidate.features.dependent and before is not None and (before.passage_index, before.order) not in chosen:
+            group.insert(0, before)
+        if not fits(group) or redundant(candidate):
+            continue
+        for member in group:
+            chosen[(member.passage_index, member.order)] = (member, best_score)
+            figures_seen |= member.features.figures
+            length += len(member.features.text) + 1
+            for term in member.features.terms & remaining.keys():
+                remaining[term] *= w.covered_decay
+        pool = [c for c in pool if (c.passage_index, c.order) not in chosen]
+    return [Sentence(c.features.text, c.passage_index, c.features.position, score) for c, score in chosen.values()]
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
@@ -178,13 +367,15 @@ def extractive_answer(
     *,
     idf: Callable[[str], float] | None = None,
     renumber: bool = True,
+    features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
 ) -> tuple[str, list[Passage]]:
     """An answer built only from the passages' own sentences, and the passages it cites.
 
     With `renumber` the sources are only the passages quoted, numbered 1.. in rank order; without it
     [n] keeps each passage's position in `passages` (to match a list of sources already shown).
+    `features_of` looks up precomputed sentence features (a `SentenceCache`); without it they are computed.
     """
-    sentences = choose_sentences(question, passages, analyzer, idf=idf)
+    sentences = choose_sentences(question, passages, analyzer, idf=idf, features_of=features_of)
     if not sentences:
         return "", []
     used = sorted({s.passage_index for s in sentences})

@@ -10,7 +10,7 @@ from typing import Any
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, make_client
 from bot.retrieval.embedder import MiniLMEmbedder
-from bot.retrieval.extractive import extractive_answer
+from bot.retrieval.extractive import SentenceCache, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRIEVER = Retriever.FUSED
 CANDIDATES = 8
 ANSWER_PASSAGES = 4
+# The extractive answer may also quote a fifth or sixth passage when it scores close to the top one.
+EXTRACTIVE_PASSAGES = 6
 MAX_QUESTION_CHARS = 2000
 LLM_FIRST_TOKEN_TIMEOUT = 15.0
 LLM_TOTAL_TIMEOUT = 60.0
@@ -132,6 +134,7 @@ class KnowledgeBase:
         self.llm_first_token_timeout = llm_first_token_timeout
         self.llm_total_timeout = llm_total_timeout
         self.analyzer = Analyzer()
+        self.sentences = SentenceCache(self.analyzer)
         self.indexer = Indexer(store, embedder, self.vector_cache)
         self._indexes: dict[str, ScopeIndex] = {}
         self._vote_counts: Mapping[str, tuple[int, int]] = {}
@@ -176,6 +179,8 @@ class KnowledgeBase:
 
     def _load_scope(self, scope: str) -> ScopeIndex:
         records, vectors = self.store.load_scope(scope)
+        # Sentence splitting and analysis happen here, once per chunk, rather than per question.
+        self.sentences.warm([record.text for record in records])
         return ScopeIndex(records, vectors, self.analyzer)
 
     def chunk_count(self, team_id: str | None = None) -> int:
@@ -284,7 +289,11 @@ class KnowledgeBase:
         if not retrieval.grounded:
             return refusal_text(retrieval.ranking.passages), []
         return extractive_answer(
-            question, retrieval.ranking.passages[:ANSWER_PASSAGES], self.analyzer, idf=retrieval.idf
+            question,
+            retrieval.ranking.passages[:EXTRACTIVE_PASSAGES],
+            self.analyzer,
+            idf=retrieval.idf,
+            features_of=self.sentences.features,
         )
 
     def answer_sync(
@@ -317,7 +326,9 @@ class KnowledgeBase:
         if self.chat_model is None or not retrieval.grounded:
             return AnswerStream(retrieval, _single(text), sources)
         passages = retrieval.ranking.passages[:ANSWER_PASSAGES]
-        late_text, _ = extractive_answer(question, passages, self.analyzer, idf=retrieval.idf, renumber=False)
+        late_text, _ = extractive_answer(
+            question, passages, self.analyzer, idf=retrieval.idf, renumber=False, features_of=self.sentences.features
+        )
         pieces = stream_with_fallback(
             self.chat_model,
             build_messages(question, passages, history or ()),
