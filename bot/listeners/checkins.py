@@ -21,7 +21,7 @@ from bot.checkins.schedule import CYCLE_ORDER, Prompt, Schedule, Slot, Weekday
 from bot.checkins.service import CheckinService, ItemChange
 from bot.checkins.weeks import shift_week, week_key, week_monday
 from bot.errors import CoachError, InputError
-from bot.listeners.errors import reporting_errors
+from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store import checkins as store
@@ -30,7 +30,6 @@ from bot.store.threads import find_thread
 
 logger = logging.getLogger(__name__)
 
-_CHANNEL_GONE = {"not_in_channel", "channel_not_found", "is_archived"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -149,7 +148,7 @@ class CheckinsSlack:
                 blocks=blocks.build_turned_on(request.user_id, status.schedule),
             )
         except SlackApiError as error:
-            if error.response.get("error") not in _CHANNEL_GONE:
+            if not channel_unreachable(error):
                 raise
             await self.checkins.turn_off(team_id=request.team_id, channel_id=request.channel_id)
             raise NotInChannel() from error

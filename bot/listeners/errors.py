@@ -23,6 +23,14 @@ UNEXPECTED_ERROR = (
     "Nothing you stored was lost; please try again in a minute."
 )
 
+_CHANNEL_UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+"""Web API errors meaning the coach can't post in a channel until someone invites it (or unarchives it)."""
+
+
+def channel_unreachable(failure: SlackApiError) -> bool:
+    """Whether a failed post means the coach can't post in that channel at all."""
+    return failure.response.get("error") in _CHANNEL_UNREACHABLE
+
 
 async def report_error(error: Exception, *, context: AsyncBoltContext, body: dict[str, Any]) -> None:
     """Tell the person what went wrong: a domain error's own line, or a reference to the logged failure."""

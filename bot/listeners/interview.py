@@ -20,7 +20,7 @@ from bot.interview.diagnosis import Diagnosis
 from bot.interview.diagram import render_png_async
 from bot.interview.engine import Outcome, existing_answer, progress
 from bot.interview.service import InterviewService, Step
-from bot.listeners.errors import reporting_errors
+from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store.loop_maps import latest_maps, set_interview_messages
@@ -191,7 +191,7 @@ async def _post(
     try:
         return await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
     except SlackApiError as failure:
-        if failure.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+        if channel_unreachable(failure):
             raise CoachError(NOT_IN_CHANNEL) from failure
         raise
 
