@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MAX_SAVE_ATTEMPTS = 5
 CITATION_PASSAGES = 1
+INTERVIEW_STOPPED = "This interview was stopped; a newer one runs in this channel."
 
 TeamSearch = Callable[..., Awaitable[Sequence[PassageLike]]]
 """`search(query, *, team_id, k)`, as `KnowledgeBase.search` offers it."""
@@ -128,7 +129,7 @@ class InterviewService:
         for _ in range(MAX_SAVE_ATTEMPTS):
             row, state = await self.load(team_id=team_id, interview_id=interview_id)
             if row.status != INTERVIEW_ACTIVE and not state.done:
-                stopped = AnswerResult(Outcome.STALE, state, message="This interview was stopped.")
+                stopped = AnswerResult(Outcome.STALE, state, message=INTERVIEW_STOPPED)
                 return Step(stopped, row)
             result = answer(state, question_id, reply, user_id, note=note, script=self.script)
             if result.state.revision == state.revision:

@@ -24,6 +24,7 @@ from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 from bot.store.loop_maps import latest_maps, set_interview_messages
+from bot.store.models.loop_map import INTERVIEW_ACTIVE
 from bot.store.threads import claim_thread, find_thread
 
 logger = logging.getLogger(__name__)
@@ -88,9 +89,8 @@ class InterviewSlack:
         row = step.interview
         channel_id, thread_ts = row.channel_id, row.thread_ts or None
         if step.outcome is Outcome.STALE:
-            text = blocks.build_stale(step.result.answered_by) if not step.result.state.done else step.result.message
-            if "stopped" in step.result.message:
-                text = "This interview was stopped; a newer one runs in this channel."
+            answered_already = not step.result.state.done and row.status == INTERVIEW_ACTIVE
+            text = blocks.build_stale(step.result.answered_by) if answered_already else step.result.message
             await client.chat_postEphemeral(channel=channel_id, user=user_id, thread_ts=thread_ts, text=text)
             return
         if step.outcome is Outcome.REASK:
