@@ -399,14 +399,7 @@ class Dispatcher:
         elif prompt is Prompt.REMINDER:
             items = await self._week_items(dispatch)
             composed = compose_reminder(schedule, dispatch, items)
-            async with self.db.session() as session:
-                measure = await find_dispatch(
-                    session,
-                    team_id=dispatch.team_id,
-                    channel_id=dispatch.channel_id,
-                    week=dispatch.week,
-                    prompt=Prompt.MEASURE,
-                )
+            measure = await self._week_measure(dispatch)
             thread_ts = measure.message_ts if measure is not None else None
         else:
             items = await self._history_items(dispatch)
@@ -455,6 +448,17 @@ class Dispatcher:
                 session, team_id=dispatch.team_id, channel_id=dispatch.channel_id, week=dispatch.week
             )
         return [ship_item(row) for row in rows]
+
+    async def _week_measure(self, dispatch: CheckinDispatch) -> CheckinDispatch | None:
+        """The measure prompt of the dispatch's channel and week (a reminder goes in its thread)."""
+        async with self.db.session() as session:
+            return await find_dispatch(
+                session,
+                team_id=dispatch.team_id,
+                channel_id=dispatch.channel_id,
+                week=dispatch.week,
+                prompt=Prompt.MEASURE,
+            )
 
     async def _history_items(self, dispatch: CheckinDispatch) -> list[ShipItem]:
         async with self.db.session() as session:
@@ -556,14 +560,7 @@ class Dispatcher:
         )
         messages = [(message, None) for message in response.get("messages", [])]
         if Prompt(dispatch.prompt) is Prompt.REMINDER:
-            async with self.db.session() as session:
-                measure = await find_dispatch(
-                    session,
-                    team_id=dispatch.team_id,
-                    channel_id=dispatch.channel_id,
-                    week=dispatch.week,
-                    prompt=Prompt.MEASURE,
-                )
+            measure = await self._week_measure(dispatch)
             if measure is not None and measure.message_ts:
                 replies = await self._slack(
                     lambda: client.conversations_replies(
