@@ -141,9 +141,11 @@ class CheckinService:
         week = week or week_key(self.clock.now().astimezone(schedule.zone).date())
         return await self._add_skip(team_id, channel_id, skip_week(week, person), created_by)
 
-    async def away_until(self, *, team_id: str, channel_id: str, user_id: str, last_day: date) -> Skip:
-        """A person is away from today up to and including `last_day`."""
+    async def away_until(self, *, team_id: str, channel_id: str, user_id: str, last_day: date | None = None) -> Skip:
+        """A person is away from today up to and including `last_day` (by default the coming Sunday)."""
         today = await self.local_today(team_id=team_id, channel_id=channel_id)
+        if last_day is None:
+            last_day = today + timedelta(days=6 - today.weekday())
         if last_day < today:
             raise InputError(f"{last_day.isoformat()} has already passed: give the last day you are away.")
         if last_day > today + timedelta(days=366):

@@ -3,7 +3,7 @@
 import json
 import logging
 import re
-from datetime import date, time, timedelta
+from datetime import date, time
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -351,11 +351,11 @@ def _raw_text(message: IncomingMessage) -> str:
     return text.replace(f"<@{coach}>", " ").strip() if coach else text
 
 
-def _away_until(text: str, today: date) -> date:
-    """The last day away: a date, or by default the coming Sunday."""
+def _last_day_away(text: str) -> date | None:
+    """The last day away someone wrote as YYYY-MM-DD, or None when they wrote none."""
     text = text.strip()
     if not text:
-        return today + timedelta(days=6 - today.weekday())
+        return None
     if not _DATE.match(text):
         raise InputError(f"'{text[:20]}' is not a date: write the last day you are away as YYYY-MM-DD.")
     try:
@@ -402,12 +402,11 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
                 channel=request.channel_id, text=blocks.skipped_week_text(request.user_id, week_key(skip.first_day))
             )
         elif verb == "away":
-            today = await checkins.local_today(team_id=request.team_id, channel_id=request.channel_id)
             skip = await checkins.away_until(
                 team_id=request.team_id,
                 channel_id=request.channel_id,
                 user_id=request.user_id,
-                last_day=_away_until(rest, today),
+                last_day=_last_day_away(rest),
             )
             await request.respond(
                 text=blocks.away_text(skip.first_day.isoformat(), skip.last_day.isoformat()), response_type="ephemeral"
