@@ -76,14 +76,17 @@ def time_block(prompt: Prompt) -> str:
 
 def week_title(week: str, *, capital: bool = False) -> str:
     """A week for a header: "week 10, Mar 2 – Mar 8" (or "Week 10, …")."""
-    first, last = week_days(week)
-    return f"{'W' if capital else 'w'}eek {int(week[-2:])}, {first:%b} {first.day} – {last:%b} {last.day}"
+    return f"{'W' if capital else 'w'}eek {int(week[-2:])}, {_days_span(week)}"
 
 
 def week_label(week: str) -> str:
     """A week for people: "week 10 (Mar 2 – Mar 8)"."""
+    return f"week {int(week[-2:])} ({_days_span(week)})"
+
+
+def _days_span(week: str) -> str:
     first, last = week_days(week)
-    return f"week {int(week[-2:])} ({first:%b} {first.day} – {last:%b} {last.day})"
+    return f"{first:%b} {first.day} – {last:%b} {last.day}"
 
 
 def _mentions(user_ids: Sequence[str]) -> str:
