@@ -121,7 +121,7 @@ class InterviewSlack:
     async def _ask(
         self, client: AsyncWebClient, *, team_id: str, interview_id: int, channel_id: str, thread_ts: str
     ) -> None:
-        row, state = await self.interviews.load(team_id=team_id, interview_id=interview_id)
+        _, state = await self.interviews.load(team_id=team_id, interview_id=interview_id)
         question = self.interviews.script.get(state.current or "")
         position, total = progress(state, script=self.interviews.script)
         text, question_blocks = blocks.build_question(
