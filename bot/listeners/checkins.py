@@ -18,7 +18,7 @@ from bot.checkins.dispatch import THREAD_KIND
 from bot.checkins.items import NextStep, Result, Stage
 from bot.checkins.replies import parse_measure_reply, parse_ship_reply
 from bot.checkins.schedule import CYCLE_ORDER, Prompt, Schedule, Slot, Weekday
-from bot.checkins.service import CheckinService, ItemChange
+from bot.checkins.service import CheckinService, ItemChange, Status
 from bot.checkins.weeks import shift_week, week_key, week_monday
 from bot.errors import CoachError, InputError
 from bot.listeners.errors import channel_unreachable, reporting_errors
@@ -134,7 +134,7 @@ class CheckinsSlack:
         """Start check-ins in the channel, announce it, and show the status privately."""
         current = await self.checkins.status(team_id=request.team_id, channel_id=request.channel_id)
         if current.state == SCHEDULE_ON:
-            await self.show_status(request)
+            await self._respond_status(request, current)
             return
         timezone = await self.user_timezone(request.client, request.user_id)
         status = await self.checkins.turn_on(
@@ -152,11 +152,15 @@ class CheckinsSlack:
                 raise
             await self.checkins.turn_off(team_id=request.team_id, channel_id=request.channel_id)
             raise NotInChannel() from error
-        await self.show_status(request)
+        await self._respond_status(request, status)
 
     async def show_status(self, request: CommandRequest) -> None:
         """The channel's check-ins, privately."""
-        status = await self.checkins.status(team_id=request.team_id, channel_id=request.channel_id)
+        await self._respond_status(
+            request, await self.checkins.status(team_id=request.team_id, channel_id=request.channel_id)
+        )
+
+    async def _respond_status(self, request: CommandRequest, status: Status) -> None:
         built = blocks.build_status(
             channel_id=request.channel_id,
             state=status.state,
