@@ -38,7 +38,7 @@ from bot.checkins.evidence import loop_map_evidence
 from bot.checkins.items import ShipItem
 from bot.checkins.schedule import LATE_AFTER, Disposition, DuePrompt, Prompt, Schedule, due_prompts, next_occurrence
 from bot.checkins.weeks import shift_week
-from bot.interview.diagnosis import attach_citations, diagnose
+from bot.interview.diagnosis import diagnose_cited
 from bot.store.checkins import (
     advance_cursor,
     as_utc,
@@ -648,13 +648,7 @@ async def update_loop_map(
     if not changes:
         return None
     answers = {**current.answers, **changes}
-    diagnosis = diagnose(answers)
-    if search is not None:
-
-        async def team_search(query: str) -> Sequence[Any]:
-            return await search(query, team_id=team_id, k=1)
-
-        diagnosis = await attach_citations(diagnosis, team_search, per_recommendation=1)
+    diagnosis = await diagnose_cited(answers, search=search, team_id=team_id)
     async with db.session() as session:
         version = await save_map_version(
             session,

@@ -209,6 +209,23 @@ class PassageLike(Protocol):
 
 
 SearchFn = Callable[[str], Awaitable[Sequence[PassageLike]]]
+TeamSearch = Callable[..., Awaitable[Sequence[PassageLike]]]
+"""`search(query, *, team_id, k)`, as `KnowledgeBase.search` offers it."""
+
+
+async def diagnose_cited(
+    answers: Mapping[str, Any], *, search: TeamSearch | None, team_id: str, per_recommendation: int = 1
+) -> Diagnosis:
+    """`diagnose`, with each recommendation citing the workspace's material when there is a search."""
+    diagnosis = diagnose(answers)
+    if search is None:
+        return diagnosis
+    team_wide = search
+
+    async def team_search(query: str) -> Sequence[PassageLike]:
+        return await team_wide(query, team_id=team_id, k=per_recommendation)
+
+    return await attach_citations(diagnosis, team_search, per_recommendation=per_recommendation)
 
 
 async def attach_citations(diagnosis: Diagnosis, search: SearchFn, *, per_recommendation: int = 1) -> Diagnosis:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Settings
 from bot.errors import CoachError, NotFoundError
-from bot.interview.diagnosis import Diagnosis, PassageLike, attach_citations, diagnose
+from bot.interview.diagnosis import Diagnosis, PassageLike, TeamSearch, diagnose_cited
 from bot.interview.engine import DEFAULT_SCRIPT, AnswerResult, InterviewState, Outcome, answer, start
 from bot.interview.script import Question, Script
 from bot.store.db import Database
@@ -34,11 +33,7 @@ from bot.store.models.loop_map import INTERVIEW_ACTIVE, InterviewSession, LoopMa
 logger = logging.getLogger(__name__)
 
 MAX_SAVE_ATTEMPTS = 5
-CITATION_PASSAGES = 1
 INTERVIEW_STOPPED = "This interview was stopped; a newer one runs in this channel."
-
-TeamSearch = Callable[..., Awaitable[Sequence[PassageLike]]]
-"""`search(query, *, team_id, k)`, as `KnowledgeBase.search` offers it."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,9 @@ class InterviewService:
             if result.state.revision == state.revision:
                 return Step(result, row)
             finished = result.outcome is Outcome.FINISHED
-            diagnosis = await self._diagnose(team_id, result.state) if finished else None
+            diagnosis = (
+                await diagnose_cited(result.state.answers, search=self.search, team_id=team_id) if finished else None
+            )
             async with self.db.session() as session:
                 stored = await save_interview_state(
                     session,
@@ -177,17 +174,6 @@ class InterviewService:
         except Exception:
             logger.exception("why search failed for team %s", team_id)
             return []
-
-    async def _diagnose(self, team_id: str, state: InterviewState) -> Diagnosis:
-        diagnosis = diagnose(state.answers)
-        if self.search is None:
-            return diagnosis
-        search = self.search
-
-        async def team_search(query: str) -> Sequence[PassageLike]:
-            return await search(query, team_id=team_id, k=CITATION_PASSAGES)
-
-        return await attach_citations(diagnosis, team_search, per_recommendation=CITATION_PASSAGES)
 
 
 def _answers_json(state: InterviewState) -> dict[str, Any]:
