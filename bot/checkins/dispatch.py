@@ -15,7 +15,7 @@ dispatch (retried by later passes while the prompt is still useful) and the pass
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,7 +38,7 @@ from bot.checkins.evidence import loop_map_evidence
 from bot.checkins.items import ShipItem
 from bot.checkins.schedule import LATE_AFTER, Disposition, DuePrompt, Prompt, Schedule, due_prompts, next_occurrence
 from bot.checkins.weeks import shift_week
-from bot.interview.diagnosis import diagnose_cited
+from bot.interview.diagnosis import TeamSearch, diagnose_cited
 from bot.store.checkins import (
     advance_cursor,
     as_utc,
@@ -73,7 +73,6 @@ from bot.store.threads import claim_thread
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SearchFn = Callable[..., Awaitable[Sequence[Any]]]
 
 THREAD_KIND = "checkin"
 CHECKIN_EVENT = "flywheel_checkin"
@@ -215,7 +214,7 @@ class Dispatcher:
         self,
         db: Database,
         *,
-        search: SearchFn | None = None,
+        search: TeamSearch | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         lease: timedelta = CLAIM_LEASE,
         chunk_size: int = CHUNK_SIZE,
@@ -637,7 +636,7 @@ def _dispatch_outcome(dispatch: CheckinDispatch, action: Action, **extra: Any) -
 
 
 async def update_loop_map(
-    db: Database, search: SearchFn | None, team_id: str, channel_id: str, week: str, items: Iterable[ShipItem]
+    db: Database, search: TeamSearch | None, team_id: str, channel_id: str, week: str, items: Iterable[ShipItem]
 ) -> int | None:
     """Add a loop-map version carrying the check-ins' evidence; its number, or None when nothing changed."""
     async with db.session() as session:

@@ -8,12 +8,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checkins.compose import STREAK_HISTORY_WEEKS, skipped_weeks
 from bot.checkins.digest import Digest, build_digest
-from bot.checkins.dispatch import Dispatcher, PassReport, SearchFn
+from bot.checkins.dispatch import Dispatcher, PassReport
 from bot.checkins.items import NextStep, Result, ShipItem, Stage, record_result
 from bot.checkins.schedule import Occurrence, Schedule, Skip, next_occurrence, skip_week
 from bot.checkins.weeks import shift_week, week_key
 from bot.clock import Clock
 from bot.errors import InputError, NotFoundError
+from bot.interview.diagnosis import TeamSearch
 from bot.store import checkins as store
 from bot.store.db import Database
 from bot.store.models.checkins import SCHEDULE_OFF, SCHEDULE_ON, CheckinItem, CheckinSchedule
@@ -46,7 +47,7 @@ class ItemChange:
 class CheckinService:
     """Schedules, skips, items and results in storage, and the dispatcher that posts the prompts."""
 
-    def __init__(self, db: Database, clock: Clock, *, search: SearchFn | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, *, search: TeamSearch | None = None) -> None:
         self.db = db
         self.clock = clock
         self.dispatcher = Dispatcher(db, search=search)
