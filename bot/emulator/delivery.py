@@ -203,10 +203,7 @@ class DeliveryEngine:
         except aiohttp.ClientError as exc:
             record.error = f"connection_failed: {exc}"
         finally:
-            self.in_flight -= 1
-            record.latency = time.monotonic() - started
-            record.done = True
-            self._journal.finish(record)
+            self._finish(record, started)
 
     async def _send_envelope(
         self, record: Delivery, kind: str, payload: dict[str, Any], retry_num: int, retry_reason: str | None
@@ -231,10 +228,13 @@ class DeliveryEngine:
         except ConnectionError as exc:
             record.error = f"connection_failed: {exc}"
         finally:
-            self.in_flight -= 1
-            record.latency = time.monotonic() - started
-            record.done = True
-            self._journal.finish(record)
+            self._finish(record, started)
+
+    def _finish(self, record: Delivery, started: float) -> None:
+        self.in_flight -= 1
+        record.latency = time.monotonic() - started
+        record.done = True
+        self._journal.finish(record)
 
     def _judge(self, record: Delivery) -> None:
         what = f"{record.kind} {record.label}" + (f" (retry {record.retry_num})" if record.retry_num else "")
