@@ -19,6 +19,7 @@ from bot.errors import CoachError
 from bot.interview.diagnosis import Diagnosis
 from bot.interview.diagram import render_png_async
 from bot.interview.engine import Outcome, existing_answer, progress
+from bot.interview.script import QuestionKind
 from bot.interview.service import InterviewService, Step
 from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
@@ -301,7 +302,7 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             return
         await ack()
         question = flow.interviews.script.get(question_id)
-        reply: str | list[str] = picked if question.kind.value == "multi" else picked[0]
+        reply: str | list[str] = picked if question.kind is QuestionKind.MULTI else picked[0]
         await flow.apply(
             client,
             team_id=context.team_id or "",
