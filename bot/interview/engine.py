@@ -102,7 +102,7 @@ def progress(state: InterviewState, *, script: Script = DEFAULT_SCRIPT) -> tuple
 
 def answer_values(state: InterviewState) -> dict[str, AnswerValue]:
     """The answered values by question id (skipped questions left out), ready for `diagnose`."""
-    return {qid: record.value for qid, record in state.answers.items() if not record.skipped}
+    return _values(state.answers)
 
 
 def answer(
