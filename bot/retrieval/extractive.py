@@ -227,6 +227,7 @@ class SelectionWeights:
     figure: float = 0.3
     covered_decay: float = 0.6
     duplicate_overlap: float = 0.6
+    subsumed_share: float = 0.8
     max_passages: int = 6
     strong_passages: int = 4
     strong_gap: float = 0.3
@@ -324,8 +325,29 @@ def _greedy(
             not chosen or length + sum(len(c.features.text) + 1 for c in group) <= max_chars
         )
 
+    def restates(longer: SentenceFeatures, shorter: SentenceFeatures) -> bool:
+        """`longer` says what `shorter` says (most of its terms, all of its figures), and maybe more."""
+        shared = len(shorter.terms & longer.terms)
+        return (
+            bool(shorter.terms)
+            and shared >= w.subsumed_share * len(shorter.terms)
+            and shorter.figures <= longer.figures
+        )
+
     def redundant(c: _Candidate) -> bool:
-        return any(_jaccard(c.features.terms, k.features.terms) >= w.duplicate_overlap for k, _ in chosen.values())
+        return any(
+            _jaccard(c.features.terms, k.features.terms) >= w.duplicate_overlap or restates(k.features, c.features)
+            for k, _ in chosen.values()
+        )
+
+    def subsumed_by(c: _Candidate) -> list[tuple[int, int]]:
+        """Earlier picks that `c` restates and extends, so they give way to it (unless a pick leans on them)."""
+        return [
+            key
+            for key, (k, _) in chosen.items()
+            if restates(c.features, k.features)
+            and not ((key[0], key[1] + 1) in chosen and chosen[(key[0], key[1] + 1)][0].features.dependent)
+        ]
 
     pool = list(candidates)
     while pool and len(chosen) < max_sentences:
@@ -337,6 +359,8 @@ def _greedy(
             group.insert(0, before)
         if not fits(group) or redundant(candidate):
             continue
+        for key in subsumed_by(candidate):
+            length -= len(chosen.pop(key)[0].features.text) + 1
         for member in group:
             chosen[(member.passage_index, member.order)] = (member, best_score)
             figures_seen |= member.features.figures

@@ -162,3 +162,23 @@ def test_the_sentence_cache_computes_each_text_once_and_stays_bounded(analyzer: 
     cache.warm(["One text.", "Another text.", "A third text."])
     assert len(cache) == 2
     assert cache.features_of_text("A third text.")[0].text == "A third text."
+
+
+def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: Analyzer):
+    case_study = passage(
+        "Acme Legal started in mid-2022 with no proprietary legal data. "
+        "Acme Legal grew by seeding its models with expert workflows.",
+        score=0.7,
+        number=1,
+    )
+    strategies = passage(
+        "Acme Legal started in mid-2022 with no proprietary legal data, so its founders hired senior lawyers "
+        "to write down each legal workflow step by step.",
+        score=0.65,
+        number=2,
+    )
+    quoted = [
+        s.text for s in choose_sentences("how did acme legal start without data?", [case_study, strategies], analyzer)
+    ]
+    assert sum("started in mid-2022" in sentence for sentence in quoted) == 1
+    assert any("senior lawyers" in sentence for sentence in quoted)
