@@ -20,6 +20,11 @@ ACTION_REASON = "answer_reason_value"
 REASON_MAX_CHARS = 500
 WORKING_STATUS = "is reading the material…"
 AI_NOTE = ":robot_face: AI-generated from the coach's material. Check the sources before you act on it."
+QUOTED_NOTE = (
+    ":robot_face: Quoted from the coach's material by an automated search, which can miss context. "
+    "Check the sources before you act on it."
+)
+COACH_NOTE = ":robot_face: I'm an automated coach: my answers come from my material, with sources to check."
 MAX_SOURCES_SHOWN = 6
 SUGGESTED_PROMPTS: tuple[str, ...] = (
     "How do we start a data flywheel with no data?",
@@ -61,14 +66,19 @@ def _sources_block(sources: Sequence[SourceLine]) -> Block | None:
 
 
 def answer_footer(
-    *, answer_id: int, sources: Sequence[SourceLine], grounded: bool, shareable: bool = False
+    *,
+    answer_id: int,
+    sources: Sequence[SourceLine],
+    grounded: bool,
+    generated: bool = False,
+    shareable: bool = False,
 ) -> list[Block]:
-    """What goes under an answer's text: sources, the AI note, the vote buttons (and Share when private)."""
+    """What goes under an answer's text: sources, how it was made, the vote buttons (and Share when private)."""
     blocks: list[Block] = []
     sources_block = _sources_block(sources)
     if sources_block is not None:
         blocks.append(sources_block)
-    blocks.append(context(AI_NOTE))
+    blocks.append(context(AI_NOTE if generated else QUOTED_NOTE))
     value = str(answer_id)
     elements = [
         button(":thumbsup: Helpful", action_id=ACTION_VOTE_UP, value=value),
@@ -86,6 +96,7 @@ def build_answer(
     answer_id: int,
     sources: Sequence[SourceLine],
     grounded: bool,
+    generated: bool = False,
     nearest_topics: Sequence[str] = (),
     shareable: bool = False,
     shared_by: str | None = None,
@@ -105,7 +116,9 @@ def build_answer(
         blocks.append(section(body))
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
-    blocks.extend(answer_footer(answer_id=answer_id, sources=sources, grounded=grounded, shareable=shareable))
+    blocks.extend(
+        answer_footer(answer_id=answer_id, sources=sources, grounded=grounded, generated=generated, shareable=shareable)
+    )
     return truncate(text, 3000), blocks
 
 
@@ -124,7 +137,7 @@ def build_greeting(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, 
             "Type a question here, reply in an answer's thread to follow up, or tap one of these:"
         ),
         _prompt_buttons(prompts),
-        context(AI_NOTE),
+        context(COACH_NOTE),
     ]
     return text, blocks
 

@@ -152,7 +152,12 @@ class AnswerSlack:
         answer = stream.answer
         answer_id = await self._record(team_id, channel_id, user_id, question, answer, surface, thread_ts)
         if failure is None:
-            footer = blocks.answer_footer(answer_id=answer_id, sources=_source_lines(answer), grounded=answer.grounded)
+            footer = blocks.answer_footer(
+                answer_id=answer_id,
+                sources=_source_lines(answer),
+                grounded=answer.grounded,
+                generated=answer.generated,
+            )
             try:
                 stopped = await streamer.stop(blocks=footer)
                 await self._remember_post(team_id, channel_id, answer_id, stopped.get("ts"), thread_ts)
@@ -182,6 +187,7 @@ class AnswerSlack:
             answer_id=answer_id,
             sources=_source_lines(answer),
             grounded=answer.grounded,
+            generated=answer.generated,
             nearest_topics=answer.nearest_topics,
         )
         if replace:
@@ -263,6 +269,7 @@ class AnswerSlack:
             answer_id=answer_id,
             sources=_source_lines(answer),
             grounded=answer.grounded,
+            generated=answer.generated,
             nearest_topics=answer.nearest_topics,
             shareable=True,
             question=request.text,
@@ -319,6 +326,7 @@ class AnswerSlack:
             answer_id=answer_id,
             sources=[SourceLine(s.label, s.source) for s in sources],
             grounded=row.grounded,
+            generated=row.generated,
             shared_by=user_id,
             question=row.question,
         )

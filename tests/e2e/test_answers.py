@@ -13,8 +13,8 @@ from bot.blocks.answers import (
     ACTION_SUGGESTED,
     ACTION_VOTE_DOWN,
     ACTION_VOTE_UP,
-    AI_NOTE,
     BLOCK_REASON,
+    QUOTED_NOTE,
     SUGGESTED_PROMPTS,
     VIEW_REASON,
     WORKING_STATUS,
@@ -40,7 +40,7 @@ async def test_a_mention_is_answered_in_its_thread_with_sources(slack: LocalSlac
     assert "14 ms" in answer.text
     blocks = _blocks_text(answer)
     assert "[1]" in blocks and "Duolingo" in blocks and "knowledge/" in blocks
-    assert AI_NOTE.split(".")[0] in blocks
+    assert QUOTED_NOTE.split(".")[0] in blocks
     assert ACTION_VOTE_UP in blocks and ACTION_VOTE_DOWN in blocks
     working = await slack.wait_for_call("assistant.threads.setStatus")
     assert working.params.get("status") == WORKING_STATUS

@@ -8,6 +8,7 @@ from bot.blocks.answers import (
     ACTION_VOTE_UP,
     AI_NOTE,
     BLOCK_REASON,
+    QUOTED_NOTE,
     SourceLine,
     build_answer,
     build_empty_question,
@@ -28,7 +29,7 @@ def test_an_answer_is_valid_block_kit_with_sources_note_and_votes():
     assert block_errors(blocks) == []
     rendered = json.dumps(blocks)
     assert "*[1]* Case Study: Duolingo &gt; Session Generator" in rendered
-    assert AI_NOTE in rendered
+    assert QUOTED_NOTE in rendered and AI_NOTE not in rendered
     assert ACTION_VOTE_UP in rendered and ACTION_VOTE_DOWN in rendered and ACTION_SHARE not in rendered
     assert text == "Cut from 750 ms to 14 ms [1]."
 
@@ -88,3 +89,9 @@ def test_home_section_lists_gaps_escaped():
     assert block_errors(blocks) == []
     assert "1 question so far" in rendered and "<!here>" not in rendered
     assert len(build_home_section(answered=0, gaps=[])) == 1
+
+
+def test_an_llm_written_answer_says_it_is_ai_generated():
+    _, blocks = build_answer("Cut to 14 ms [1].", answer_id=8, sources=SOURCES, grounded=True, generated=True)
+    rendered = json.dumps(blocks)
+    assert AI_NOTE in rendered and QUOTED_NOTE not in rendered
