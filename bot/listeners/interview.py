@@ -24,7 +24,7 @@ from bot.interview.service import InterviewService, Step
 from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
-from bot.store.loop_maps import latest_maps, set_interview_messages
+from bot.store.loop_maps import active_interviews, latest_maps, set_interview_messages
 from bot.store.models.loop_map import INTERVIEW_ACTIVE
 from bot.store.threads import claim_thread, find_thread
 
@@ -323,18 +323,28 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
         )
 
     async def home_section(team_id: str, user_id: str, client: AsyncWebClient) -> list[Block]:
-        """The maps of the channels this person belongs to."""
+        """The maps, and the interviews under way, of the channels this person belongs to."""
         async with services.db.session() as session:
             rows = await latest_maps(session, team_id=team_id)
-        mine = []
-        for row in rows:
-            try:
-                members = await client.conversations_members(channel=row.channel_id, limit=1000)
-            except SlackApiError:
-                continue
-            if user_id in members.get("members", []):
-                mine.append((row.channel_id, row.version, Diagnosis.model_validate(row.diagnosis)))
-        return build_home_section(mine)
+            running = await active_interviews(session, team_id=team_id)
+        membership: dict[str, bool] = {}
+
+        async def is_member(channel_id: str) -> bool:
+            if channel_id not in membership:
+                try:
+                    members = await client.conversations_members(channel=channel_id, limit=1000)
+                except SlackApiError:
+                    members = {}
+                membership[channel_id] = user_id in members.get("members", [])
+            return membership[channel_id]
+
+        mine = [
+            (row.channel_id, row.version, Diagnosis.model_validate(row.diagnosis))
+            for row in rows
+            if await is_member(row.channel_id)
+        ]
+        under_way = [interview.channel_id for interview in running if await is_member(interview.channel_id)]
+        return build_home_section(mine, running=under_way)
 
     routes.add_subcommand("interview", handle_interview_command, usage="interview [restart]")
     routes.add_subcommand("map", handle_map_command, usage="map")

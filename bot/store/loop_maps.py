@@ -154,6 +154,16 @@ async def active_interview(session: AsyncSession, *, team_id: str, channel_id: s
     return result.first()
 
 
+async def active_interviews(session: AsyncSession, *, team_id: str) -> list[InterviewSession]:
+    """Every interview running in the workspace, one per channel, by channel."""
+    result = await session.exec(
+        select(InterviewSession)
+        .where(InterviewSession.team_id == team_id, col(InterviewSession.active_channel).is_not(None))
+        .order_by(col(InterviewSession.channel_id))
+    )
+    return list(result.all())
+
+
 async def get_interview(session: AsyncSession, *, team_id: str, interview_id: int) -> InterviewSession | None:
     """One interview of this workspace by id."""
     result = await session.exec(

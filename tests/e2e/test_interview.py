@@ -257,3 +257,16 @@ async def _interview_state(coach: Coach, team_id: str, channel: str):
     async with coach.services.db.session() as session:
         row = await active_interview(session, team_id=team_id, channel_id=channel)
     return await InterviewService(coach.services.db).load(team_id=team_id, interview_id=row.id)
+
+
+async def test_home_shows_an_interview_under_way_in_the_person_s_channels(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    bo = slack.add_user("bo")
+    growth = slack.add_channel("growth", members=[ana])
+    await start_interview(slack, ana, growth)
+    await ana.open_home()
+    home = await slack.wait_for_home(ana, contains="interview in progress")
+    assert f"<#{growth}>" in home.all_text()
+    await bo.open_home()
+    elsewhere = await slack.wait_for_home(bo, contains="Your loop maps")
+    assert "interview in progress" not in elsewhere.all_text()
