@@ -20,12 +20,12 @@ from bot.services import Services
 logger = logging.getLogger(__name__)
 
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
+def build_web_client(settings: Settings, *, timeout: int = 15) -> AsyncWebClient:
     """The Web API client: aimed at SLACK_API_URL, retrying rate limits, server errors and lost connections."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=15,
+        timeout=timeout,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=2),

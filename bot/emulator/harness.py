@@ -9,13 +9,10 @@ from typing import Literal
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import build_web_client
+from bot.config import load_settings
 from bot.emulator.server import LocalSlack
 
 Transport = Literal["http", "socket"]
@@ -24,16 +21,9 @@ EVENTS_PATH = "/slack/events"
 
 
 def web_client(slack: LocalSlack, *, timeout: int = 5) -> AsyncWebClient:
-    """A real AsyncWebClient aimed at the local Slack, retrying 429s, 5xx and lost connections."""
-    return AsyncWebClient(
-        token=slack.bot_token,
-        base_url=slack.api_url,
-        timeout=timeout,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ],
+    """The coach's own Web API client (429, 5xx and connection retries) aimed at the local Slack."""
+    return build_web_client(
+        load_settings(SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.api_url), timeout=timeout
     )
 
 
