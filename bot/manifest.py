@@ -17,7 +17,7 @@ BOT_SCOPES: dict[str, str] = {
     "groups:history": "follow replies in threads the coach started in private channels",
     "im:history": "read the DMs people send the coach in its Messages tab",
     "chat:write": "post answers, interview questions and check-ins",
-    "assistant:write": "show that the coach is working on an answer (\"is reading the material…\")",
+    "assistant:write": 'show that the coach is working on an answer ("is reading the material…")',
     "commands": "the /flywheel command",
     "files:write": "upload the loop-map picture into the interview thread and the check-in chart into the digest's",
     "users:read": "read the time zone of whoever turns check-ins on, so prompts arrive in their working hours",

@@ -9,7 +9,6 @@ from bot.checkins.digest import Digest, build_digest
 from bot.checkins.items import ShipItem, unmeasured_owners
 from bot.checkins.schedule import LATE_AFTER, Occurrence, Prompt, Schedule
 from bot.checkins.weeks import recent_weeks
-from bot.store.checkins import as_utc
 from bot.store.models.checkins import CheckinDispatch
 
 STREAK_HISTORY_WEEKS = 52
@@ -25,19 +24,19 @@ class Composed:
 
 def occurrence_of(dispatch: CheckinDispatch, schedule: Schedule) -> Occurrence:
     """The occurrence a dispatch row stands for."""
-    scheduled_at = as_utc(dispatch.scheduled_at)
+    scheduled_at = dispatch.scheduled_at
     return Occurrence(
         prompt=Prompt(dispatch.prompt),
         week=dispatch.week,
         local_day=scheduled_at.astimezone(schedule.zone).date(),
         scheduled_at=scheduled_at,
-        deadline=as_utc(dispatch.deadline),
+        deadline=dispatch.deadline,
     )
 
 
 def lateness(dispatch: CheckinDispatch, sent_at: datetime) -> timedelta | None:
     """How late the message went out, when late enough to say so."""
-    late_by = as_utc(sent_at) - as_utc(dispatch.scheduled_at)
+    late_by = sent_at - dispatch.scheduled_at
     return late_by if late_by >= LATE_AFTER else None
 
 
@@ -90,6 +89,6 @@ def compose_digest(
 ) -> tuple[Composed, Digest]:
     """The Friday digest (and its figures, for the chart)."""
     digest = build_digest(items, dispatch.week, skipped_weeks=skipped_weeks(schedule, dispatch.week))
-    due = as_utc(dispatch.scheduled_at).astimezone(schedule.zone)
+    due = dispatch.scheduled_at.astimezone(schedule.zone)
     built = blocks.build_digest(digest, late_by=lateness(dispatch, sent_at), due=due)
     return Composed(blocks.digest_text(digest), built), digest

@@ -41,7 +41,6 @@ from bot.checkins.weeks import shift_week
 from bot.interview.diagnosis import TeamSearch, diagnose_cited
 from bot.store.checkins import (
     advance_cursor,
-    as_utc,
     channel_items,
     claim_dispatch,
     due_schedules,
@@ -250,7 +249,7 @@ class Dispatcher:
                 skips = await skips_for(session, team_id=team_id, channel_ids=[row.channel_id for row in team_rows])
             for row in team_rows:
                 schedule = schedule_of(row, skips.get(row.channel_id, []))
-                due = due_prompts(schedule, since=as_utc(row.checked_through), now=now)
+                due = due_prompts(schedule, since=row.checked_through, now=now)
                 channels.append(_Channel(row, schedule, due))
         return channels
 
@@ -350,7 +349,7 @@ class Dispatcher:
         report: PassReport,
     ) -> _Finished:
         """Post one claimed dispatch; ChannelGone goes up, every other failure is recorded on it."""
-        late = now - as_utc(dispatch.scheduled_at) >= LATE_AFTER
+        late = now - dispatch.scheduled_at >= LATE_AFTER
         base = dict(team_id=dispatch.team_id, channel_id=dispatch.channel_id, dispatch_id=dispatch.id or 0, token=token)
         try:
             posted = await self._post(client, schedule, dispatch, now)
@@ -366,7 +365,7 @@ class Dispatcher:
                     dispatch.channel_id,
                     dispatch.week,
                 )
-            final = dispatch.attempts + 1 >= MAX_ATTEMPTS or now >= as_utc(dispatch.deadline)
+            final = dispatch.attempts + 1 >= MAX_ATTEMPTS or now >= dispatch.deadline
             report.outcomes.append(_dispatch_outcome(dispatch, Action.FAILED, late=late, error=str(code)))
             return _Finished(**base, status=DISPATCH_ABANDONED if final else DISPATCH_FAILED, error=str(code))
         if posted is None:
@@ -528,7 +527,7 @@ class Dispatcher:
                         found[1],
                         owns_thread=Prompt(stale.prompt) is not Prompt.REMINDER,
                     )
-                elif loaded is None or now >= as_utc(stale.deadline) or loaded[0].state != "on":
+                elif loaded is None or now >= stale.deadline or loaded[0].state != "on":
                     report.outcomes.append(_dispatch_outcome(stale, Action.EXPIRED))
                     done = _Finished(
                         stale.team_id, stale.channel_id, stale.id or 0, token, DISPATCH_ABANDONED, error="expired"
@@ -548,7 +547,7 @@ class Dispatcher:
     async def _find_posted(self, client: AsyncWebClient, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
         """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its metadata key."""
         key = _key(dispatch)
-        oldest = f"{as_utc(dispatch.claimed_at).timestamp() - 60:.6f}"
+        oldest = f"{dispatch.claimed_at.timestamp() - 60:.6f}"
         response = await self._slack(
             lambda: client.conversations_history(
                 channel=dispatch.channel_id,

@@ -389,14 +389,13 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     async def handle_vote_down(
         ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext, respond: AsyncRespond
     ) -> None:
-        """👎 on an answer: open the optional reason modal at once (the trigger expires), then record."""
+        """👎 on an answer: record it, then open the optional reason modal (within the trigger's 3 s).
+
+        The vote is stored first so that a reason sent quickly from the modal always finds it.
+        """
         await ack()
         team_id, user_id, channel_id, thread_ts = _action_context(body, context)
         answer_id = _answer_id(body)
-        await client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.build_reason_modal(answer_id=answer_id, channel_id=channel_id, thread_ts=thread_ts),
-        )
         await answers.vote(
             client,
             team_id=team_id,
@@ -406,6 +405,10 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             channel_id=channel_id,
             thread_ts=thread_ts,
             respond=respond,
+        )
+        await client.views_open(
+            trigger_id=body["trigger_id"],
+            view=blocks.build_reason_modal(answer_id=answer_id, channel_id=channel_id, thread_ts=thread_ts),
         )
 
     async def handle_reason(ack: AsyncAck, body: dict, view: dict, context: AsyncBoltContext) -> None:

@@ -11,7 +11,6 @@ from slack_bolt.response import BoltResponse
 
 from bot.listeners.errors import report_error
 from bot.services import Services
-from bot.store.deliveries import claim_event
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +23,7 @@ def register_middleware(app: AsyncApp, services: Services) -> None:
         event_id = body.get("event_id")
         if body.get("type") == "event_callback" and event_id:
             team_id = body.get("team_id") or ""
-            async with services.db.session() as session:
-                first_time = await claim_event(session, team_id=team_id, event_id=event_id)
+            first_time = await services.workspaces.claim_event(team_id=team_id, event_id=event_id)
             if not first_time:
                 logger.info("skipped redelivered event %s (team %s)", event_id, team_id)
                 return BoltResponse(status=200, body="")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.help import build_too_long, build_unknown_subcommand
 from bot.listeners.errors import reporting_errors
 from bot.services import Services
-from bot.store.threads import find_thread
+from bot.workspaces import ThreadOwner
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class IncomingMessage:
     is_edit: bool
     client: AsyncWebClient
     body: dict[str, Any]
+    owner: ThreadOwner | None = None
+    """The feature that owns the thread this message is in (looked up once, by the router)."""
 
     @property
     def reply_thread_ts(self) -> str:
@@ -196,13 +198,12 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
 
     async def _dispatch(message: IncomingMessage) -> None:
         if message.thread_ts:
-            async with services.db.session() as session:
-                owner = await find_thread(
-                    session, team_id=message.team_id, channel_id=message.channel_id, thread_ts=message.thread_ts
-                )
+            owner = await services.workspaces.thread_owner(
+                team_id=message.team_id, channel_id=message.channel_id, thread_ts=message.thread_ts
+            )
             handler = routes.thread_kinds.get(owner.kind) if owner else None
             if handler is not None:
-                await _guarded(handler, message)
+                await _guarded(handler, replace(message, owner=owner))
                 return
         if (message.is_direct or message.is_mention) and routes.conversation is not None:
             await _guarded(routes.conversation, message)

@@ -7,7 +7,7 @@ which look across workspaces for work by indexed due times and hand each row on 
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
@@ -30,11 +30,6 @@ from bot.store.models.checkins import (
 )
 
 MAX_ATTEMPTS = 5
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite hands them back without a zone)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _clock_time(text: str) -> time:
@@ -178,7 +173,7 @@ async def save_settings(
     row.updated_at = now
     if row.state == SCHEDULE_ON:
         # The cursor moves to now: a change of times never makes an earlier prompt look missed.
-        row.checked_through = max(as_utc(row.checked_through), now)
+        row.checked_through = max(row.checked_through, now)
         row.next_due_at = _next_due(schedule, now)
     await session.flush()
     return row
@@ -190,7 +185,7 @@ async def refresh_next_due(session: AsyncSession, *, team_id: str, channel_id: s
     if loaded is None or loaded[0].state != SCHEDULE_ON:
         return
     row, schedule = loaded
-    row.next_due_at = _next_due(schedule, max(as_utc(row.checked_through), now))
+    row.next_due_at = _next_due(schedule, max(row.checked_through, now))
     await session.flush()
 
 
@@ -212,8 +207,7 @@ async def earliest_due(session: AsyncSession) -> datetime | None:
         .order_by(col(CheckinSchedule.next_due_at))
         .limit(1)
     )
-    found = result.first()
-    return as_utc(found) if found else None
+    return result.first()
 
 
 async def advance_cursor(
@@ -420,12 +414,12 @@ def ship_item(row: CheckinItem) -> ShipItem:
         owner=row.owner,
         stage=Stage(row.stage),
         expected_metric=row.expected_metric,
-        shipped_at=as_utc(row.shipped_at),
+        shipped_at=row.shipped_at,
         result=Result(row.result) if row.result else None,
         number=row.number,
         learned=row.learned,
         next_step=NextStep(row.next_step) if row.next_step else None,
-        measured_at=as_utc(row.measured_at) if row.measured_at else None,
+        measured_at=row.measured_at,
     )
 
 

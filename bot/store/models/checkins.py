@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.models.base import (
@@ -53,7 +53,7 @@ class CheckinSchedule(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, max_length=255)
     checked_through: datetime = timestamp_field()
     """Every prompt scheduled up to this moment has been considered by a pass."""
-    next_due_at: datetime | None = Field(default=None, index=True, sa_type=DateTime(timezone=True), nullable=True)
+    next_due_at: datetime | None = timestamp_field(nullable=True, index=True)
     """When the next prompt is due; NULL while check-ins are off or paused (the scheduler's index)."""
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()

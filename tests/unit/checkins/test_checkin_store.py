@@ -1,11 +1,14 @@
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from bot.checkins.items import Result, ShipItem, Stage, record_result
 from bot.checkins.schedule import Prompt, Schedule, skip_week
 from bot.store import checkins as store
 from bot.store.db import Database
+from bot.store.models import Workspace
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 TUESDAY_TEN = datetime(2026, 3, 3, 10, tzinfo=UTC)
@@ -23,8 +26,8 @@ async def test_turning_on_arms_the_next_due_time_and_off_disarms_it(database: Da
     async with database.session() as session:
         row = await store.get_schedule(session, team_id="T1", channel_id="C1")
         assert row is not None
-        assert store.as_utc(row.next_due_at) == TUESDAY_TEN
-        assert store.as_utc(row.checked_through) == MONDAY
+        assert row.next_due_at == TUESDAY_TEN
+        assert row.checked_through == MONDAY
         assert await store.due_schedules(session, now=TUESDAY_TEN - timedelta(seconds=1)) == []
         assert [r.channel_id for r in await store.due_schedules(session, now=TUESDAY_TEN)] == ["C1"]
         assert await store.earliest_due(session) == TUESDAY_TEN
@@ -39,7 +42,7 @@ async def test_a_schedule_round_trips_as_plain_data(database: Database) -> None:
         loaded = await store.load_schedule(session, team_id="T1", channel_id="C1")
     assert loaded is not None
     assert loaded[1] == Schedule(timezone="Europe/Berlin", participants=("U1", "U2"))
-    assert store.as_utc(loaded[0].next_due_at) == datetime(2026, 3, 3, 9, tzinfo=UTC)  # 10:00 CET
+    assert loaded[0].next_due_at == datetime(2026, 3, 3, 9, tzinfo=UTC)  # 10:00 CET
 
 
 async def test_a_channel_skip_moves_the_next_due_time_past_it(database: Database) -> None:
@@ -48,7 +51,7 @@ async def test_a_channel_skip_moves_the_next_due_time_past_it(database: Database
         await store.add_skip(session, team_id="T1", channel_id="C1", skip=skip_week("2026-W10"), created_by="U1")
         await store.refresh_next_due(session, team_id="T1", channel_id="C1", now=MONDAY)
         row = await store.get_schedule(session, team_id="T1", channel_id="C1")
-        assert store.as_utc(row.next_due_at) == datetime(2026, 3, 10, 10, tzinfo=UTC)
+        assert row.next_due_at == datetime(2026, 3, 10, 10, tzinfo=UTC)
         assert await store.end_skips(session, team_id="T1", channel_id="C1", user_id=None, today=date(2026, 3, 4)) == 1
         skips = await store.skips_for(session, team_id="T1", channel_ids=["C1"])
     assert [(s.first_day, s.last_day) for s in skips["C1"]] == [(date(2026, 3, 2), date(2026, 3, 3))]
@@ -64,7 +67,7 @@ async def test_pausing_stops_the_schedule_until_it_is_turned_on_again(database: 
             session, team_id="T1", channel_id="C1", default=Schedule(), user_id="U2", now=TUESDAY_TEN
         )
         assert (row.state, row.set_up_by, row.paused_reason) == ("on", "U2", None)
-        assert store.as_utc(row.next_due_at) == datetime(2026, 3, 5, 10, tzinfo=UTC)  # Tuesday's is not owed
+        assert row.next_due_at == datetime(2026, 3, 5, 10, tzinfo=UTC)  # Tuesday's is not owed
 
 
 async def test_a_dispatch_key_is_written_once_and_taken_over_only_by_compare_and_swap(database: Database) -> None:
@@ -112,13 +115,19 @@ async def test_items_stay_inside_their_workspace(database: Database) -> None:
         assert await store.item_by_reply(session, team_id="T2", channel_id="C1", ts="9.1") is None
 
 
-@pytest.mark.parametrize(
-    ("stored", "expected"),
-    [
-        (datetime(2026, 3, 3, 10), datetime(2026, 3, 3, 10, tzinfo=UTC)),
-        (datetime(2026, 3, 3, 11, tzinfo=UTC) + timedelta(hours=0), datetime(2026, 3, 3, 11, tzinfo=UTC)),
-    ],
-)
-def test_stored_times_come_back_aware(stored: datetime, expected: datetime) -> None:
-    assert store.as_utc(stored) == expected
-    assert store.as_utc(stored).tzinfo is not None
+async def test_stored_times_come_back_aware_in_utc_without_conversion(database: Database) -> None:
+    berlin_ten = datetime(2026, 3, 3, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    async with database.session() as session:
+        await store.turn_on(session, team_id="T1", channel_id="C1", default=Schedule(), user_id="U1", now=berlin_ten)
+    async with database.session() as session:
+        row = await store.get_schedule(session, team_id="T1", channel_id="C1")
+        assert row is not None
+        assert row.checked_through == datetime(2026, 3, 3, 9, tzinfo=UTC)
+        assert row.checked_through.tzinfo is UTC
+        assert row.created_at.tzinfo is UTC
+
+
+async def test_a_naive_time_is_refused_instead_of_stored_ambiguously(database: Database) -> None:
+    with pytest.raises(StatementError, match="timezone-aware"):
+        async with database.session() as session:
+            session.add(Workspace(team_id="T1", first_seen_at=datetime(2026, 3, 3)))

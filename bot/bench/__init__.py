@@ -1,0 +1,1 @@
+"""Benchmarks and the answer-quality eval: they drive the whole coach, so they sit above it, never inside a core."""
