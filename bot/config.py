@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from pydantic import Field, ValidationError, field_validator
@@ -142,7 +143,7 @@ class Settings(BaseSettings):
         return self.data_dir
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning the first invalid value into one line naming the variable."""
     try:
         return Settings(**overrides)

@@ -6,9 +6,8 @@ from typing import Any
 
 import yaml
 
-from bot.listeners.router import COMMAND
-
 APP_NAME = "Flywheel Coach"
+COMMAND = "/flywheel"
 
 # Each scope the coach asks for, with the reason a workspace admin will read in review.
 BOT_SCOPES: dict[str, str] = {

@@ -380,7 +380,11 @@ class Human:
                 **common,
                 container=container,
                 channel=conversation,
-                message=None if is_ephemeral else slack.workspace.message_to_api(message, base_url=slack.base_url),
+                message=(
+                    None
+                    if isinstance(message, Ephemeral)
+                    else slack.workspace.message_to_api(message, base_url=slack.base_url)
+                ),
                 response_url=f"{slack.base_url}response/{hook.id}",
                 state={"values": state or {}},
             )
@@ -490,9 +494,9 @@ def element_state(element: dict[str, Any], choice: Any, slack: LocalSlack) -> di
     """The `state.values` entry Slack reports for an element set to `choice`."""
     kind = element.get("type", "")
     if kind in TEXT_INPUTS:
-        value = None if choice in (None, "") else str(choice)
-        _check_text(element, value)
-        return {"type": kind, "value": value}
+        text = None if choice in (None, "") else str(choice)
+        _check_text(element, text)
+        return {"type": kind, "value": text}
     if kind in SINGLE_OPTION:
         return {"type": kind, "selected_option": None if choice is None else _option(element, choice)}
     if kind in MULTI_OPTION:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -389,7 +389,7 @@ class LocalSlack:
         self.activity_started()
         return await self.engine.deliver(kind, label, payload)
 
-    async def emit_all(self, planned: list[tuple[dict[str, Any], Conversation | None]]) -> list[Delivery]:
+    async def emit_all(self, planned: Sequence[tuple[dict[str, Any], Conversation | None]]) -> list[Delivery]:
         """Deliver the events the app wants among `planned`, concurrently, as Slack does."""
         wanted = [(event, conversation) for event, conversation in planned if self.emitter.wants(event, conversation)]
         if not wanted:
@@ -563,7 +563,7 @@ class LocalSlack:
                 f"from_bot={from_bot}); latest messages there:\n{lines or '  (none)'}{self._problem_tail()}"
             )
 
-        return await self._wait(lambda: (matching()[count - 1 : count] or [None])[0], timeout, describe)
+        return await self._wait(lambda: next(iter(matching()[count - 1 : count]), None), timeout, describe)
 
     async def wait_for_call(
         self,

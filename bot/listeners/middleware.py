@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def register_middleware(app: AsyncApp, services: Services) -> None:
     """Install de-duplication of redelivered events and the central error handler."""
 
-    async def skip_redeliveries(body: dict, next: Callable[[], Awaitable[None]]) -> BoltResponse | None:  # noqa: A002
+    async def skip_redeliveries(body: dict, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
         """Acknowledge an event already handled (same `event_id`) without handling it again."""
         event_id = body.get("event_id")
         if body.get("type") == "event_callback" and event_id:

@@ -21,12 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import build_too_long, build_unknown_subcommand
 from bot.listeners.errors import reporting_errors
+from bot.manifest import COMMAND
 from bot.services import Services
 from bot.workspaces import ThreadOwner
 
 logger = logging.getLogger(__name__)
 
-COMMAND = "/flywheel"
 MAX_INPUT_CHARS = 4000
 # Message subtypes that are people talking; joins, bot posts, deletions and the like are not.
 CONVERSATION_SUBTYPES = {None, "file_share", "thread_broadcast"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,8 +10,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import bot.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -28,7 +30,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers and one writer work at once; the busy timeout makes concurrent writers wait.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -80,7 +82,7 @@ class Database:
         async with self.engine.connect() as connection:
             return await connection.run_sync(read)
 
-    async def _run_migration(self, action, revision: str) -> None:  # noqa: ANN001
+    async def _run_migration(self, action: Callable[[Config, str], None], revision: str) -> None:
         config = alembic_config(self.url)
 
         def run(connection: Connection) -> None:

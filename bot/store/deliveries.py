@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.models import ProcessedEvent
@@ -24,6 +25,6 @@ async def claim_event(session: AsyncSession, *, team_id: str, event_id: str) -> 
 async def forget_events_before(session: AsyncSession, *, team_id: str, before: datetime) -> int:
     """Drop one workspace's records older than `before` (Slack stops retrying after minutes)."""
     result = await session.exec(
-        delete(ProcessedEvent).where(ProcessedEvent.team_id == team_id, ProcessedEvent.received_at < before)
+        delete(ProcessedEvent).where(col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.received_at) < before)
     )
     return result.rowcount or 0

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection the coach hands over, or on the configured URL."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -9,7 +10,7 @@ import bot.store.models  # noqa: F401  (registers every table)
 target_metadata = SQLModel.metadata
 
 
-def run_on(connection) -> None:  # noqa: ANN001
+def run_on(connection: Connection) -> None:
     """Run the migrations on an open synchronous connection."""
     context.configure(
         connection=connection,
@@ -26,7 +27,7 @@ def run_with_own_engine() -> None:
     import asyncio
 
     async def main() -> None:
-        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
         async with engine.begin() as connection:
             await connection.run_sync(run_on)
         await engine.dispose()
