@@ -39,9 +39,9 @@ def test_the_layers_hold() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("bot/checkins/__init__.py", "import slack_sdk", "The core knows nothing of Slack BROKEN"),
-        ("bot/store/__init__.py", "import bot.listeners", "Layers: each package imports only from the layers below it BROKEN"),
-        ("bot/listeners/home.py", "import bot.store.db", "Listeners call services and never open the database BROKEN"),
+        ("bot/checkins/__init__.py", "import slack_sdk", "The core knows nothing of Slack"),
+        ("bot/store/__init__.py", "import bot.listeners", "Layers: each package imports only from the layers below it"),
+        ("bot/listeners/home.py", "import bot.store.db", "Listeners call services and never open the database"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tree_copy: Path, module: str, line: str, contract: str) -> None:
@@ -49,4 +49,4 @@ def test_a_forbidden_import_breaks_a_contract(tree_copy: Path, module: str, line
     path.write_text(path.read_text() + f"\n{line}  # noqa\n")
     result = lint_imports(tree_copy)
     assert result.returncode != 0
-    assert contract in result.stdout
+    assert f"{contract} BROKEN" in result.stdout
