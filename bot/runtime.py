@@ -50,15 +50,14 @@ class Coach:
 @asynccontextmanager
 async def open_coach(settings: Settings, *, clock: Clock | None = None, start: bool = True) -> AsyncIterator[Coach]:
     """Build the coach (migrating the database), start its background work, and close it all on exit."""
-    services = await build_services(settings, clock=clock)
-    coach = Coach(settings=settings, services=services, app=create_app(settings, services))
-    try:
-        if start:
-            await coach.start_background()
-        yield coach
-    finally:
-        await coach.stop_background()
-        await services.aclose()
+    async with await build_services(settings, clock=clock) as services:
+        coach = Coach(settings=settings, services=services, app=create_app(settings, services))
+        try:
+            if start:
+                await coach.start_background()
+            yield coach
+        finally:
+            await coach.stop_background()
 
 
 @web.middleware

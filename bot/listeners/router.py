@@ -20,6 +20,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import build_too_long, build_unknown_subcommand
+from bot.listeners.context import actor_of
 from bot.listeners.errors import reporting_errors
 from bot.manifest import COMMAND
 from bot.services import Services
@@ -115,11 +116,20 @@ def strip_mentions(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text).split())
 
 
-def register(app: AsyncApp, services: Services, routes: Routes) -> None:
-    """Wire the slash command, mentions and messages to the routes."""
+class Router:
+    """The shared entry points: parse, apply the house rules, and hand each request to the feature that owns it."""
+
+    def __init__(self, services: Services, routes: Routes) -> None:
+        self.services = services
+        self.routes = routes
 
     async def handle_flywheel_command(
-        ack: AsyncAck, body: dict, client: AsyncWebClient, respond: AsyncRespond, context: AsyncBoltContext
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
     ) -> None:
         """`/flywheel <subcommand> ...`: acknowledge at once, then run the subcommand."""
         await ack()
@@ -129,17 +139,18 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
             return
         name, _, rest = text.partition(" ")
         name = name.lower() or "help"
-        subcommand = routes.subcommands.get(name)
+        subcommand = self.routes.subcommands.get(name)
         if subcommand is None:
-            notice = build_unknown_subcommand(name, sorted(routes.subcommands), command=COMMAND)
+            notice = build_unknown_subcommand(name, sorted(self.routes.subcommands), command=COMMAND)
             await respond(text=notice, response_type="ephemeral")
             return
+        actor = actor_of(context, body)
         request = CommandRequest(
             name=name,
             text=rest.strip(),
-            team_id=context.team_id or body.get("team_id", ""),
-            channel_id=context.channel_id or body.get("channel_id", ""),
-            user_id=context.user_id or body.get("user_id", ""),
+            team_id=actor.team_id,
+            channel_id=actor.channel_id,
+            user_id=actor.user_id,
             trigger_id=body.get("trigger_id"),
             client=client,
             respond=respond,
@@ -147,14 +158,17 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
         )
         await subcommand.handler(request)
 
-    async def handle_app_mention(event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    async def handle_app_mention(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         """A mention in a channel: goes to the thread's owner, or starts a conversation."""
         if event.get("bot_id") or not event.get("user"):
             return
-        message = _incoming(event, body, client, context, is_mention=True)
-        await _dispatch(message)
+        await self._dispatch(_incoming(event, body, client, context, is_mention=True))
 
-    async def handle_message(event: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext) -> None:
+    async def handle_message(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         """DMs, and replies in threads the coach owns; everything else in channels is left alone."""
         subtype = event.get("subtype")
         is_edit = subtype == "message_changed"
@@ -170,57 +184,62 @@ def register(app: AsyncApp, services: Services, routes: Routes) -> None:
         mentions_coach = bool(context.bot_user_id) and f"<@{context.bot_user_id}" in (event.get("text") or "")
         if mentions_coach and not is_direct and not is_edit:
             return  # Slack sends an app_mention for this message too; that one is answered.
-        message = _incoming(event, body, client, context, is_mention=False, is_edit=is_edit)
-        await _dispatch(message)
+        await self._dispatch(_incoming(event, body, client, context, is_mention=False, is_edit=is_edit))
 
-    def _incoming(
-        event: dict,
-        body: dict,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        *,
-        is_mention: bool,
-        is_edit: bool = False,
-    ) -> IncomingMessage:
-        return IncomingMessage(
-            team_id=context.team_id or body.get("team_id", ""),
-            channel_id=event.get("channel", ""),
-            user_id=event.get("user", ""),
-            text=strip_mentions(event.get("text") or ""),
-            ts=event.get("ts", ""),
-            thread_ts=event.get("thread_ts"),
-            is_direct=event.get("channel_type") == "im",
-            is_mention=is_mention,
-            is_edit=is_edit,
-            client=client,
-            body=body,
-        )
-
-    async def _dispatch(message: IncomingMessage) -> None:
+    async def _dispatch(self, message: IncomingMessage) -> None:
         if message.thread_ts:
-            owner = await services.workspaces.thread_owner(
+            owner = await self.services.workspaces.thread_owner(
                 team_id=message.team_id, channel_id=message.channel_id, thread_ts=message.thread_ts
             )
-            handler = routes.thread_kinds.get(owner.kind) if owner else None
+            handler = self.routes.thread_kinds.get(owner.kind) if owner else None
             if handler is not None:
                 await _guarded(handler, replace(message, owner=owner))
                 return
-        if (message.is_direct or message.is_mention) and routes.conversation is not None:
-            await _guarded(routes.conversation, message)
+        if (message.is_direct or message.is_mention) and self.routes.conversation is not None:
+            await _guarded(self.routes.conversation, message)
 
-    async def _guarded(handler: MessageHandler, message: IncomingMessage) -> None:
-        if message.is_edit and not message.thread_ts:
-            return  # an edited question is not asked again; edits matter only inside threads
-        if len(message.text) > MAX_INPUT_CHARS:
-            await message.client.chat_postEphemeral(
-                channel=message.channel_id,
-                user=message.user_id,
-                thread_ts=message.thread_ts,
-                text=build_too_long(len(message.text), MAX_INPUT_CHARS),
-            )
-            return
-        await handler(message)
 
-    app.command(COMMAND)(reporting_errors(handle_flywheel_command))
-    app.event("app_mention")(handle_app_mention)
-    app.event("message")(handle_message)
+def _incoming(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    *,
+    is_mention: bool,
+    is_edit: bool = False,
+) -> IncomingMessage:
+    return IncomingMessage(
+        team_id=actor_of(context, body).team_id,
+        channel_id=event.get("channel", ""),
+        user_id=event.get("user", ""),
+        text=strip_mentions(event.get("text") or ""),
+        ts=event.get("ts", ""),
+        thread_ts=event.get("thread_ts"),
+        is_direct=event.get("channel_type") == "im",
+        is_mention=is_mention,
+        is_edit=is_edit,
+        client=client,
+        body=body,
+    )
+
+
+async def _guarded(handler: MessageHandler, message: IncomingMessage) -> None:
+    if message.is_edit and not message.thread_ts:
+        return  # an edited question is not asked again; edits matter only inside threads
+    if len(message.text) > MAX_INPUT_CHARS:
+        await message.client.chat_postEphemeral(
+            channel=message.channel_id,
+            user=message.user_id,
+            thread_ts=message.thread_ts,
+            text=build_too_long(len(message.text), MAX_INPUT_CHARS),
+        )
+        return
+    await handler(message)
+
+
+def register(app: AsyncApp, services: Services, routes: Routes) -> None:
+    """Wire the slash command, mentions and messages to the routes."""
+    router = Router(services, routes)
+    app.command(COMMAND)(reporting_errors(router.handle_flywheel_command))
+    app.event("app_mention")(router.handle_app_mention)
+    app.event("message")(router.handle_message)
