@@ -6,23 +6,69 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
+from typer._click import exceptions as parsing  # typer's own parser errors (typer vendors click; pinned minor)
+from typer.core import TyperGroup
 
 from bot.config import Settings, load_settings
 from bot.errors import CoachError
 
 T = TypeVar("T")
 
+
+class OneLineErrors(TyperGroup):
+    """The command group: a bad option or argument is one line on stderr and exit 1, like every other error."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except parsing.NoArgsIsHelpError as asked_for_help:
+            asked_for_help.show()
+            code = 0
+        except parsing.UsageError as error:
+            where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            typer.echo(f"Error: {error.format_message()}{where}", err=True)
+            code = 1
+        except parsing.ClickException as error:
+            typer.echo(f"Error: {error.format_message()}", err=True)
+            code = 1
+        except typer.Abort:
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code or 0)
+
+
 cli = typer.Typer(
+    cls=OneLineErrors,
     name="flywheel-coach",
     help="Flywheel Coach: a Slack app that coaches teams in building data flywheels.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def show_version(wanted: bool) -> None:
+    """`--version`: print the installed version and stop."""
+    if wanted:
+        typer.echo(f"flywheel-coach {metadata.version('flywheel-coach')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def coach(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Flywheel Coach: a Slack app that coaches teams in building data flywheels."""
+
+
 db_cli = typer.Typer(help="The coach's database: apply or undo migrations.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 workspace_cli = typer.Typer(help="Workspaces the coach has served: delete one's data.", no_args_is_help=True)

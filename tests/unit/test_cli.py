@@ -103,3 +103,27 @@ def test_workspace_delete_removes_the_workspace_s_own_material(tmp_path: Path) -
     deleted = runner.invoke(cli, ["workspace", "delete", "T1", "--yes"], env=environment)
     assert deleted.exit_code == 0, deleted.output
     assert "indexed material chunks 1" in deleted.output
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib import metadata
+
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"flywheel-coach {metadata.version('flywheel-coach')}\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["ask"], "Error: Missing argument 'question'. (see 'flywheel-coach ask --help')"),
+        (["gaps", "--limit", "0"], "Error: Invalid value for '--limit'"),
+        (["bench", "slack", "--nope"], "Error: No such option: --nope (see 'flywheel-coach bench slack --help')"),
+        (["nope"], "Error: No such command 'nope'."),
+    ],
+)
+def test_a_bad_argument_is_one_line_and_exit_1(arguments: list[str], expected: str) -> None:
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 1
+    assert result.output.startswith(expected)
+    assert result.output.count("\n") == 1
