@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.app import build_web_client
 from bot.checkins.dispatch import Dispatcher, PassReport
+from bot.checkins.records import schedule_columns
 from bot.checkins.schedule import Schedule, next_occurrence
 from bot.clock import ManualClock
 from bot.config import load_settings
@@ -57,20 +58,10 @@ async def _seed(db: Database, team_id: str, channel_ids: list[str]) -> None:
         CheckinSchedule(
             team_id=team_id,
             channel_id=channel_id,
-            timezone="UTC",
-            ship_day=1,
-            ship_time="10:00",
-            measure_day=3,
-            measure_time="10:00",
-            reminder_day=3,
-            reminder_time="16:00",
-            digest_day=4,
-            digest_time="15:00",
-            enabled=["digest", "measure", "reminder", "ship"],
-            participants=[],
             set_up_by="U0BENCH",
             checked_through=MONDAY,
             next_due_at=upcoming.scheduled_at,
+            **schedule_columns(schedule),
         )
         for channel_id in channel_ids
     ]
