@@ -607,6 +607,7 @@ def checkins_run_due(
     from datetime import UTC, datetime
 
     from bot.app import build_web_client
+    from bot.listeners.checkins.poster import SlackCheckinPoster
     from bot.services import build_services
 
     moment: datetime | None = None
@@ -623,11 +624,9 @@ def checkins_run_due(
     async def main() -> dict:
         if not dry_run:
             settings.require("SLACK_BOT_TOKEN")
-        services = await build_services(settings)
-        try:
-            report = await services.checkins.run_pass(build_web_client(settings), moment, dry_run=dry_run)
-        finally:
-            await services.aclose()
+        poster = SlackCheckinPoster(build_web_client(settings))
+        async with await build_services(settings) as services:
+            report = await services.checkins.run_pass(poster, moment, dry_run=dry_run)
         return report.to_json()
 
     result = run(main())
@@ -658,7 +657,7 @@ def bench_checkins(
     import tempfile
     from pathlib import Path
 
-    from bot.checkins.bench import run_bench
+    from bot.bench.checkins import run_bench
 
     configure_logging(logging.ERROR)
     settings = settings_or_fail()

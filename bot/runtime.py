@@ -17,6 +17,7 @@ from bot.app import create_app
 from bot.checkins.scheduler import Scheduler
 from bot.clock import Clock
 from bot.config import Settings
+from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ class Coach:
         """Index the material on first start and start scheduled work; then the coach is ready."""
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
         scheduler = Scheduler(self.services.checkins, self.services.clock)
-        self.tasks.append(asyncio.create_task(scheduler.run(self.app.client), name="checkin-scheduler"))
+        poster = SlackCheckinPoster(self.app.client)
+        self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))
         self.ready.set()
 
     async def stop_background(self) -> None:

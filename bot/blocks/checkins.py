@@ -3,7 +3,7 @@
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from bot.blocks.common import (
     Block,
@@ -18,10 +18,12 @@ from bot.blocks.common import (
     section,
     truncate,
 )
+from bot.checkins.compose import CheckinMessage, DigestMessage, MeasureMessage, ReminderMessage, ShipMessage
 from bot.checkins.digest import Digest, Finding, FindingCode
-from bot.checkins.items import NextStep, Result, ShipItem, Stage
+from bot.checkins.items import NextStep, Result, ShipItem
 from bot.checkins.schedule import CYCLE_ORDER, Occurrence, Prompt, Schedule, Weekday
-from bot.checkins.weeks import week_days
+from bot.checkins.weeks import week_label, week_span
+from bot.stages import Stage
 
 ACTION_ADD_ITEM = "checkin_add_item"
 ACTION_EDIT_ITEM = "checkin_edit_item"
@@ -33,13 +35,6 @@ VIEW_ITEM = "checkin_item"
 VIEW_RESULT = "checkin_result"
 VIEW_SETTINGS = "checkin_settings"
 
-STAGE_LABELS = {
-    Stage.COLLECTION: "Collection",
-    Stage.STORAGE: "Storage",
-    Stage.ANALYSIS: "Analysis",
-    Stage.APPLICATION: "Application",
-    Stage.FEEDBACK: "Feedback",
-}
 RESULT_LABELS = {
     Result.MOVED: "Moved",
     Result.NO_CHANGE: "No change",
@@ -76,17 +71,7 @@ def time_block(prompt: Prompt) -> str:
 
 def week_title(week: str, *, capital: bool = False) -> str:
     """A week for a header: "week 10, Mar 2 – Mar 8" (or "Week 10, …")."""
-    return f"{'W' if capital else 'w'}eek {int(week[-2:])}, {_days_span(week)}"
-
-
-def week_label(week: str) -> str:
-    """A week for people: "week 10 (Mar 2 – Mar 8)"."""
-    return f"week {int(week[-2:])} ({_days_span(week)})"
-
-
-def _days_span(week: str) -> str:
-    first, last = week_days(week)
-    return f"{first:%b} {first.day} – {last:%b} {last.day}"
+    return f"{'W' if capital else 'w'}eek {int(week[-2:])}, {week_span(week)}"
 
 
 def _mentions(user_ids: Sequence[str]) -> str:
@@ -118,7 +103,7 @@ def item_line(item: ShipItem, number: int | None = None) -> str:
     """One item as a mrkdwn line: what, owner, stage, expected metric (user text escaped)."""
     prefix = f"{number}. " if number is not None else ""
     metric = f" · expected to move: {escape(item.expected_metric)}" if item.expected_metric else ""
-    return f"*{prefix}{escape(item.what)}* · <@{item.owner}> · {STAGE_LABELS[item.stage]}{metric}"
+    return f"*{prefix}{escape(item.what)}* · <@{item.owner}> · {item.stage.label}{metric}"
 
 
 def result_line(item: ShipItem) -> str:
@@ -183,7 +168,12 @@ def build_item_added(item: ShipItem, *, edited: bool = False) -> list[Block]:
 
 def item_added_text(item: ShipItem) -> str:
     """The item reply's notification text (no user text that could ping)."""
-    return f"Shipped item for {week_label(item.week)}: {STAGE_LABELS[item.stage]}"
+    return f"Shipped item for {week_label(item.week)}: {item.stage.label}"
+
+
+def item_saved_text(item: ShipItem) -> str:
+    """The private note that an item is saved while its week has no prompt thread to list it in."""
+    return f"Saved for {week_label(item.week)}."
 
 
 def build_measure_prompt(
@@ -293,7 +283,7 @@ def _days(days: float | None) -> str:
 
 
 def _effort(counts: dict[Stage, int]) -> str:
-    parts = [f"{STAGE_LABELS[stage]} {count}" for stage, count in counts.items() if count]
+    parts = [f"{stage.label} {count}" for stage, count in counts.items() if count]
     return " · ".join(parts) if parts else "nothing yet"
 
 
@@ -348,6 +338,46 @@ def digest_text(digest: Digest) -> str:
     return f"Digest for {week_label(digest.week)}: {len(digest.shipped)} shipped, {len(digest.measured)} measured"
 
 
+def build_checkin_message(message: CheckinMessage) -> list[Block]:
+    """The blocks of a scheduled check-in message (to post it, or to bring it up to date)."""
+    match message:
+        case ShipMessage():
+            return build_ship_prompt(message.occurrence, message.schedule, asked=message.asked, late_by=message.late_by)
+        case MeasureMessage():
+            return build_measure_prompt(
+                message.occurrence, message.schedule, message.items, asked=message.asked, late_by=message.late_by
+            )
+        case ReminderMessage():
+            return build_reminder(message.week, message.owners, message.items)
+        case DigestMessage():
+            return build_digest(message.digest, late_by=message.late_by, due=message.due)
+        case _:
+            assert_never(message)
+
+
+def checkin_message_text(message: CheckinMessage) -> str:
+    """The notification text of a scheduled check-in message."""
+    match message:
+        case ShipMessage():
+            return ship_prompt_text(message.occurrence.week)
+        case MeasureMessage():
+            return measure_prompt_text(message.occurrence.week, len(message.items))
+        case ReminderMessage():
+            return reminder_text(len(message.items))
+        case DigestMessage():
+            return digest_text(message.digest)
+        case _:
+            assert_never(message)
+
+
+def paused_text(channel_id: str, reason: str) -> str:
+    """The note to whoever set a channel's check-ins up that Slack refused the channel, so they are paused."""
+    return (
+        f"I paused the weekly check-ins in <#{channel_id}>: {reason}. "
+        "Once I'm a member there again, restart them in that channel with `/flywheel checkins on`."
+    )
+
+
 def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(text, 75), "value": value}
 
@@ -393,7 +423,7 @@ def build_item_modal(*, channel_id: str, week: str, owner: str, item: ShipItem |
         text_input["initial_value"] = item.what
         if item.expected_metric:
             metric_input["initial_value"] = item.expected_metric
-    stages = [_option(label, stage.value) for stage, label in STAGE_LABELS.items()]
+    stages = [_option(stage.label, stage.value) for stage in Stage]
     metadata = {"channel": channel_id, "week": week}
     if item is not None:
         metadata["item"] = item.id
@@ -551,6 +581,26 @@ CHECKINS_USAGE = (
     "`skip [YYYY-Www]` (the channel skips a week) · `away [YYYY-MM-DD]` (you are away until then) · "
     "`back` (you are back)"
 )
+
+
+WELCOME_BACK = "Welcome back: you're in the check-ins again."
+
+
+def status_text(state: str) -> str:
+    """The notification text of the `/flywheel checkins status` answer."""
+    return f"Check-ins are {state} here."
+
+
+def turned_off_text(stopped: bool) -> str:
+    """The private answer to `/flywheel checkins off` (`stopped`: they were running)."""
+    if stopped:
+        return "Check-ins are off in this channel. Items and results stay; `/flywheel checkins on` resumes them."
+    return "Check-ins were not running in this channel."
+
+
+def settings_saved_text(schedule: Schedule) -> str:
+    """The private confirmation of new settings."""
+    return f"Saved. Check-ins here: {schedule_summary(schedule)}."
 
 
 def build_turned_on(user_id: str, schedule: Schedule) -> list[Block]:

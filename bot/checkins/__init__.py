@@ -11,11 +11,12 @@ Pure core (no Slack, no database):
   chart      the trend as a PNG (matplotlib, Agg, no pyplot state)
   replies    thread replies understood (`what | stage | metric`, `#2 moved +3 next: scale`)
   evidence   what measured check-ins change in the channel's loop map
-  compose    each message's text and blocks from stored rows (to post and to update)
+  compose    what each message says, as data, from stored rows (to post and to update)
+  posting    the interface the dispatcher posts through (the Slack layer implements it), and its failures
 
-With storage and Slack:
+With storage (and Slack only through `posting`):
+  records    check-in rows as plain data and back; the storage steps that need the schedule math
   dispatch   one pass: write each due prompt's key, post, record the ts; recover dead or failed claims
   scheduler  the loop inside serve/run, driven by the injected clock
   service    what listeners, the scheduler and the CLI call
-  bench      `flywheel-coach bench checkins`
 """

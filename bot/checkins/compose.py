@@ -1,10 +1,12 @@
-"""The text and blocks of each check-in message, from what storage holds (pure; used to post and to update)."""
+"""What each check-in message says, from what storage holds (pure; used to post and to update).
+
+A message here is data: the figures and people it names, and how late it goes out. The Slack layer
+turns it into Block Kit and text.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.blocks import checkins as blocks
 from bot.checkins.digest import Digest, build_digest
 from bot.checkins.items import ShipItem, unmeasured_owners
 from bot.checkins.schedule import LATE_AFTER, Occurrence, Prompt, Schedule
@@ -15,11 +17,45 @@ STREAK_HISTORY_WEEKS = 52
 
 
 @dataclass(frozen=True)
-class Composed:
-    """A message ready for chat.postMessage / chat.update."""
+class ShipMessage:
+    """Tuesday's prompt: what ships this week, asking `asked` (everyone when empty)."""
 
-    text: str
-    blocks: list[dict[str, Any]]
+    occurrence: Occurrence
+    schedule: Schedule
+    asked: list[str]
+    late_by: timedelta | None
+
+
+@dataclass(frozen=True)
+class MeasureMessage:
+    """Thursday's prompt: the week's items with their results so far, asking `asked`."""
+
+    occurrence: Occurrence
+    schedule: Schedule
+    items: list[ShipItem]
+    asked: list[str]
+    late_by: timedelta | None
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    """The nudge to `owners` about their unmeasured items, numbered as the measure prompt lists them."""
+
+    week: str
+    owners: list[str]
+    items: list[tuple[int, ShipItem]]
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    """Friday's digest of the week's figures; `due` is when it was due, in the channel's time zone."""
+
+    digest: Digest
+    late_by: timedelta | None
+    due: datetime
+
+
+CheckinMessage = ShipMessage | MeasureMessage | ReminderMessage | DigestMessage
 
 
 def occurrence_of(dispatch: CheckinDispatch, schedule: Schedule) -> Occurrence:
@@ -40,34 +76,23 @@ def lateness(dispatch: CheckinDispatch, sent_at: datetime) -> timedelta | None:
     return late_by if late_by >= LATE_AFTER else None
 
 
-def compose_ship(schedule: Schedule, dispatch: CheckinDispatch, *, sent_at: datetime) -> Composed:
+def compose_ship(schedule: Schedule, dispatch: CheckinDispatch, *, sent_at: datetime) -> ShipMessage:
     """The ship prompt."""
     occurrence = occurrence_of(dispatch, schedule)
-    built = blocks.build_ship_prompt(
-        occurrence,
-        schedule,
-        asked=schedule.people_to_ask(occurrence.local_day),
-        late_by=lateness(dispatch, sent_at),
-    )
-    return Composed(blocks.ship_prompt_text(dispatch.week), built)
+    return ShipMessage(occurrence, schedule, schedule.people_to_ask(occurrence.local_day), lateness(dispatch, sent_at))
 
 
 def compose_measure(
     schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: datetime
-) -> Composed:
+) -> MeasureMessage:
     """The measure prompt, listing the week's items and their results so far."""
     occurrence = occurrence_of(dispatch, schedule)
-    built = blocks.build_measure_prompt(
-        occurrence,
-        schedule,
-        items,
-        asked=schedule.people_to_ask(occurrence.local_day),
-        late_by=lateness(dispatch, sent_at),
+    return MeasureMessage(
+        occurrence, schedule, items, schedule.people_to_ask(occurrence.local_day), lateness(dispatch, sent_at)
     )
-    return Composed(blocks.measure_prompt_text(dispatch.week, len(items)), built)
 
 
-def compose_reminder(schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem]) -> Composed | None:
+def compose_reminder(schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem]) -> ReminderMessage | None:
     """The nudge to owners of unmeasured items who are not away; None when nobody needs one."""
     day = occurrence_of(dispatch, schedule).local_day
     owners = schedule.present(unmeasured_owners(items, dispatch.week), day)
@@ -76,7 +101,7 @@ def compose_reminder(schedule: Schedule, dispatch: CheckinDispatch, items: list[
     numbered = [
         (number, item) for number, item in enumerate(items, start=1) if item.owner in owners and not item.is_measured
     ]
-    return Composed(blocks.reminder_text(len(numbered)), blocks.build_reminder(dispatch.week, owners, numbered))
+    return ReminderMessage(dispatch.week, owners, numbered)
 
 
 def skipped_weeks(schedule: Schedule, week: str) -> set[str]:
@@ -86,9 +111,8 @@ def skipped_weeks(schedule: Schedule, week: str) -> set[str]:
 
 def compose_digest(
     schedule: Schedule, dispatch: CheckinDispatch, items: list[ShipItem], *, sent_at: datetime
-) -> tuple[Composed, Digest]:
-    """The Friday digest (and its figures, for the chart)."""
+) -> DigestMessage:
+    """The Friday digest (its figures also draw the chart)."""
     digest = build_digest(items, dispatch.week, skipped_weeks=skipped_weeks(schedule, dispatch.week))
     due = dispatch.scheduled_at.astimezone(schedule.zone)
-    built = blocks.build_digest(digest, late_by=lateness(dispatch, sent_at), due=due)
-    return Composed(blocks.digest_text(digest), built), digest
+    return DigestMessage(digest, lateness(dispatch, sent_at), due)

@@ -19,8 +19,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.checkins.items import ShipItem, Stage
+from bot.checkins.items import ShipItem
 from bot.checkins.weeks import recent_weeks, shift_week
+from bot.stages import Stage
 
 TREND_WEEKS = 12
 EFFORT_WEEKS = 4

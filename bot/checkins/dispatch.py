@@ -7,27 +7,28 @@ left "claimed" (the process died between the two steps) or "failed" is taken ove
 compare-and-swap on its claim token; before posting, that pass looks in the channel for a message with
 the key, so a crash after posting but before recording the ts never posts twice.
 
-Per channel errors: `channel_not_found`, `not_in_channel` and `is_archived` pause the channel's schedule
-and tell the person who set it up; `ratelimited` waits for Retry-After; anything else is recorded on that
-dispatch (retried by later passes while the prompt is still useful) and the pass goes on.
+Per channel errors (the poster's Web API client has already waited out rate limits and retried server
+errors): a channel Slack no longer takes messages for (`ChannelGone`) pauses the channel's schedule and
+tells the person who set it up; anything else is recorded on that dispatch (retried by later passes while
+the prompt is still useful) and the pass goes on.
 """
 
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.checkins.chart import render_png_async
 from bot.checkins.compose import (
     STREAK_HISTORY_WEEKS,
-    Composed,
+    CheckinMessage,
+    DigestMessage,
     compose_digest,
     compose_measure,
     compose_reminder,
@@ -36,6 +37,8 @@ from bot.checkins.compose import (
 from bot.checkins.digest import Digest
 from bot.checkins.evidence import loop_map_evidence
 from bot.checkins.items import ShipItem
+from bot.checkins.posting import ChannelGone, CheckinPoster, PostFailed
+from bot.checkins.records import load_schedule, schedule_of, ship_item
 from bot.checkins.schedule import LATE_AFTER, Disposition, DuePrompt, Prompt, Schedule, due_prompts, next_occurrence
 from bot.checkins.weeks import shift_week
 from bot.interview.diagnosis import TeamSearch, diagnose_cited
@@ -46,12 +49,9 @@ from bot.store.checkins import (
     due_schedules,
     find_dispatch,
     finish_dispatch,
-    load_schedule,
     new_token,
     pause,
     reclaim_dispatch,
-    schedule_of,
-    ship_item,
     skips_for,
     stale_dispatches,
     week_items,
@@ -64,6 +64,7 @@ from bot.store.models.checkins import (
     DISPATCH_FAILED,
     DISPATCH_NOTHING,
     DISPATCH_POSTED,
+    SCHEDULE_ON,
     CheckinDispatch,
     CheckinSchedule,
 )
@@ -71,21 +72,14 @@ from bot.store.threads import claim_thread
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 THREAD_KIND = "checkin"
-CHECKIN_EVENT = "flywheel_checkin"
 CLAIM_LEASE = timedelta(minutes=10)
 """A claim older than this (clock time) belongs to a process that died; longer than any rate-limit wait."""
+FIND_WINDOW = timedelta(seconds=60)
+"""Looking for a dead process's message starts this long before its claim (the coach's and Slack's clocks differ)."""
 CHUNK_SIZE = 200
 DEFAULT_CONCURRENCY = 16
-MAX_RATE_LIMIT_WAITS = 12
 MAX_ATTEMPTS = 5
-CHANNEL_GONE = {
-    "channel_not_found": "the channel can no longer be found",
-    "not_in_channel": "the coach is no longer a member of the channel",
-    "is_archived": "the channel was archived",
-}
 _RECORDED_STATUS = {
     Disposition.SKIPPED: "skipped",
     Disposition.EXPIRED: "expired",
@@ -162,14 +156,6 @@ class PassReport:
         }
 
 
-class ChannelGone(Exception):
-    """Slack will not take messages for this channel any more."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 @dataclass
 class _Channel:
     row: CheckinSchedule
@@ -198,14 +184,6 @@ class _Finished:
     owns_thread: bool = False
 
 
-def _header(error: SlackApiError, name: str) -> str | None:
-    headers = getattr(error.response, "headers", None) or {}
-    for key, value in headers.items():
-        if key.lower() == name.lower():
-            return value if isinstance(value, str) else str(value)
-    return None
-
-
 class Dispatcher:
     """Runs passes over every workspace's schedules; safe to run in several processes at once."""
 
@@ -224,19 +202,21 @@ class Dispatcher:
         self.chunk_size = chunk_size
         self._limit = asyncio.Semaphore(concurrency)
 
-    async def run_pass(self, client: AsyncWebClient, now: datetime, *, dry_run: bool = False) -> PassReport:
+    async def run_pass(self, poster: CheckinPoster, now: datetime, *, dry_run: bool = False) -> PassReport:
         """Post everything due at `now` (or, with `dry_run`, only say what would go out)."""
         report = PassReport(now=now, dry_run=dry_run)
         async with self.db.session() as session:
             rows = await due_schedules(session, now=now)
-            stale = [] if dry_run else await stale_dispatches(session, now=now, lease=self.lease)
+            stale = (
+                [] if dry_run else await stale_dispatches(session, now=now, lease=self.lease, max_attempts=MAX_ATTEMPTS)
+            )
         channels = await self._plan(rows, now)
         if dry_run:
             report.outcomes += [_planned(channel, due) for channel in channels for due in channel.due]
             return report
-        await asyncio.gather(*(self._recover(client, dispatch, now, report) for dispatch in stale))
+        await asyncio.gather(*(self._recover(poster, dispatch, now, report) for dispatch in stale))
         for start in range(0, len(channels), self.chunk_size):
-            await self._run_chunk(client, channels[start : start + self.chunk_size], now, report)
+            await self._run_chunk(poster, channels[start : start + self.chunk_size], now, report)
         return report
 
     async def _plan(self, rows: list[CheckinSchedule], now: datetime) -> list[_Channel]:
@@ -253,9 +233,7 @@ class Dispatcher:
                 channels.append(_Channel(row, schedule, due))
         return channels
 
-    async def _run_chunk(
-        self, client: AsyncWebClient, chunk: list[_Channel], now: datetime, report: PassReport
-    ) -> None:
+    async def _run_chunk(self, poster: CheckinPoster, chunk: list[_Channel], now: datetime, report: PassReport) -> None:
         claims = await self._claim(chunk, now, report)
         by_channel: dict[int, list[_Claim]] = defaultdict(list)
         for claim in claims:
@@ -266,9 +244,9 @@ class Dispatcher:
             async with self._limit:
                 for index, claim in enumerate(channel_claims):
                     try:
-                        finished.append(await self._deliver(client, claim, now, report))
+                        finished.append(await self._deliver(poster, claim, now, report))
                     except ChannelGone as gone:
-                        await self._pause(client, claim.channel.row, gone.code, now)
+                        await self._pause(poster, claim.channel.row, gone, now)
                         for rest in channel_claims[index:]:
                             finished.append(_abandon(rest, gone.code))
                             report.outcomes.append(_outcome(rest, Action.PAUSED, error=gone.code))
@@ -301,7 +279,7 @@ class Dispatcher:
                         team_id=channel.row.team_id,
                         channel_id=channel.row.channel_id,
                         week=due.occurrence.week,
-                        prompt=due.occurrence.prompt,
+                        prompt=due.occurrence.prompt.value,
                         status=DISPATCH_CLAIMED if sending else _RECORDED_STATUS[due.disposition],
                         scheduled_at=due.occurrence.scheduled_at,
                         deadline=due.occurrence.deadline,
@@ -324,7 +302,7 @@ class Dispatcher:
                         report.outcomes.append(_outcome_of(channel, due, Action(_RECORDED_STATUS[due.disposition])))
         return claims
 
-    async def _deliver(self, client: AsyncWebClient, claim: _Claim, now: datetime, report: PassReport) -> _Finished:
+    async def _deliver(self, poster: CheckinPoster, claim: _Claim, now: datetime, report: PassReport) -> _Finished:
         channel = claim.channel
         dispatch = CheckinDispatch(
             id=claim.dispatch_id,
@@ -337,11 +315,11 @@ class Dispatcher:
             deadline=claim.due.occurrence.deadline,
             claim_token=claim.token,
         )
-        return await self._post_and_report(client, channel.schedule, dispatch, claim.token, now, report)
+        return await self._post_and_report(poster, channel.schedule, dispatch, claim.token, now, report)
 
     async def _post_and_report(
         self,
-        client: AsyncWebClient,
+        poster: CheckinPoster,
         schedule: Schedule,
         dispatch: CheckinDispatch,
         token: str,
@@ -350,14 +328,13 @@ class Dispatcher:
     ) -> _Finished:
         """Post one claimed dispatch; ChannelGone goes up, every other failure is recorded on it."""
         late = now - dispatch.scheduled_at >= LATE_AFTER
-        base = dict(team_id=dispatch.team_id, channel_id=dispatch.channel_id, dispatch_id=dispatch.id or 0, token=token)
         try:
-            posted = await self._post(client, schedule, dispatch, now)
+            posted = await self._post(poster, schedule, dispatch, now)
         except ChannelGone:
             raise
         except Exception as error:  # noqa: BLE001  (one channel's failure never stops the pass)
-            code = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
-            if not isinstance(error, SlackApiError):
+            code = error.code if isinstance(error, PostFailed) else type(error).__name__
+            if not isinstance(error, PostFailed):
                 logger.exception(
                     "check-in %s failed (team %s, channel %s, week %s)",
                     dispatch.prompt,
@@ -366,72 +343,62 @@ class Dispatcher:
                     dispatch.week,
                 )
             final = dispatch.attempts + 1 >= MAX_ATTEMPTS or now >= dispatch.deadline
-            report.outcomes.append(_dispatch_outcome(dispatch, Action.FAILED, late=late, error=str(code)))
-            return _Finished(**base, status=DISPATCH_ABANDONED if final else DISPATCH_FAILED, error=str(code))
+            report.outcomes.append(_dispatch_outcome(dispatch, Action.FAILED, late=late, error=code))
+            return _finished(dispatch, token, DISPATCH_ABANDONED if final else DISPATCH_FAILED, error=code)
         if posted is None:
             report.outcomes.append(_dispatch_outcome(dispatch, Action.NOTHING, late=late))
-            return _Finished(**base, status=DISPATCH_NOTHING)
+            return _finished(dispatch, token, DISPATCH_NOTHING)
         ts, thread_ts = posted
         report.outcomes.append(_dispatch_outcome(dispatch, Action.POSTED, late=late, ts=ts))
-        return _Finished(
-            **base,
-            status=DISPATCH_POSTED,
-            message_ts=ts,
-            thread_ts=thread_ts,
-            owns_thread=Prompt(dispatch.prompt) is not Prompt.REMINDER,
-        )
+        return _posted(dispatch, token, ts, thread_ts)
 
     async def _post(
-        self, client: AsyncWebClient, schedule: Schedule, dispatch: CheckinDispatch, now: datetime
+        self, poster: CheckinPoster, schedule: Schedule, dispatch: CheckinDispatch, now: datetime
     ) -> tuple[str, str | None] | None:
         """Post the message of one dispatch; its (ts, thread_ts), or None when there was nothing to say."""
         prompt = Prompt(dispatch.prompt)
         thread_ts = None
-        digest: Digest | None = None
         items: list[ShipItem] = []
+        message: CheckinMessage | None
         if prompt is Prompt.SHIP:
-            composed: Composed | None = compose_ship(schedule, dispatch, sent_at=now)
+            message = compose_ship(schedule, dispatch, sent_at=now)
         elif prompt is Prompt.MEASURE:
             items = await self._week_items(dispatch)
-            composed = compose_measure(schedule, dispatch, items, sent_at=now)
+            message = compose_measure(schedule, dispatch, items, sent_at=now)
         elif prompt is Prompt.REMINDER:
             items = await self._week_items(dispatch)
-            composed = compose_reminder(schedule, dispatch, items)
+            message = compose_reminder(schedule, dispatch, items)
             measure = await self._week_measure(dispatch)
             thread_ts = measure.message_ts if measure is not None else None
         else:
             items = await self._history_items(dispatch)
-            composed, digest = compose_digest(schedule, dispatch, items, sent_at=now)
-        if composed is None:
+            message = compose_digest(schedule, dispatch, items, sent_at=now)
+        if message is None:
             return None
-        response = await self._slack(
-            lambda: client.chat_postMessage(
-                channel=dispatch.channel_id,
-                text=composed.text,
-                blocks=composed.blocks,
-                thread_ts=thread_ts,
-                metadata={"event_type": CHECKIN_EVENT, "event_payload": {"key": _key(dispatch)}},
-            )
+        ts = await poster.post_message(
+            team_id=dispatch.team_id,
+            channel_id=dispatch.channel_id,
+            message=message,
+            key=_key(dispatch),
+            thread_ts=thread_ts,
         )
-        ts = response["ts"]
-        if digest is not None:
-            await self._after_digest(client, dispatch, ts, digest, items)
+        if isinstance(message, DigestMessage):
+            await self._after_digest(poster, dispatch, ts, message.digest, items)
         return ts, thread_ts
 
     async def _after_digest(
-        self, client: AsyncWebClient, dispatch: CheckinDispatch, ts: str, digest: Digest, items: list[ShipItem]
+        self, poster: CheckinPoster, dispatch: CheckinDispatch, ts: str, digest: Digest, items: list[ShipItem]
     ) -> None:
         """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest)."""
         try:
             png = await render_png_async(digest.trend, title=f"Shipped and measured, last {len(digest.trend)} weeks")
-            await self._slack(
-                lambda: client.files_upload_v2(
-                    channel=dispatch.channel_id,
-                    thread_ts=ts,
-                    file=png,
-                    filename=f"checkins-{dispatch.week}.png",
-                    title=f"Check-ins up to {dispatch.week}",
-                )
+            await poster.upload_chart(
+                team_id=dispatch.team_id,
+                channel_id=dispatch.channel_id,
+                thread_ts=ts,
+                png=png,
+                filename=f"checkins-{dispatch.week}.png",
+                title=f"Check-ins up to {dispatch.week}",
             )
         except Exception:  # noqa: BLE001
             logger.exception("digest chart failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)
@@ -455,7 +422,7 @@ class Dispatcher:
                 team_id=dispatch.team_id,
                 channel_id=dispatch.channel_id,
                 week=dispatch.week,
-                prompt=Prompt.MEASURE,
+                prompt=Prompt.MEASURE.value,
             )
 
     async def _history_items(self, dispatch: CheckinDispatch) -> list[ShipItem]:
@@ -468,43 +435,21 @@ class Dispatcher:
             )
         return [ship_item(row) for row in rows]
 
-    async def _slack(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Make a Web API call, waiting out rate limits; a channel that is gone raises ChannelGone."""
-        for attempt in range(MAX_RATE_LIMIT_WAITS):
-            try:
-                return await call()
-            except SlackApiError as error:
-                code = error.response.get("error")
-                if code in CHANNEL_GONE:
-                    raise ChannelGone(code) from error
-                if code != "ratelimited" or attempt == MAX_RATE_LIMIT_WAITS - 1:
-                    raise
-                await asyncio.sleep(float(_header(error, "Retry-After") or 1))
-        raise AssertionError("unreachable")
-
-    async def _pause(self, client: AsyncWebClient, row: CheckinSchedule, code: str, now: datetime) -> None:
+    async def _pause(self, poster: CheckinPoster, row: CheckinSchedule, gone: ChannelGone, now: datetime) -> None:
         """Pause a channel Slack refuses, and tell the person who set its check-ins up."""
         async with self.db.session() as session:
-            paused = await pause(
-                session, team_id=row.team_id, channel_id=row.channel_id, reason=CHANNEL_GONE[code], now=now
-            )
-        logger.warning("paused check-ins (team %s, channel %s): %s", row.team_id, row.channel_id, code)
+            paused = await pause(session, team_id=row.team_id, channel_id=row.channel_id, reason=gone.reason, now=now)
+        logger.warning("paused check-ins (team %s, channel %s): %s", row.team_id, row.channel_id, gone.code)
         if not paused:
             return
         try:
-            await self._slack(
-                lambda: client.chat_postMessage(
-                    channel=row.set_up_by,
-                    text=(
-                        f"I paused the weekly check-ins in <#{row.channel_id}>: {CHANNEL_GONE[code]}. "
-                        "Once I'm a member there again, restart them in that channel with `/flywheel checkins on`."
-                    ),
-                ),
+            await poster.tell_paused(
+                team_id=row.team_id, user_id=row.set_up_by, channel_id=row.channel_id, reason=gone.reason
             )
-        except (SlackApiError, ChannelGone) as error:
-            logger.warning("could not tell %s about the pause: %s", row.set_up_by, error)
+        except PostFailed as error:
+            logger.warning("could not tell %s about the pause: %s", row.set_up_by, error.code)
 
-    async def _recover(self, client: AsyncWebClient, stale: CheckinDispatch, now: datetime, report: PassReport) -> None:
+    async def _recover(self, poster: CheckinPoster, stale: CheckinDispatch, now: datetime, report: PassReport) -> None:
         """Finish a dispatch whose process died (claimed) or whose post failed, exactly once."""
         token = new_token()
         async with self._limit:
@@ -514,66 +459,41 @@ class Dispatcher:
                 report.recovered.add((stale.team_id, stale.channel_id, stale.week, stale.prompt))
                 loaded = await load_schedule(session, team_id=stale.team_id, channel_id=stale.channel_id)
             try:
-                found = await self._find_posted(client, stale)
+                found = await self._find_posted(poster, stale)
                 if found is not None:
                     report.outcomes.append(_dispatch_outcome(stale, Action.FOUND, ts=found[0]))
-                    done = _Finished(
-                        stale.team_id,
-                        stale.channel_id,
-                        stale.id or 0,
-                        token,
-                        DISPATCH_POSTED,
-                        found[0],
-                        found[1],
-                        owns_thread=Prompt(stale.prompt) is not Prompt.REMINDER,
-                    )
-                elif loaded is None or now >= stale.deadline or loaded[0].state != "on":
+                    done = _posted(stale, token, *found)
+                elif loaded is None or now >= stale.deadline or loaded.row.state != SCHEDULE_ON:
                     report.outcomes.append(_dispatch_outcome(stale, Action.EXPIRED))
-                    done = _Finished(
-                        stale.team_id, stale.channel_id, stale.id or 0, token, DISPATCH_ABANDONED, error="expired"
-                    )
+                    done = _finished(stale, token, DISPATCH_ABANDONED, error="expired")
                 else:
-                    done = await self._post_and_report(client, loaded[1], stale, token, now, report)
+                    done = await self._post_and_report(poster, loaded.schedule, stale, token, now, report)
             except ChannelGone as gone:
                 if loaded is not None:
-                    await self._pause(client, loaded[0], gone.code, now)
+                    await self._pause(poster, loaded.row, gone, now)
                 report.outcomes.append(_dispatch_outcome(stale, Action.PAUSED, error=gone.code))
-                done = _Finished(
-                    stale.team_id, stale.channel_id, stale.id or 0, token, DISPATCH_ABANDONED, error=gone.code
-                )
+                done = _finished(stale, token, DISPATCH_ABANDONED, error=gone.code)
             async with self.db.session() as session:
                 await _record(session, done, now)
 
-    async def _find_posted(self, client: AsyncWebClient, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
-        """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its metadata key."""
-        key = _key(dispatch)
-        oldest = f"{dispatch.claimed_at.timestamp() - 60:.6f}"
-        response = await self._slack(
-            lambda: client.conversations_history(
-                channel=dispatch.channel_id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=200,
-            )
-        )
-        messages = [(message, None) for message in response.get("messages", [])]
+    async def _find_posted(self, poster: CheckinPoster, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
+        """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its key."""
+        key, since = _key(dispatch), dispatch.claimed_at - FIND_WINDOW
+        ts = await poster.find_message(team_id=dispatch.team_id, channel_id=dispatch.channel_id, key=key, since=since)
+        if ts is not None:
+            return ts, None
         if Prompt(dispatch.prompt) is Prompt.REMINDER:
             measure = await self._week_measure(dispatch)
             if measure is not None and measure.message_ts:
-                replies = await self._slack(
-                    lambda: client.conversations_replies(
-                        channel=dispatch.channel_id,
-                        ts=measure.message_ts,
-                        oldest=oldest,
-                        include_all_metadata=True,
-                        limit=200,
-                    )
+                ts = await poster.find_message(
+                    team_id=dispatch.team_id,
+                    channel_id=dispatch.channel_id,
+                    key=key,
+                    since=since,
+                    thread_ts=measure.message_ts,
                 )
-                messages += [(message, measure.message_ts) for message in replies.get("messages", [])]
-        for message, thread_ts in messages:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if (message.get("metadata") or {}).get("event_type") == CHECKIN_EVENT and payload.get("key") == key:
-                return message["ts"], thread_ts
+                if ts is not None:
+                    return ts, measure.message_ts
         return None
 
 
@@ -581,7 +501,25 @@ def _key(dispatch: CheckinDispatch) -> str:
     return f"{dispatch.team_id}/{dispatch.channel_id}/{dispatch.week}/{dispatch.prompt}"
 
 
-async def _record(session: Any, done: _Finished, now: datetime) -> None:
+def _finished(dispatch: CheckinDispatch, token: str, status: str, *, error: str | None = None) -> _Finished:
+    return _Finished(dispatch.team_id, dispatch.channel_id, dispatch.id or 0, token, status, error=error)
+
+
+def _posted(dispatch: CheckinDispatch, token: str, ts: str, thread_ts: str | None) -> _Finished:
+    """A posted dispatch; the ship and measure prompts own their threads (replies there are items, results)."""
+    return _Finished(
+        dispatch.team_id,
+        dispatch.channel_id,
+        dispatch.id or 0,
+        token,
+        DISPATCH_POSTED,
+        message_ts=ts,
+        thread_ts=thread_ts,
+        owns_thread=Prompt(dispatch.prompt) is not Prompt.REMINDER,
+    )
+
+
+async def _record(session: AsyncSession, done: _Finished, now: datetime) -> None:
     await finish_dispatch(
         session,
         team_id=done.team_id,

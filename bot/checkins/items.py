@@ -6,16 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.errors import InputError
-
-
-class Stage(StrEnum):
-    """The loop stage an item strengthens (the five stages of the loop map)."""
-
-    COLLECTION = "collection"
-    STORAGE = "storage"
-    ANALYSIS = "analysis"
-    APPLICATION = "application"
-    FEEDBACK = "feedback"
+from bot.stages import Stage
 
 
 class Result(StrEnum):

@@ -10,8 +10,9 @@ Measure replies report one item by its number in the measure message: `#2 moved 
 import re
 from dataclasses import dataclass
 
-from bot.checkins.items import NextStep, Result, Stage
+from bot.checkins.items import NextStep, Result
 from bot.errors import InputError
+from bot.stages import Stage
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LABEL = re.compile(r"\b(what|stage|metric|owner|learned|next(?:\s+step)?|result|number)\s*:", re.I)

@@ -271,7 +271,7 @@ def occurrences(schedule: Schedule, start: datetime, end: datetime) -> list[Occu
         # A gap late on a Sunday can push last week's prompt into the first hours of this Monday.
         monday -= timedelta(weeks=1)
     last_monday = _monday_of(end, schedule.zone)
-    found = []
+    found: list[Occurrence] = []
     while monday <= last_monday:
         found.extend(o for o in _week_occurrences(schedule, monday) if start < o.scheduled_at <= end)
         monday += timedelta(weeks=1)

@@ -11,11 +11,9 @@ import logging
 import time
 from datetime import datetime
 
-from slack_sdk.web.async_client import AsyncWebClient
-
+from bot.checkins.posting import CheckinPoster
 from bot.checkins.service import CheckinService
 from bot.clock import Clock
-from bot.store.checkins import earliest_due
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self.refresh_seconds = refresh_seconds
 
-    async def run(self, client: AsyncWebClient) -> None:
+    async def run(self, poster: CheckinPoster) -> None:
         """Loop forever: wait for the next due time, run a pass, repeat (cancel the task to stop)."""
         next_due: datetime | None = None
         last_clock, last_real = self.clock.now(), time.monotonic()
@@ -56,18 +54,14 @@ class Scheduler:
                     first = False
                     self.service.changed.clear()
                     refreshed_at = real
-                    next_due = await self._earliest_due()
+                    next_due = await self.service.next_due_at()
                 if periodic or (next_due is not None and now >= next_due):
                     # The periodic pass also finishes dispatches left behind by a process that died.
-                    report = await self.service.run_pass(client, now)
+                    report = await self.service.run_pass(poster, now)
                     if report.outcomes:
                         logger.info("check-in pass at %s: %s", now.isoformat(), report.counts())
-                    next_due = await self._earliest_due()
+                    next_due = await self.service.next_due_at()
             except Exception:  # noqa: BLE001  (a failed pass is logged and tried again shortly)
                 logger.exception("check-in pass failed")
                 refreshed_at = real - self.refresh_seconds + RETRY_SECONDS
             await asyncio.sleep(self.tick_seconds)
-
-    async def _earliest_due(self) -> datetime | None:
-        async with self.service.db.session() as session:
-            return await earliest_due(session)

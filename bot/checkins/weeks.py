@@ -47,3 +47,14 @@ def week_days(key: str) -> tuple[date, date]:
     """The first (Monday) and last (Sunday) day of the week `key`."""
     monday = week_monday(key)
     return monday, monday + timedelta(days=6)
+
+
+def week_span(key: str) -> str:
+    """The days of the week `key` for people: "Mar 2 – Mar 8"."""
+    first, last = week_days(key)
+    return f"{first:%b} {first.day} – {last:%b} {last.day}"
+
+
+def week_label(key: str) -> str:
+    """The week `key` for people: "week 10 (Mar 2 – Mar 8)"."""
+    return f"week {int(key[-2:])} ({week_span(key)})"

@@ -1,22 +1,22 @@
 """Check-ins in storage: schedules and skips, the exactly-once dispatch record, ship items and results.
 
-Every function filters by `team_id`, except the scheduler's two scans (`due_schedules`, `stale_dispatches`),
-which look across workspaces for work by indexed due times and hand each row on under its own team.
+Plain values in, rows out: what a schedule or an item means (due times, results) is the check-ins core's
+business (`bot.checkins.records` converts). Every function filters by `team_id`, except the scheduler's two
+scans (`due_schedules`, `stale_dispatches`), which look across workspaces for work by indexed due times and
+hand each row on under its own team.
 """
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, TypedDict
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.checkins.items import NextStep, Result, ShipItem, Stage
-from bot.checkins.schedule import Prompt, Schedule, Skip, Slot, Weekday, next_occurrence
 from bot.store.models.checkins import (
     DISPATCH_CLAIMED,
     DISPATCH_FAILED,
@@ -29,52 +29,43 @@ from bot.store.models.checkins import (
     CheckinSkip,
 )
 
-MAX_ATTEMPTS = 5
+
+class ScheduleColumns(TypedDict):
+    """A schedule's settings as its row stores them (days 0 = Monday, times "HH:MM")."""
+
+    timezone: str
+    ship_day: int
+    ship_time: str
+    measure_day: int
+    measure_time: str
+    reminder_day: int
+    reminder_time: str
+    digest_day: int
+    digest_time: str
+    enabled: list[str]
+    participants: list[str]
 
 
-def _clock_time(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
+class ItemColumns(TypedDict):
+    """What an item's row stores that can change after it was added."""
+
+    what: str
+    owner: str
+    stage: str
+    expected_metric: str
+    result: str | None
+    number: float | None
+    learned: str
+    next_step: str | None
+    measured_at: datetime | None
 
 
 # ---- schedules ------------------------------------------------------------------------------------------
 
 
-def schedule_of(row: CheckinSchedule, skips: Iterable[CheckinSkip] = ()) -> Schedule:
-    """The plain schedule a row stores (with the channel's skips)."""
-    return Schedule(
-        timezone=row.timezone,
-        ship=Slot(Weekday(row.ship_day), _clock_time(row.ship_time)),
-        measure=Slot(Weekday(row.measure_day), _clock_time(row.measure_time)),
-        reminder=Slot(Weekday(row.reminder_day), _clock_time(row.reminder_time)),
-        digest=Slot(Weekday(row.digest_day), _clock_time(row.digest_time)),
-        enabled=frozenset(Prompt(prompt) for prompt in row.enabled),
-        participants=tuple(row.participants),
-        skips=tuple(Skip(skip.first_day, skip.last_day, skip.user_id) for skip in skips),
-    )
-
-
-def _schedule_columns(schedule: Schedule) -> dict[str, Any]:
-    columns: dict[str, Any] = {
-        "timezone": schedule.timezone,
-        "enabled": sorted(prompt.value for prompt in schedule.enabled),
-        "participants": list(schedule.participants),
-    }
-    for prompt in Prompt:
-        slot = schedule.slot(prompt)
-        columns[f"{prompt.value}_day"] = int(slot.weekday)
-        columns[f"{prompt.value}_time"] = f"{slot.at:%H:%M}"
-    return columns
-
-
-def _write_schedule(row: CheckinSchedule, schedule: Schedule) -> None:
-    for name, value in _schedule_columns(schedule).items():
+def _write_schedule(row: CheckinSchedule, columns: ScheduleColumns) -> None:
+    for name, value in columns.items():
         setattr(row, name, value)
-
-
-def _next_due(schedule: Schedule, after: datetime) -> datetime | None:
-    upcoming = next_occurrence(schedule, after)
-    return upcoming.scheduled_at if upcoming else None
 
 
 async def get_schedule(session: AsyncSession, *, team_id: str, channel_id: str) -> CheckinSchedule | None:
@@ -95,40 +86,29 @@ async def team_schedules(session: AsyncSession, *, team_id: str) -> list[Checkin
     return list(result.all())
 
 
-async def load_schedule(
-    session: AsyncSession, *, team_id: str, channel_id: str
-) -> tuple[CheckinSchedule, Schedule] | None:
-    """A channel's schedule row and its plain schedule with skips, or None."""
-    row = await get_schedule(session, team_id=team_id, channel_id=channel_id)
-    if row is None:
-        return None
-    skips = (await skips_for(session, team_id=team_id, channel_ids=[channel_id])).get(channel_id, [])
-    return row, schedule_of(row, skips)
-
-
 async def turn_on(
     session: AsyncSession,
     *,
     team_id: str,
     channel_id: str,
-    default: Schedule,
+    columns: ScheduleColumns,
     user_id: str,
     now: datetime,
+    next_due_at: datetime | None,
 ) -> CheckinSchedule:
-    """Start (or resume) a channel's check-ins from `now`: nothing scheduled before it is owed."""
+    """Start (or resume) a channel's check-ins from `now` (a new schedule takes `columns`): nothing before is owed."""
     row = await get_schedule(session, team_id=team_id, channel_id=channel_id)
     if row is None:
-        row = CheckinSchedule(team_id=team_id, channel_id=channel_id, set_up_by=user_id, **_schedule_columns(default))
+        row = CheckinSchedule(team_id=team_id, channel_id=channel_id, set_up_by=user_id, **columns)
         session.add(row)
     elif row.state != SCHEDULE_ON:
         row.set_up_by = user_id
     else:
         return row
-    skips = (await skips_for(session, team_id=team_id, channel_ids=[channel_id])).get(channel_id, [])
     row.state = SCHEDULE_ON
     row.paused_reason = None
     row.checked_through = now
-    row.next_due_at = _next_due(schedule_of(row, skips), now)
+    row.next_due_at = next_due_at
     row.updated_at = now
     await session.flush()
     return row
@@ -139,8 +119,8 @@ async def turn_off(session: AsyncSession, *, team_id: str, channel_id: str, now:
     result = await session.exec(
         update(CheckinSchedule)
         .where(
-            CheckinSchedule.team_id == team_id,
-            CheckinSchedule.channel_id == channel_id,
+            col(CheckinSchedule.team_id) == team_id,
+            col(CheckinSchedule.channel_id) == channel_id,
             col(CheckinSchedule.state).in_([SCHEDULE_ON, SCHEDULE_PAUSED]),
         )
         .values(state=SCHEDULE_OFF, next_due_at=None, updated_at=now)
@@ -153,9 +133,9 @@ async def pause(session: AsyncSession, *, team_id: str, channel_id: str, reason:
     result = await session.exec(
         update(CheckinSchedule)
         .where(
-            CheckinSchedule.team_id == team_id,
-            CheckinSchedule.channel_id == channel_id,
-            CheckinSchedule.state == SCHEDULE_ON,
+            col(CheckinSchedule.team_id) == team_id,
+            col(CheckinSchedule.channel_id) == channel_id,
+            col(CheckinSchedule.state) == SCHEDULE_ON,
         )
         .values(state=SCHEDULE_PAUSED, paused_reason=reason[:255], next_due_at=None, updated_at=now)
     )
@@ -163,30 +143,39 @@ async def pause(session: AsyncSession, *, team_id: str, channel_id: str, reason:
 
 
 async def save_settings(
-    session: AsyncSession, *, team_id: str, channel_id: str, schedule: Schedule, now: datetime
+    session: AsyncSession,
+    *,
+    team_id: str,
+    channel_id: str,
+    columns: ScheduleColumns,
+    now: datetime,
+    next_due_at: datetime | None,
 ) -> CheckinSchedule | None:
-    """Store new settings; the next due time follows them (prompts already past this week stay past)."""
+    """Store new settings and, while running, their next due time (prompts already past this week stay past)."""
     row = await get_schedule(session, team_id=team_id, channel_id=channel_id)
     if row is None:
         return None
-    _write_schedule(row, schedule)
+    _write_schedule(row, columns)
     row.updated_at = now
     if row.state == SCHEDULE_ON:
         # The cursor moves to now: a change of times never makes an earlier prompt look missed.
         row.checked_through = max(row.checked_through, now)
-        row.next_due_at = _next_due(schedule, now)
+        row.next_due_at = next_due_at
     await session.flush()
     return row
 
 
-async def refresh_next_due(session: AsyncSession, *, team_id: str, channel_id: str, now: datetime) -> None:
-    """Recompute a running schedule's next due time (after its skips changed)."""
-    loaded = await load_schedule(session, team_id=team_id, channel_id=channel_id)
-    if loaded is None or loaded[0].state != SCHEDULE_ON:
-        return
-    row, schedule = loaded
-    row.next_due_at = _next_due(schedule, max(row.checked_through, now))
-    await session.flush()
+async def set_next_due(session: AsyncSession, *, team_id: str, channel_id: str, next_due_at: datetime | None) -> None:
+    """Store when a running schedule's next prompt is due (after its skips changed)."""
+    await session.exec(
+        update(CheckinSchedule)
+        .where(
+            col(CheckinSchedule.team_id) == team_id,
+            col(CheckinSchedule.channel_id) == channel_id,
+            col(CheckinSchedule.state) == SCHEDULE_ON,
+        )
+        .values(next_due_at=next_due_at)
+    )
 
 
 async def due_schedules(session: AsyncSession, *, now: datetime) -> list[CheckinSchedule]:
@@ -217,9 +206,9 @@ async def advance_cursor(
     await session.exec(
         update(CheckinSchedule)
         .where(
-            CheckinSchedule.team_id == team_id,
-            CheckinSchedule.id == schedule_id,
-            CheckinSchedule.state == SCHEDULE_ON,
+            col(CheckinSchedule.team_id) == team_id,
+            col(CheckinSchedule.id) == schedule_id,
+            col(CheckinSchedule.state) == SCHEDULE_ON,
             col(CheckinSchedule.checked_through) < checked_through,
         )
         .values(checked_through=checked_through, next_due_at=next_due_at)
@@ -242,14 +231,23 @@ async def skips_for(session: AsyncSession, *, team_id: str, channel_ids: Sequenc
     return found
 
 
-async def add_skip(session: AsyncSession, *, team_id: str, channel_id: str, skip: Skip, created_by: str) -> CheckinSkip:
-    """Record a skip (channel-wide when `skip.user_id` is None)."""
+async def add_skip(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str | None,
+    first_day: date,
+    last_day: date,
+    created_by: str,
+) -> CheckinSkip:
+    """Record a skip of the days `first_day` to `last_day` (channel-wide when `user_id` is None)."""
     row = CheckinSkip(
         team_id=team_id,
         channel_id=channel_id,
-        user_id=skip.user_id,
-        first_day=skip.first_day,
-        last_day=skip.last_day,
+        user_id=user_id,
+        first_day=first_day,
+        last_day=last_day,
         created_by=created_by,
     )
     session.add(row)
@@ -259,8 +257,8 @@ async def add_skip(session: AsyncSession, *, team_id: str, channel_id: str, skip
 
 async def end_skips(session: AsyncSession, *, team_id: str, channel_id: str, user_id: str | None, today: date) -> int:
     """End someone's (or the channel's) skips from `today` on; returns how many were changed."""
-    who = CheckinSkip.user_id == user_id if user_id else col(CheckinSkip.user_id).is_(None)
-    scope = (CheckinSkip.team_id == team_id, CheckinSkip.channel_id == channel_id, who)
+    who = col(CheckinSkip.user_id) == user_id if user_id else col(CheckinSkip.user_id).is_(None)
+    scope = (col(CheckinSkip.team_id) == team_id, col(CheckinSkip.channel_id) == channel_id, who)
     removed = await session.exec(delete(CheckinSkip).where(*scope, col(CheckinSkip.first_day) >= today))
     shortened = await session.exec(
         update(CheckinSkip).where(*scope, col(CheckinSkip.last_day) >= today).values(last_day=today - timedelta(days=1))
@@ -282,7 +280,7 @@ async def claim_dispatch(
     team_id: str,
     channel_id: str,
     week: str,
-    prompt: Prompt,
+    prompt: str,
     status: str,
     scheduled_at: datetime,
     deadline: datetime,
@@ -295,7 +293,7 @@ async def claim_dispatch(
         team_id=team_id,
         channel_id=channel_id,
         week=week,
-        prompt=prompt.value,
+        prompt=prompt,
         status=status,
         scheduled_at=scheduled_at,
         deadline=deadline,
@@ -304,7 +302,7 @@ async def claim_dispatch(
         claim_token=token,
         attempts=1 if status == DISPATCH_CLAIMED else 0,
     )
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(CheckinDispatch)
         .values(**values)
@@ -315,15 +313,17 @@ async def claim_dispatch(
     return result.scalar_one_or_none()
 
 
-async def stale_dispatches(session: AsyncSession, *, now: datetime, lease: timedelta) -> list[CheckinDispatch]:
-    """Dispatches to finish: claims older than the lease (their process died) and retryable failures."""
+async def stale_dispatches(
+    session: AsyncSession, *, now: datetime, lease: timedelta, max_attempts: int
+) -> list[CheckinDispatch]:
+    """Dispatches to finish: claims older than the lease (their process died), failures with attempts left."""
     result = await session.exec(
         select(CheckinDispatch).where(
             or_(
-                and_(CheckinDispatch.status == DISPATCH_CLAIMED, col(CheckinDispatch.claimed_at) < now - lease),
+                and_(col(CheckinDispatch.status) == DISPATCH_CLAIMED, col(CheckinDispatch.claimed_at) < now - lease),
                 and_(
-                    CheckinDispatch.status == DISPATCH_FAILED,
-                    col(CheckinDispatch.attempts) < MAX_ATTEMPTS,
+                    col(CheckinDispatch.status) == DISPATCH_FAILED,
+                    col(CheckinDispatch.attempts) < max_attempts,
                 ),
             )
         )
@@ -338,10 +338,10 @@ async def reclaim_dispatch(
     result = await session.exec(
         update(CheckinDispatch)
         .where(
-            CheckinDispatch.team_id == team_id,
-            CheckinDispatch.id == dispatch.id,
-            CheckinDispatch.claim_token == dispatch.claim_token,
-            CheckinDispatch.status == dispatch.status,
+            col(CheckinDispatch.team_id) == team_id,
+            col(CheckinDispatch.id) == dispatch.id,
+            col(CheckinDispatch.claim_token) == dispatch.claim_token,
+            col(CheckinDispatch.status) == dispatch.status,
         )
         .values(status=DISPATCH_CLAIMED, claim_token=token, claimed_at=now, attempts=dispatch.attempts + 1)
     )
@@ -364,9 +364,9 @@ async def finish_dispatch(
     result = await session.exec(
         update(CheckinDispatch)
         .where(
-            CheckinDispatch.team_id == team_id,
-            CheckinDispatch.id == dispatch_id,
-            CheckinDispatch.claim_token == token,
+            col(CheckinDispatch.team_id) == team_id,
+            col(CheckinDispatch.id) == dispatch_id,
+            col(CheckinDispatch.claim_token) == token,
         )
         .values(
             status=status,
@@ -388,15 +388,15 @@ async def get_dispatch(session: AsyncSession, *, team_id: str, dispatch_id: int)
 
 
 async def find_dispatch(
-    session: AsyncSession, *, team_id: str, channel_id: str, week: str, prompt: Prompt
+    session: AsyncSession, *, team_id: str, channel_id: str, week: str, prompt: str
 ) -> CheckinDispatch | None:
     """The dispatch of one prompt of one week in a channel, if any."""
     result = await session.exec(
         select(CheckinDispatch).where(
-            CheckinDispatch.team_id == team_id,
-            CheckinDispatch.channel_id == channel_id,
-            CheckinDispatch.week == week,
-            CheckinDispatch.prompt == prompt.value,
+            col(CheckinDispatch.team_id) == team_id,
+            col(CheckinDispatch.channel_id) == channel_id,
+            col(CheckinDispatch.week) == week,
+            col(CheckinDispatch.prompt) == prompt,
         )
     )
     return result.first()
@@ -405,34 +405,16 @@ async def find_dispatch(
 # ---- items ---------------------------------------------------------------------------------------------
 
 
-def ship_item(row: CheckinItem) -> ShipItem:
-    """The plain item a row stores."""
-    return ShipItem(
-        id=row.id,
-        week=row.week,
-        what=row.what,
-        owner=row.owner,
-        stage=Stage(row.stage),
-        expected_metric=row.expected_metric,
-        shipped_at=row.shipped_at,
-        result=Result(row.result) if row.result else None,
-        number=row.number,
-        learned=row.learned,
-        next_step=NextStep(row.next_step) if row.next_step else None,
-        measured_at=row.measured_at,
-    )
-
-
-def _write_item(row: CheckinItem, item: ShipItem) -> None:
-    row.what = item.what[:300]
-    row.owner = item.owner
-    row.stage = item.stage.value
-    row.expected_metric = item.expected_metric[:200]
-    row.result = item.result.value if item.result else None
-    row.number = item.number
-    row.learned = item.learned[:1000]
-    row.next_step = item.next_step.value if item.next_step else None
-    row.measured_at = item.measured_at
+def _write_item(row: CheckinItem, columns: ItemColumns) -> None:
+    row.what = columns["what"][:300]
+    row.owner = columns["owner"]
+    row.stage = columns["stage"]
+    row.expected_metric = columns["expected_metric"][:200]
+    row.result = columns["result"]
+    row.number = columns["number"]
+    row.learned = columns["learned"][:1000]
+    row.next_step = columns["next_step"]
+    row.measured_at = columns["measured_at"]
 
 
 async def add_item(
@@ -440,37 +422,40 @@ async def add_item(
     *,
     team_id: str,
     channel_id: str,
-    item: ShipItem,
+    item_id: str,
+    week: str,
+    shipped_at: datetime,
+    columns: ItemColumns,
     created_by: str,
     source_ts: str | None = None,
 ) -> CheckinItem:
-    """Store a new item (its id, week and ship time come with it)."""
+    """Store a new item of `week`, shipped at `shipped_at`."""
     row = CheckinItem(
-        id=item.id,
+        id=item_id,
         team_id=team_id,
         channel_id=channel_id,
-        week=item.week,
+        week=week,
         what="",
-        owner=item.owner,
-        stage=item.stage.value,
-        shipped_at=item.shipped_at,
+        owner=columns["owner"],
+        stage=columns["stage"],
+        shipped_at=shipped_at,
         created_by=created_by,
         source_ts=source_ts,
     )
-    _write_item(row, item)
+    _write_item(row, columns)
     session.add(row)
     await session.flush()
     return row
 
 
 async def save_item(
-    session: AsyncSession, *, team_id: str, item: ShipItem, now: datetime, **tracking: str
+    session: AsyncSession, *, team_id: str, item_id: str, columns: ItemColumns, now: datetime, **tracking: str
 ) -> CheckinItem | None:
     """Store an item's new state (`tracking`: result_ts or reply_ts); None if it is not in this workspace."""
-    row = await get_item(session, team_id=team_id, item_id=item.id)
+    row = await get_item(session, team_id=team_id, item_id=item_id)
     if row is None:
         return None
-    _write_item(row, item)
+    _write_item(row, columns)
     for name, value in tracking.items():
         setattr(row, name, value)
     row.updated_at = now
@@ -510,8 +495,8 @@ async def channel_items(session: AsyncSession, *, team_id: str, channel_id: str,
     result = await session.exec(
         select(CheckinItem)
         .where(
-            CheckinItem.team_id == team_id,
-            CheckinItem.channel_id == channel_id,
+            col(CheckinItem.team_id) == team_id,
+            col(CheckinItem.channel_id) == channel_id,
             col(CheckinItem.week) >= since_week,
         )
         .order_by(col(CheckinItem.week), col(CheckinItem.shipped_at), col(CheckinItem.id))

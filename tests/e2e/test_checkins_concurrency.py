@@ -12,11 +12,13 @@ from pathlib import Path
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from bot.checkins.dispatch import CHECKIN_EVENT, Dispatcher
+from bot.checkins import records
+from bot.checkins.dispatch import Dispatcher
 from bot.checkins.schedule import Prompt, Schedule
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack
 from bot.emulator.waiting import Notifier, wait_until
+from bot.listeners.checkins.poster import CHECKIN_EVENT, SlackCheckinPoster
 from bot.store import checkins as store
 from bot.store.db import Database
 from bot.store.models.checkins import CheckinDispatch
@@ -33,7 +35,7 @@ async def seed(db: Database, slack: LocalSlack, count: int) -> list[str]:
     channels = [slack.add_channel(f"squad-{n}") for n in range(count)]
     async with db.session() as session:
         for channel in channels:
-            await store.turn_on(
+            await records.turn_on(
                 session, team_id=slack.team_id, channel_id=channel, default=Schedule(), user_id="U0OWNER", now=MONDAY
             )
     return channels
@@ -41,6 +43,10 @@ async def seed(db: Database, slack: LocalSlack, count: int) -> list[str]:
 
 def client_for(slack: LocalSlack) -> AsyncWebClient:
     return AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+
+
+def poster_for(slack: LocalSlack) -> SlackCheckinPoster:
+    return SlackCheckinPoster(client_for(slack))
 
 
 def ship_prompts(slack: LocalSlack) -> Counter[str]:
@@ -60,8 +66,8 @@ async def test_two_passes_at_once_post_every_prompt_exactly_once(
     clock.set(SHIP_DUE)
     try:
         first, second = await asyncio.gather(
-            Dispatcher(database).run_pass(client_for(slack), SHIP_DUE),
-            Dispatcher(other).run_pass(client_for(slack), SHIP_DUE),
+            Dispatcher(database).run_pass(poster_for(slack), SHIP_DUE),
+            Dispatcher(other).run_pass(poster_for(slack), SHIP_DUE),
         )
     finally:
         await other.dispose()
@@ -87,12 +93,12 @@ async def test_a_key_written_by_a_process_that_died_before_posting_is_posted_onc
         )  # fmt: skip
     dispatcher = Dispatcher(database)
     clock.set(SHIP_DUE + timedelta(minutes=1))
-    early = await dispatcher.run_pass(client_for(slack), SHIP_DUE + timedelta(minutes=1))
+    early = await dispatcher.run_pass(poster_for(slack), SHIP_DUE + timedelta(minutes=1))
     assert early.counts() == {"taken_by_another_pass": 1}  # still within the dead process's lease
     assert ship_prompts(slack) == Counter()
 
     clock.set(AFTER_LEASE)
-    recovered = await dispatcher.run_pass(client_for(slack), AFTER_LEASE)
+    recovered = await dispatcher.run_pass(poster_for(slack), AFTER_LEASE)
     assert recovered.counts() == {"posted": 1}
     assert ship_prompts(slack) == Counter({channel: 1})
     (row,) = await dispatch_rows(database, slack.team_id)
@@ -121,7 +127,7 @@ async def test_a_message_posted_just_before_a_crash_is_found_not_posted_again(
     )
 
     clock.set(AFTER_LEASE)
-    report = await Dispatcher(database).run_pass(client_for(slack), AFTER_LEASE)
+    report = await Dispatcher(database).run_pass(poster_for(slack), AFTER_LEASE)
 
     assert report.counts() == {"found_already_posted": 1}
     assert ship_prompts(slack) == Counter({channel: 1})

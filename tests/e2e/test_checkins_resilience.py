@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack
+from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.store.models.checkins import CheckinDispatch, CheckinSchedule
 from tests.e2e.conftest import CoachFactory
 from tests.e2e.test_checkins_flow import move_to, top_level
@@ -120,11 +121,12 @@ async def test_a_failed_post_is_retried_by_the_next_pass_and_lands_once(
         await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
         slack.faults.server_error("chat.postMessage", times=3)  # beyond the client's two retries
 
-        report = await coach.services.checkins.run_pass(coach.app.client, datetime(2026, 3, 3, 10, 0, 5, tzinfo=BERLIN))
+        poster = SlackCheckinPoster(coach.app.client)
+        report = await coach.services.checkins.run_pass(poster, datetime(2026, 3, 3, 10, 0, 5, tzinfo=BERLIN))
         assert report.counts() == {"failed": 1}
         assert (await dispatches(coach, slack.team_id))[(team, "2026-W10", "ship")].status == "failed"
 
-        report = await coach.services.checkins.run_pass(coach.app.client, datetime(2026, 3, 3, 10, 1, tzinfo=BERLIN))
+        report = await coach.services.checkins.run_pass(poster, datetime(2026, 3, 3, 10, 1, tzinfo=BERLIN))
         assert report.counts() == {"posted": 1}
         await slack.wait_idle()
     assert len([m for m in top_level(slack, team) if "What ships" in m.all_text()]) == 1

@@ -5,9 +5,10 @@ import pytest
 
 from bot.blocks import checkins as blocks
 from bot.checkins.digest import Finding, FindingCode, build_digest
-from bot.checkins.items import NextStep, Result, ShipItem, Stage, record_result
+from bot.checkins.items import NextStep, Result, ShipItem, record_result
 from bot.checkins.schedule import Prompt, Schedule, occurrences
 from bot.emulator.checks import block_errors, view_errors
+from bot.stages import Stage
 
 SCHEDULE = Schedule(timezone="Europe/Berlin", participants=("U1", "U2"))
 WEEK = "2026-W10"

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bot.checkins import records
 from bot.checkins.schedule import Schedule
 from bot.cli import cli
-from bot.store import checkins as store
 from bot.store.db import Database
 
 runner = CliRunner()
@@ -23,7 +23,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
         await database.upgrade()
         try:
             async with database.session() as session:
-                await store.turn_on(
+                await records.turn_on(
                     session,
                     team_id="T1",
                     channel_id="C1",

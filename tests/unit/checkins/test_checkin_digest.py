@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.checkins.digest import Finding, FindingCode, WeekPoint, build_digest, streak
-from bot.checkins.items import NextStep, Result, ShipItem, Stage, record_result, unmeasured_owners
+from bot.checkins.items import NextStep, Result, ShipItem, record_result, unmeasured_owners
 from bot.errors import InputError
+from bot.stages import Stage
 
 
 def at(month: int, day: int, hour: int = 10) -> datetime:

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
 from bot.checkins.evidence import NOTE_PREFIX, loop_map_evidence
-from bot.checkins.items import NextStep, Result, ShipItem, Stage, record_result
+from bot.checkins.items import NextStep, Result, ShipItem, record_result
+from bot.stages import Stage
 
 
 def item(item_id: str, week: str, shipped: datetime, measured: datetime | None, step: NextStep | None) -> ShipItem:

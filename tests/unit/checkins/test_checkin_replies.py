@@ -1,6 +1,6 @@
 import pytest
 
-from bot.checkins.items import NextStep, Result, Stage
+from bot.checkins.items import NextStep, Result
 from bot.checkins.replies import (
     MeasureReply,
     ShipReply,
@@ -11,6 +11,7 @@ from bot.checkins.replies import (
     parse_stage,
 )
 from bot.errors import InputError
+from bot.stages import Stage
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""`flywheel-coach bench checkins`: one pass over many channels through the local Slack, timed."""
+"""`flywheel-coach bench checkins`: one pass over many channels through the local Slack, timed.
+
+It posts the way `serve` does: the Slack poster over the coach's own Web API client (which waits out
+the forced 429s), into the local Slack.
+"""
 
 import time
 from collections import Counter
@@ -6,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
-
+from bot.app import build_web_client
 from bot.checkins.dispatch import Dispatcher, PassReport
+from bot.checkins.records import schedule_columns
 from bot.checkins.schedule import Schedule, next_occurrence
 from bot.clock import ManualClock
+from bot.config import load_settings
 from bot.emulator import LocalSlack
+from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.manifest import build_manifest
 from bot.store.db import Database
 from bot.store.models.checkins import CheckinSchedule
@@ -53,20 +58,10 @@ async def _seed(db: Database, team_id: str, channel_ids: list[str]) -> None:
         CheckinSchedule(
             team_id=team_id,
             channel_id=channel_id,
-            timezone="UTC",
-            ship_day=1,
-            ship_time="10:00",
-            measure_day=3,
-            measure_time="10:00",
-            reminder_day=3,
-            reminder_time="16:00",
-            digest_day=4,
-            digest_time="15:00",
-            enabled=["digest", "measure", "reminder", "ship"],
-            participants=[],
             set_up_by="U0BENCH",
             checked_through=MONDAY,
             next_due_at=upcoming.scheduled_at,
+            **schedule_columns(schedule),
         )
         for channel_id in channel_ids
     ]
@@ -84,22 +79,19 @@ async def run_bench(*, channels: int, data_dir: Path, database_url: str | None, 
         async with LocalSlack(clock=clock, manifest=build_manifest()) as slack:
             channel_ids = [slack.add_channel(f"bench-{index:05d}") for index in range(channels)]
             await _seed(db, slack.team_id, channel_ids)
-            client = AsyncWebClient(
-                token=slack.bot_token,
-                base_url=slack.api_url,
-                retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
-            )
+            settings = load_settings(SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.api_url)
+            poster = SlackCheckinPoster(build_web_client(settings))
             slack.faults.rate_limit("chat.postMessage", times=storm, retry_after=1)
             dispatcher = Dispatcher(db, concurrency=32)
             due_at = MONDAY + timedelta(days=1, hours=1)
             clock.set(due_at)
             started = time.perf_counter()
-            report: PassReport = await dispatcher.run_pass(client, due_at)
+            report: PassReport = await dispatcher.run_pass(poster, due_at)
             due_seconds = time.perf_counter() - started
             idle_at = due_at + timedelta(hours=1)
             clock.set(idle_at)
             started = time.perf_counter()
-            await dispatcher.run_pass(client, idle_at)
+            await dispatcher.run_pass(poster, idle_at)
             idle_seconds = time.perf_counter() - started
             per_channel = Counter(message.channel for message in slack.bot_messages())
             rate_limited = sum(1 for call in slack.api_calls("chat.postMessage") if call.status == 429)
