@@ -78,7 +78,7 @@ async def test_refused_channels_pause_and_tell_their_owner_while_the_others_stil
                     set_up_by=bob.id,
                 )
             )
-        # And a storm of 429s longer than the Web API client's own retries.
+        # And seven 429s spread over the concurrent posts: the Web API client's retry handler waits each out.
         slack.faults.rate_limit("chat.postMessage", times=7, retry_after=1)
 
         await move_to(slack, clock, datetime(2026, 3, 3, 10, 0, 5, tzinfo=BERLIN))
