@@ -164,9 +164,9 @@ def build_usage() -> str:
     return "Usage: `/flywheel ask QUESTION`, for example `/flywheel ask how do we start with no data?`"
 
 
-def build_vote_thanks(vote: int) -> str:
+def build_vote_thanks(*, helpful: bool) -> str:
     """The private acknowledgement of a vote."""
-    if vote > 0:
+    if helpful:
         return "Thanks! Helpful answers rank higher for everyone."
     return "Thanks for telling me. Unhelpful answers rank lower, and the question goes on the list of gaps to fill."
 

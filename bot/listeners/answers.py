@@ -22,7 +22,6 @@ from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.retrieval.knowledge_base import AnswerStream
 from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, RecordedAnswer, Surface
 from bot.services import Services
-from bot.store.models.answers import DOWN, UP
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +246,7 @@ class AnswerSlack:
     ) -> None:
         """👍 on an answer."""
         await ack()
-        await self._vote(client, respond, actor_of(context, body), answer_id=_answer_id(body), vote=UP)
+        await self._vote(client, respond, actor_of(context, body), answer_id=_answer_id(body), helpful=True)
 
     async def handle_vote_down(
         self,
@@ -264,18 +263,18 @@ class AnswerSlack:
         await ack()
         actor = actor_of(context, body)
         answer_id = _answer_id(body)
-        await self._vote(client, respond, actor, answer_id=answer_id, vote=DOWN)
+        await self._vote(client, respond, actor, answer_id=answer_id, helpful=False)
         await client.views_open(
             trigger_id=body["trigger_id"],
             view=blocks.build_reason_modal(answer_id=answer_id, channel_id=actor.channel_id, thread_ts=actor.thread_ts),
         )
 
     async def _vote(
-        self, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor, *, answer_id: int, vote: int
+        self, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor, *, answer_id: int, helpful: bool
     ) -> None:
         """Record a vote (which moves the shared ranking prior), and thank the person privately."""
-        await self.answers.vote(team_id=actor.team_id, user_id=actor.user_id, answer_id=answer_id, vote=vote)
-        thanks = blocks.build_vote_thanks(vote)
+        await self.answers.vote(team_id=actor.team_id, user_id=actor.user_id, answer_id=answer_id, helpful=helpful)
+        thanks = blocks.build_vote_thanks(helpful=helpful)
         if respond is not None and not actor.channel_id:
             await respond(text=thanks, response_type="ephemeral", replace_original=False)
             return

@@ -4,6 +4,7 @@ import asyncio
 import html
 import logging
 from collections.abc import AsyncIterator, Sequence
+
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 

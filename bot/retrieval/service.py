@@ -182,8 +182,9 @@ class AnswerService:
 
     # ---- feedback and sharing
 
-    async def vote(self, *, team_id: str, user_id: str, answer_id: int, vote: int) -> None:
-        """Record a person's vote on an answer and move the shared ranking prior of the passages it cited."""
+    async def vote(self, *, team_id: str, user_id: str, answer_id: int, helpful: bool) -> None:
+        """Record a person's 👍 (helpful) or 👎 on an answer and move the shared ranking prior of what it cited."""
+        vote = UP if helpful else DOWN
         async with self.db.session() as session:
             previous = await store.cast_vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote)
             cited = [s.passage_id for s in await store.answer_sources(session, team_id=team_id, answer_id=answer_id)]

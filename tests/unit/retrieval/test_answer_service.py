@@ -4,7 +4,6 @@ from bot.retrieval.knowledge_base import KnowledgeBase
 from bot.retrieval.models import Answer, Passage
 from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, Surface, retrieved_passages
 from bot.store.db import Database
-from bot.store.models.answers import DOWN, UP
 from bot.store.threads import find_thread
 
 TILES = "How did Acme Maps speed up its tile rendering?"
@@ -67,10 +66,10 @@ async def test_votes_move_the_shared_prior_once_per_change(database: Database, k
     answers = AnswerService(database, knowledge)
     recorded = await answers.ask(_question(TILES))
     cited = recorded.answer.sources[0].id
-    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, vote=UP)
-    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, vote=UP)
+    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, helpful=True)
+    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, helpful=True)
     assert knowledge.vote_counts(cited) == (1, 0)
-    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, vote=DOWN)
+    await answers.vote(team_id="T1", user_id="U1", answer_id=recorded.id, helpful=False)
     assert knowledge.vote_counts(cited) == (0, 1)
     await answers.explain_vote(team_id="T1", user_id="U1", answer_id=recorded.id, reason="too short")
     gaps = await answers.gaps(team_id="T1")
