@@ -8,7 +8,7 @@ import sys
 from collections.abc import Coroutine
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from typer._click import exceptions as parsing  # typer's own parser errors (typer vendors click; pinned minor)
@@ -16,6 +16,9 @@ from typer.core import TyperGroup
 
 from bot.config import Settings, load_settings
 from bot.errors import CoachError
+
+if TYPE_CHECKING:
+    from bot.retrieval.knowledge_base import KnowledgeBase
 
 T = TypeVar("T")
 
@@ -308,8 +311,8 @@ bench_cli = typer.Typer(help="Benchmarks that print figures: ask latency, index 
 cli.add_typer(bench_cli, name="bench")
 
 
-async def _open_knowledge(settings: Settings, *, index_bundled: bool = True) -> Any:
-    """The knowledge base of these settings, with the bundled material brought up to date."""
+async def _open_knowledge(settings: Settings, *, index_bundled: bool = True) -> KnowledgeBase:
+    """The knowledge base of these settings alone (no database), with the bundled material brought up to date."""
     from bot.retrieval.knowledge_base import KnowledgeBase
 
     settings.ensure_data_dir()
@@ -335,39 +338,40 @@ def index(
     import json
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+    from bot.retrieval.indexing import IndexProgress
+    from bot.retrieval.models import IndexReport
+    from bot.services import build_services
 
     configure_logging(logging.ERROR)  # skipped files are listed below, not logged twice
     settings = settings_or_fail()
+    if team is not None and not paths:
+        fail("--team needs PATH arguments: the bundled knowledge is shared by every workspace.")
     console = Console(stderr=True, soft_wrap=True)
 
-    async def main() -> Any:
-        knowledge = await _open_knowledge(settings, index_bundled=False)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=as_json or not console.is_terminal,
-        ) as progress:
-            tasks: dict[str, Any] = {}
+    async def main() -> IndexReport:
+        async with await build_services(settings) as services:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+                disable=as_json or not console.is_terminal,
+            ) as progress:
+                tasks: dict[str, TaskID] = {}
 
-            def show(event: Any) -> None:
-                label = "reading files" if event.phase == "scan" else "embedding chunks"
-                if event.phase not in tasks:
-                    tasks[event.phase] = progress.add_task(label, total=event.total)
-                progress.update(tasks[event.phase], completed=event.done, total=event.total)
+                def show(event: IndexProgress) -> None:
+                    label = "reading files" if event.phase == "scan" else "embedding chunks"
+                    if event.phase not in tasks:
+                        tasks[event.phase] = progress.add_task(label, total=event.total)
+                    progress.update(tasks[event.phase], completed=event.done, total=event.total)
 
-            try:
                 if paths:
-                    return await knowledge.index_paths(paths, team_id=team, progress=show)
-                if team is not None:
-                    fail("--team needs PATH arguments: the bundled knowledge is shared by every workspace.")
-                return await knowledge.ensure_indexed(settings.resolved_knowledge_dir, progress=show)
-            finally:
-                await knowledge.close()
+                    return await services.knowledge.index_paths(paths, team_id=team, progress=show)
+                return await services.knowledge.ensure_indexed(settings.resolved_knowledge_dir, progress=show)
 
     report = run(main())
     missing = [r.source for r in report.skipped if r.reason == "no such file or folder"]
@@ -397,14 +401,15 @@ def ask(
     """
     import json
 
+    from bot.retrieval.models import Answer
+    from bot.services import build_services
+
     settings = settings_or_fail()
 
-    async def main() -> Any:
-        knowledge = await _open_knowledge(settings)
-        try:
-            return await knowledge.answer(question, team_id=team)
-        finally:
-            await knowledge.close()
+    async def main() -> Answer:
+        async with await build_services(settings) as services:
+            await services.knowledge.ensure_indexed(settings.resolved_knowledge_dir)
+            return await services.answers.answer(question, team_id=team)
 
     answer = run(main())
     if as_json:
@@ -430,13 +435,13 @@ def evaluate_answers(
     import json
     import tempfile
 
-    from bot.retrieval.evaluation import evaluate, format_table, load_questions
+    from bot.bench.evaluation import EvalQuestion, MethodScores, evaluate, format_table, load_questions
 
     settings = settings_or_fail()
     if not questions.is_file():
         fail(f"no evaluation set at {questions}: pass --questions PATH (a YAML list of questions).")
 
-    async def main() -> Any:
+    async def main() -> tuple[list[EvalQuestion], list[MethodScores]]:
         asked = load_questions(questions)
         with tempfile.TemporaryDirectory(prefix="flywheel-eval-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
@@ -468,17 +473,13 @@ def gaps(
     import json
 
     from bot.services import build_services
-    from bot.store.answers import knowledge_gaps
+    from bot.store.answers import Gap
 
     settings = settings_or_fail()
 
-    async def main() -> Any:
-        services = await build_services(settings)
-        try:
-            async with services.db.session() as session:
-                return await knowledge_gaps(session, team_id=team, limit=limit)
-        finally:
-            await services.aclose()
+    async def main() -> list[Gap]:
+        async with await build_services(settings) as services:
+            return await services.answers.gaps(team_id=team, limit=limit)
 
     found = run(main())
     if as_json:
@@ -508,11 +509,11 @@ def bench_ask(
     import json
     import tempfile
 
-    from bot.retrieval.bench import run_ask_bench
+    from bot.bench.retrieval import LatencyReport, run_ask_bench
 
     settings = settings_or_fail()
 
-    async def main() -> Any:
+    async def main() -> list[LatencyReport]:
         with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
             knowledge = await _open_knowledge(scratch)
@@ -538,11 +539,11 @@ def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the fi
     import json
     import tempfile
 
-    from bot.retrieval.bench import time_indexing
+    from bot.bench.retrieval import ThroughputReport, time_indexing
 
     settings = settings_or_fail()
 
-    async def main() -> Any:
+    async def main() -> ThroughputReport:
         with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None})
             knowledge = await _open_knowledge(scratch, index_bundled=False)
@@ -573,7 +574,7 @@ def bench_slack(
     """
     import json
 
-    from bot.retrieval.slack_bench import time_slack_answers
+    from bot.bench.slack import time_slack_answers
 
     if transport not in ("http", "socket"):
         fail(f"--transport must be http or socket, not {transport!r}.")

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
 
@@ -36,9 +36,19 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", flags=re.MULTILINE)
 
 
+class Source(Protocol):
+    """What a numbered source under an answer shows: its name (`title > section`) and the file it came from."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SourceLine:
-    """A numbered source as shown under an answer."""
+    """A source given by its two shown values."""
 
     label: str
     source: str
@@ -55,7 +65,7 @@ def defuse(text: str) -> str:
     return escape(text)
 
 
-def _sources_block(sources: Sequence[SourceLine]) -> Block | None:
+def _sources_block(sources: Sequence[Source]) -> Block | None:
     if not sources:
         return None
     lines = [
@@ -68,7 +78,7 @@ def _sources_block(sources: Sequence[SourceLine]) -> Block | None:
 def answer_footer(
     *,
     answer_id: int,
-    sources: Sequence[SourceLine],
+    sources: Sequence[Source],
     grounded: bool,
     generated: bool = False,
     shareable: bool = False,
@@ -94,7 +104,7 @@ def build_answer(
     text: str,
     *,
     answer_id: int,
-    sources: Sequence[SourceLine],
+    sources: Sequence[Source],
     grounded: bool,
     generated: bool = False,
     nearest_topics: Sequence[str] = (),
@@ -154,9 +164,9 @@ def build_usage() -> str:
     return "Usage: `/flywheel ask QUESTION`, for example `/flywheel ask how do we start with no data?`"
 
 
-def build_vote_thanks(vote: int) -> str:
+def build_vote_thanks(*, helpful: bool) -> str:
     """The private acknowledgement of a vote."""
-    if vote > 0:
+    if helpful:
         return "Thanks! Helpful answers rank higher for everyone."
     return "Thanks for telling me. Unhelpful answers rank lower, and the question goes on the list of gaps to fill."
 

@@ -9,13 +9,13 @@ from bot.listeners.router import COMMAND, CommandRequest, Routes
 from bot.services import Services
 
 
+async def handle_help(request: CommandRequest) -> None:
+    """Explain the coach, privately."""
+    await request.respond(
+        text=help_text(command=COMMAND), blocks=build_help(command=COMMAND), response_type="ephemeral"
+    )
+
+
 def register(app: AsyncApp, services: Services, routes: Routes) -> None:
     """Add the help subcommand."""
-
-    async def handle_help(request: CommandRequest) -> None:
-        """Explain the coach, privately."""
-        await request.respond(
-            text=help_text(command=COMMAND), blocks=build_help(command=COMMAND), response_type="ephemeral"
-        )
-
     routes.add_subcommand("help", handle_help, usage="help")

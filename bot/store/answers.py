@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFoundError
-from bot.retrieval.models import Answer
 from bot.store.models import Workspace
-from bot.store.models.answers import LABEL_LENGTH, REASON_LENGTH, AnswerPassage, AnswerRecord, AnswerVote
+from bot.store.models.answers import (
+    DOWN,
+    LABEL_LENGTH,
+    REASON_LENGTH,
+    UP,
+    AnswerPassage,
+    AnswerRecord,
+    AnswerVote,
+)
 from bot.store.workspaces import remember_workspace
 
-UP = 1
-DOWN = -1
+
+@dataclass(frozen=True, slots=True)
+class RetrievedPassage:
+    """A passage retrieved for an answer, as stored: which one, how it is named, its score, whether it was cited."""
+
+    passage_id: str
+    label: str
+    source: str
+    score: float
+    cited: bool
 
 
 async def record_answer(
@@ -28,11 +45,15 @@ async def record_answer(
     channel_id: str,
     user_id: str,
     question: str,
-    answer: Answer,
+    text: str,
+    grounded: bool,
+    generated: bool,
+    confidence: float,
+    passages: Sequence[RetrievedPassage],
     surface: str,
     thread_ts: str | None = None,
 ) -> AnswerRecord:
-    """Store a question, its answer and the passages retrieved for it (the cited ones marked)."""
+    """Store a question, its answer and the passages retrieved for it, in rank order."""
     await remember_workspace(session, team_id=team_id)
     row = AnswerRecord(
         team_id=team_id,
@@ -41,23 +62,21 @@ async def record_answer(
         thread_ts=thread_ts,
         surface=surface,
         question=question,
-        answer_text=answer.text,
-        grounded=answer.grounded,
-        generated=answer.generated,
-        confidence=answer.confidence,
+        answer_text=text,
+        grounded=grounded,
+        generated=generated,
+        confidence=confidence,
     )
     session.add(row)
     await session.flush()
-    cited = {p.id for p in answer.sources}
-    retrieved = list(answer.passages) + [p for p in answer.sources if all(p.id != q.id for q in answer.passages)]
-    for position, passage in enumerate(retrieved):
+    for position, passage in enumerate(passages):
         session.add(
             AnswerPassage(
                 team_id=team_id,
-                answer_id=row.id,
-                passage_id=passage.id,
+                answer_id=row.id or 0,
+                passage_id=passage.passage_id,
                 position=position,
-                cited=passage.id in cited,
+                cited=passage.cited,
                 label=passage.label[:LABEL_LENGTH],
                 source=passage.source[:LABEL_LENGTH],
                 score=passage.score,
@@ -84,14 +103,17 @@ async def answer_count(session: AsyncSession, *, team_id: str) -> int:
     return int(result.one())
 
 
-async def answer_sources(session: AsyncSession, *, team_id: str, answer_id: int) -> list[AnswerPassage]:
+async def answer_sources(session: AsyncSession, *, team_id: str, answer_id: int) -> list[RetrievedPassage]:
     """The passages an answer cited, in the order it numbered them."""
     result = await session.exec(
         select(AnswerPassage)
         .where(AnswerPassage.team_id == team_id, AnswerPassage.answer_id == answer_id, col(AnswerPassage.cited))
-        .order_by(AnswerPassage.position)
+        .order_by(col(AnswerPassage.position))
     )
-    return list(result.all())
+    return [
+        RetrievedPassage(passage_id=row.passage_id, label=row.label, source=row.source, score=row.score, cited=True)
+        for row in result.all()
+    ]
 
 
 async def set_answer_message(
@@ -170,12 +192,15 @@ async def team_vote_counts(session: AsyncSession, *, team_id: str) -> dict[str, 
     statement = (
         select(
             AnswerPassage.passage_id,
-            func.sum(case((AnswerVote.vote == UP, 1), else_=0)),
-            func.sum(case((AnswerVote.vote == DOWN, 1), else_=0)),
+            func.sum(case((col(AnswerVote.vote) == UP, 1), else_=0)),
+            func.sum(case((col(AnswerVote.vote) == DOWN, 1), else_=0)),
         )
         .join(
             AnswerVote,
-            (AnswerVote.answer_id == AnswerPassage.answer_id) & (AnswerVote.team_id == AnswerPassage.team_id),
+            and_(
+                col(AnswerVote.answer_id) == col(AnswerPassage.answer_id),
+                col(AnswerVote.team_id) == col(AnswerPassage.team_id),
+            ),
         )
         .where(AnswerPassage.team_id == team_id, col(AnswerPassage.cited))
         .group_by(AnswerPassage.passage_id)
@@ -212,7 +237,7 @@ class Gap:
     reasons: list[str] = field(default_factory=list)
     team_ids: set[str] = field(default_factory=set)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Plain data for `gaps --json`."""
         return {
             "question": self.question,
@@ -234,7 +259,7 @@ def normalise_question(question: str) -> str:
 async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
     """This workspace's questions that got no grounded answer or a thumbs-down, most asked first."""
     answers = (
-        await session.exec(select(AnswerRecord).where(AnswerRecord.team_id == team_id).order_by(AnswerRecord.id))
+        await session.exec(select(AnswerRecord).where(AnswerRecord.team_id == team_id).order_by(col(AnswerRecord.id)))
     ).all()
     downs = (await session.exec(select(AnswerVote).where(AnswerVote.team_id == team_id, AnswerVote.vote == DOWN))).all()
     down_by_answer: dict[int, list[AnswerVote]] = defaultdict(list)
@@ -263,7 +288,7 @@ async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
                 AnswerPassage.team_id == team_id,
                 AnswerPassage.answer_id == latest_answer[normalise_question(gap.question)],
             )
-            .order_by(AnswerPassage.position)
+            .order_by(col(AnswerPassage.position))
             .limit(3)
         )
         gap.nearest = list(dict.fromkeys(nearest.all()))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.evaluation import BASELINE, evaluate, format_table, load_questions
 from bot.config import bundled_knowledge_dir, load_settings
-from bot.retrieval.evaluation import BASELINE, evaluate, format_table, load_questions
 from bot.retrieval.knowledge_base import KnowledgeBase
 
 QUESTIONS = Path(__file__).parent / "questions.yaml"

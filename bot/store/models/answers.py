@@ -18,6 +18,8 @@ from bot.store.models.base import (
 PASSAGE_ID_LENGTH = 64
 LABEL_LENGTH = 300
 REASON_LENGTH = 1000
+UP = 1
+DOWN = -1
 
 
 class AnswerRecord(SQLModel, table=True):
@@ -57,7 +59,7 @@ class AnswerPassage(SQLModel, table=True):
 
 
 class AnswerVote(SQLModel, table=True):
-    """A person's thumbs up (+1) or down (-1) on an answer, with an optional reason; one per person."""
+    """A person's thumbs up (`UP`) or down (`DOWN`) on an answer, with an optional reason; one per person."""
 
     __tablename__ = "answer_vote"
     __table_args__ = (UniqueConstraint("team_id", "answer_id", "user_id", name="uq_answer_vote"),)

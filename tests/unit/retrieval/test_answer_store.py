@@ -4,9 +4,8 @@ import pytest
 
 from bot.errors import NotFoundError
 from bot.retrieval.models import Answer, Passage
+from bot.retrieval.service import retrieved_passages
 from bot.store.answers import (
-    DOWN,
-    UP,
     answer_sources,
     cast_vote,
     get_answer,
@@ -17,6 +16,7 @@ from bot.store.answers import (
     vote_counts,
 )
 from bot.store.db import Database
+from bot.store.models.answers import DOWN, UP
 from bot.store.workspaces import delete_workspace_data
 
 
@@ -44,7 +44,11 @@ async def _ask(database: Database, team: str, question: str, answer: Answer, thr
             channel_id="C1",
             user_id="U1",
             question=question,
-            answer=answer,
+            text=answer.text,
+            grounded=answer.grounded,
+            generated=answer.generated,
+            confidence=answer.confidence,
+            passages=retrieved_passages(answer),
             surface="mention",
             thread_ts=thread,
         )

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from bot.bench.retrieval import run_ask_bench, synthetic_index, time_indexing
+from bot.bench.slack import time_slack_answers
 from bot.config import bundled_knowledge_dir, load_settings
-from bot.retrieval.bench import run_ask_bench, synthetic_index, time_indexing
 from bot.retrieval.knowledge_base import KnowledgeBase
-from bot.retrieval.slack_bench import time_slack_answers
 
 
 async def test_ask_and_index_benchmarks_run(knowledge: KnowledgeBase, docs: Path):

@@ -4,8 +4,10 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.retrieval.models import Answer
+from bot.retrieval.service import retrieved_passages
 from bot.services import build_services
-from bot.store.answers import DOWN, UP, cast_vote, record_answer
+from bot.store.answers import cast_vote, record_answer
+from bot.store.models.answers import DOWN, UP
 from bot.store.workspaces import delete_workspace_data
 
 TEXT = "Reviewing one metric every Friday keeps a product loop honest about what worked."
@@ -44,7 +46,11 @@ async def test_votes_in_one_workspace_change_the_ranking_in_another(tmp_path: Pa
                     channel_id="C1",
                     user_id="U1",
                     question=QUESTION,
-                    answer=answer,
+                    text=answer.text,
+                    grounded=answer.grounded,
+                    generated=answer.generated,
+                    confidence=answer.confidence,
+                    passages=retrieved_passages(answer),
                     surface="mention",
                 )
                 for user in ("U1", "U2", "U3", "U4"):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.evaluation import METHODS, evaluate, facts_hit, first_relevant_rank, format_table, load_questions
 from bot.errors import InputError
-from bot.retrieval.evaluation import METHODS, evaluate, facts_hit, first_relevant_rank, format_table, load_questions
 from bot.retrieval.knowledge_base import KnowledgeBase
 from bot.retrieval.models import Passage
 
