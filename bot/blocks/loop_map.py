@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.blocks.common import Block, button, context, divider, escape, fields, header, section, truncate
 from bot.blocks.interview import ACTION_START
 from bot.interview.diagnosis import Diagnosis, StageScore
+from bot.interview.service import ChannelMap
 from bot.stages import Stage
 
 BAND_EMOJI = {
@@ -80,7 +81,7 @@ def build_map_missing() -> str:
     return "This channel has no loop map yet. Run `/flywheel interview` here to build one (about five minutes)."
 
 
-def build_home_section(maps: Sequence[tuple[str, int, Diagnosis]], *, running: Sequence[str] = ()) -> list[Block]:
+def build_home_section(maps: Sequence[ChannelMap], *, running: Sequence[str] = ()) -> list[Block]:
     """The Home tab's loop-map part: one line per channel the person is in, each with an interview button."""
     blocks: list[Block] = [header("Your loop maps")]
     if not maps and not running:

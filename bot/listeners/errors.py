@@ -58,7 +58,7 @@ def reporting_errors(listener: Listener) -> Listener:
     and shows the person an error. Catching the failure inside the listener keeps the ack and lets
     `report_error` say what happened.
     """
-    wanted = inspect.getfullargspec(listener).args
+    wanted = list(inspect.signature(listener).parameters)
 
     async def run(
         ack: AsyncAck,
