@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 NOT_IN_CHANNEL = "Invite me to this channel first (`/invite @flywheel-coach`), then try again."
 INTERVIEW_USAGE = "Usage: `/flywheel interview` or `/flywheel interview restart`."
 MEMBERS_PAGE = 1000
+"""Members asked for per `conversations.members` page (Slack's most)."""
 QUESTION_BUTTONS = re.compile("^(" + "|".join((rf"{blocks.ACTION_CHOICE}_\d+", *blocks.CONTROL_WORDS)) + ")$")
 
 
@@ -311,15 +312,16 @@ async def _post(
 
 
 async def _channels_with_member(client: AsyncWebClient, *, user_id: str, channel_ids: list[str]) -> set[str]:
-    """Which of these channels the person belongs to; each channel's members are read once."""
+    """Which of these channels the person belongs to; each channel's members are read once, page by page."""
     theirs = set()
     for channel_id in dict.fromkeys(channel_ids):
         try:
-            members = await client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE)
+            async for page in await client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE):
+                if user_id in page.get("members", []):
+                    theirs.add(channel_id)
+                    break
         except SlackApiError:
             continue
-        if user_id in members.get("members", []):
-            theirs.add(channel_id)
     return theirs
 
 
