@@ -292,13 +292,19 @@ def map_show(
 
     Example: flywheel-coach map show --team T0123ABCD --channel C0456EFGH --format mermaid
     """
-    from bot.interview.service import load_map_output
+    from bot.services import build_services
 
     if output_format not in MAP_FORMATS:
         fail(f"--format must be one of {', '.join(MAP_FORMATS)}, not {output_format!r}.")
     if output_format == "png" and out is None:
         fail("--format png writes binary data: add --out FILE.")
-    output = run(load_map_output(settings_or_fail(), team_id=team, channel_id=channel, output_format=output_format))
+    settings = settings_or_fail()
+
+    async def main() -> str | bytes:
+        async with await build_services(settings) as services:
+            return await services.interview.map_output(team_id=team, channel_id=channel, output_format=output_format)
+
+    output = run(main())
     if out is not None:
         out.write_bytes(output if isinstance(output, bytes) else output.encode())
         typer.echo(f"wrote {out}")

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from bot.blocks.common import Block, button, context, divider, escape, fields, header, section, truncate
 from bot.blocks.interview import ACTION_START
 from bot.interview.diagnosis import Diagnosis, StageScore
-from bot.interview.script import STAGE_NAMES
+from bot.interview.service import ChannelMap
+from bot.stages import Stage
 
 BAND_EMOJI = {
     "strong": ":large_green_circle:",
@@ -80,7 +81,7 @@ def build_map_missing() -> str:
     return "This channel has no loop map yet. Run `/flywheel interview` here to build one (about five minutes)."
 
 
-def build_home_section(maps: Sequence[tuple[str, int, Diagnosis]], *, running: Sequence[str] = ()) -> list[Block]:
+def build_home_section(maps: Sequence[ChannelMap], *, running: Sequence[str] = ()) -> list[Block]:
     """The Home tab's loop-map part: one line per channel the person is in, each with an interview button."""
     blocks: list[Block] = [header("Your loop maps")]
     if not maps and not running:
@@ -90,7 +91,7 @@ def build_home_section(maps: Sequence[tuple[str, int, Diagnosis]], *, running: S
         return blocks
     for channel_id, version, diagnosis in list(maps)[:MAX_HOME_CHANNELS]:
         scores = " ".join(f"{BAND_EMOJI[stage.band]}" for stage in diagnosis.stages)
-        drag = f"Drag: *{STAGE_NAMES[diagnosis.drag]}*" if diagnosis.drag else "Drag: unknown"
+        drag = f"Drag: *{diagnosis.drag.label}*" if diagnosis.drag else "Drag: unknown"
         first = f" · First fix: {diagnosis.recommendations[0].title}" if diagnosis.recommendations else ""
         blocks.append(
             section(
@@ -100,11 +101,8 @@ def build_home_section(maps: Sequence[tuple[str, int, Diagnosis]], *, running: S
         )
     for channel_id in list(running)[:MAX_HOME_CHANNELS]:
         blocks.append(section(f"<#{channel_id}> · interview in progress: answer in its thread."))
-    blocks.append(
-        context(
-            "Stages: Collection, Storage, Analysis, Application, Feedback. `/flywheel map` posts a map in its channel."
-        )
-    )
+    stages = ", ".join(stage.label for stage in Stage)
+    blocks.append(context(f"Stages: {stages}. `/flywheel map` posts a map in its channel."))
     return blocks
 
 
@@ -118,5 +116,5 @@ def _stage_field(stage: StageScore, is_drag: bool) -> str:
     return f"{BAND_EMOJI[stage.band]} *{stage.name}* {score}{drag}\n{automation}{owner}"
 
 
-def _pair(first: str, second: str) -> str:
-    return f"{STAGE_NAMES[first]} → {STAGE_NAMES[second]}"
+def _pair(first: Stage, second: Stage) -> str:
+    return f"{first.label} → {second.label}"

@@ -110,9 +110,10 @@ async def conversations_info(api: WebApi, params: Params) -> dict[str, Any]:
 
 
 async def conversations_members(api: WebApi, params: Params) -> dict[str, Any]:
-    """A conversation's member ids."""
+    """A conversation's member ids, a page at a time (`limit`, then `cursor` from `next_cursor`)."""
     conversation = api.conversation(params.require("channel"))
-    return {"members": list(conversation.members), "response_metadata": {"next_cursor": ""}}
+    page, next_cursor = _page(list(conversation.members), params)
+    return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
 
 async def conversations_list(api: WebApi, params: Params) -> dict[str, Any]:
@@ -143,11 +144,14 @@ async def conversations_join(api: WebApi, params: Params) -> dict[str, Any]:
     return {"channel": conversation.to_api(bot_user_id=api.bot.user_id)}
 
 
-def _page(messages: list[Any], params: Params) -> tuple[list[Any], str]:
+def _page(items: list[Any], params: Params) -> tuple[list[Any], str]:
     limit = params.integer("limit", DEFAULT_PAGE) or DEFAULT_PAGE
-    start = int(params.get("cursor") or 0)
-    page = messages[start : start + limit]
-    next_cursor = str(start + limit) if start + limit < len(messages) else ""
+    try:
+        start = int(params.get("cursor") or 0)
+    except ValueError as exc:
+        raise SlackError("invalid_cursor") from exc
+    page = items[start : start + limit]
+    next_cursor = str(start + limit) if start + limit < len(items) else ""
     return page, next_cursor
 
 

@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from bot.interview.loop_map import LoopMap, build_loop_map
-from bot.interview.script import STAGE_NAMES, STAGES, describe_days
+from bot.interview.script import describe_days
+from bot.stages import Stage
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class Factor(BaseModel):
 class StageScore(BaseModel):
     """A stage's score, band and the factors behind it."""
 
-    stage: str
+    stage: Stage
     name: str
     score: int | None
     band: str
@@ -68,8 +70,8 @@ class Break(BaseModel):
     """A place where the loop doesn't carry on to the next stage."""
 
     kind: str
-    from_stage: str
-    to_stage: str
+    from_stage: Stage
+    to_stage: Stage
     label: str
     detail: str
 
@@ -133,7 +135,7 @@ class Recommendation(BaseModel):
     id: str
     title: str
     detail: str
-    stage: str | None
+    stage: Stage | None
     query: str
     priority: int
     citations: list[Citation] = Field(default_factory=list)
@@ -143,7 +145,7 @@ class Diagnosis(BaseModel):
     """Everything the coach concludes from one interview."""
 
     stages: list[StageScore]
-    drag: str | None
+    drag: Stage | None
     drag_explanation: str
     breaks: list[Break]
     moat: Moat
@@ -160,9 +162,7 @@ class Diagnosis(BaseModel):
 
     def headline(self) -> str:
         """One line: the drag, the breaks and the moat."""
-        parts = [
-            f"Drag: {STAGE_NAMES[self.drag]} ({self.stage(self.drag).score}/100)" if self.drag else "Drag: unknown"
-        ]
+        parts = [f"Drag: {self.drag.label} ({self.stage(self.drag).score}/100)" if self.drag else "Drag: unknown"]
         parts.append("Breaks: " + (", ".join(item.label.lower() for item in self.breaks) or "none found"))
         if self.moat.learning == "unknown":
             parts.append("Moat: unknown")
@@ -174,7 +174,7 @@ class Diagnosis(BaseModel):
 def diagnose(answers: Mapping[str, Any]) -> Diagnosis:
     """Score the stages, find the drag, breaks, moat, cold start, risks, velocity and top advice."""
     loop_map = build_loop_map(answers)
-    stages = [_score_stage(stage, loop_map) for stage in STAGES]
+    stages = [_score_stage(stage, loop_map) for stage in Stage]
     drag = _drag(stages)
     breaks = _breaks(loop_map)
     moat = _moat(loop_map)
@@ -199,18 +199,31 @@ def diagnose(answers: Mapping[str, Any]) -> Diagnosis:
 
 
 class PassageLike(Protocol):
-    """Anything with these attributes, such as retrieval's `Passage`."""
+    """Anything with these (read-only) attributes, such as retrieval's `Passage`."""
 
-    title: str
-    section: str
-    source: str
-    text: str
-    score: float
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def section(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
 
 
 SearchFn = Callable[[str], Awaitable[Sequence[PassageLike]]]
-TeamSearch = Callable[..., Awaitable[Sequence[PassageLike]]]
-"""`search(query, *, team_id, k)`, as `KnowledgeBase.search` offers it."""
+
+
+class TeamSearch(Protocol):
+    """`search(query, *, team_id, k)`: a workspace's material searched, as `KnowledgeBase.search` offers it."""
+
+    def __call__(self, query: str, *, team_id: str, k: int) -> Awaitable[Sequence[PassageLike]]: ...
 
 
 async def diagnose_cited(
@@ -293,26 +306,26 @@ def learning_speed(days: float | None, never_known: bool = False) -> float | Non
     return 0.05
 
 
-def _factors(stage: str, loop_map: LoopMap) -> list[Factor]:
+def _factors(stage: Stage, loop_map: LoopMap) -> list[Factor]:
     """The weighted factors behind one stage's score."""
     automation = _AUTOMATION.get(loop_map.stages[stage].automation or "")
-    if stage == "collection":
+    if stage is Stage.COLLECTION:
         return [
             Factor(label="Automation", weight=0.7, value=automation),
             Factor(label="Meaningful data", weight=0.3, value=_DATA.get(loop_map.data_status or "")),
         ]
-    if stage == "storage":
+    if stage is Stage.STORAGE:
         return [
             Factor(label="Automation", weight=0.5, value=automation),
             Factor(label="One shared copy", weight=0.5, value=_SHARED.get(loop_map.storage_shared or "")),
         ]
-    if stage == "analysis":
+    if stage is Stage.ANALYSIS:
         curated = None if loop_map.risks is None else float("no_curation" not in loop_map.risks)
         return [
             Factor(label="Automation", weight=0.7, value=automation),
             Factor(label="Curated data", weight=0.3, value=curated),
         ]
-    if stage == "application":
+    if stage is Stage.APPLICATION:
         return [
             Factor(label="Automation", weight=0.4, value=automation),
             Factor(
@@ -328,15 +341,15 @@ def _factors(stage: str, loop_map: LoopMap) -> list[Factor]:
     ]
 
 
-def _score_stage(stage: str, loop_map: LoopMap) -> StageScore:
+def _score_stage(stage: Stage, loop_map: LoopMap) -> StageScore:
     entry = loop_map.stages[stage]
     factors = _factors(stage, loop_map)
-    known = [factor for factor in factors if factor.value is not None]
-    total = sum(factor.weight for factor in known)
-    score = round(100 * sum(factor.weight * factor.value for factor in known) / total) if total else None
+    known = [(factor.weight, factor.value) for factor in factors if factor.value is not None]
+    total = sum(weight for weight, _ in known)
+    score = round(100 * sum(weight * value for weight, value in known) / total) if total else None
     return StageScore(
         stage=stage,
-        name=STAGE_NAMES[stage],
+        name=stage.label,
         score=score,
         band=band(score),
         automation=entry.automation,
@@ -351,17 +364,15 @@ def _score_stage(stage: str, loop_map: LoopMap) -> StageScore:
 
 def _drag(stages: list[StageScore]) -> StageScore | None:
     """The lowest-scoring stage; on a tie the earlier one in the loop, since what's upstream feeds the rest."""
-    scored = [stage for stage in stages if stage.score is not None]
-    return min(scored, key=lambda stage: stage.score) if scored else None
+    scored = [(stage.score, stage) for stage in stages if stage.score is not None]
+    return min(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
 def _drag_explanation(drag: StageScore | None) -> str:
     if drag is None:
         return "Not enough answers to tell which stage slows the loop."
-    weakest = min(
-        (factor for factor in drag.factors if factor.value is not None),
-        key=lambda factor: factor.value,
-    )
+    known = [(factor.value, factor) for factor in drag.factors if factor.value is not None]
+    weakest = min(known, key=lambda pair: pair[0])[1]
     if drag.score is not None and drag.score >= STRONG:
         return (
             f"{drag.name} is the weakest stage at {drag.score}/100, but every stage is strong: "
@@ -380,8 +391,8 @@ def _breaks(loop_map: LoopMap) -> list[Break]:
         breaks.append(
             Break(
                 kind="silo",
-                from_stage="storage",
-                to_stage="analysis",
+                from_stage=Stage.STORAGE,
+                to_stage=Stage.ANALYSIS,
                 label=label,
                 detail=(
                     "Teams work from their own copies of the data, so analysis and models see "
@@ -394,8 +405,8 @@ def _breaks(loop_map: LoopMap) -> list[Break]:
         breaks.append(
             Break(
                 kind="slide_deck",
-                from_stage="analysis",
-                to_stage="application",
+                from_stage=Stage.ANALYSIS,
+                to_stage=Stage.APPLICATION,
                 label=label,
                 detail="Findings stop at a presentation or go nowhere, so the product doesn't change.",
             )
@@ -404,8 +415,8 @@ def _breaks(loop_map: LoopMap) -> list[Break]:
         breaks.append(
             Break(
                 kind="open_loop",
-                from_stage="feedback",
-                to_stage="collection",
+                from_stage=Stage.FEEDBACK,
+                to_stage=Stage.COLLECTION,
                 label="Loop stays open",
                 detail=(
                     "Shipped changes don't produce data you learn from, so you can't tell "
@@ -450,86 +461,318 @@ def _moat(loop_map: LoopMap) -> Moat:
 
 
 @dataclass(frozen=True)
-class _Advice:
+class Advice:
+    """What one recommendation says, and the query that finds the passage of the material it rests on."""
+
     title: str
     detail: str
     query: str
 
 
-_COLD_START = MappingProxyType(
+ADVICE: Mapping[str, Advice] = MappingProxyType(
     {
-        "expert_seeding": (
-            "experts",
-            _Advice(
-                "Seed the process with expert know-how",
-                "Have domain experts write down how the work is really done, step by step: "
-                "that process knowledge rarely exists in public data.",
-                "expert seeding Harvey lawyers define workflows process data not online",
-            ),
+        "cold_start_expert_seeding": Advice(
+            "Seed the process with expert know-how",
+            "Have domain experts write down how the work is really done, step by step: "
+            "that process knowledge rarely exists in public data.",
+            "expert seeding Harvey lawyers define workflows process data not online",
         ),
-        "target_complexity": (
-            "complex",
-            _Advice(
-                "Start with the hardest customers, not the most",
-                "Complex work surfaces edge cases that simple use never does, so a few demanding customers "
-                "teach the model more than many easy ones.",
-                "target complexity not volume elite law firms edge cases",
-            ),
+        "cold_start_target_complexity": Advice(
+            "Start with the hardest customers, not the most",
+            "Complex work surfaces edge cases that simple use never does, so a few demanding customers "
+            "teach the model more than many easy ones.",
+            "target complexity not volume elite law firms edge cases",
         ),
-        "loop_first": (
-            "internal",
-            _Advice(
-                "Build the loop before the data arrives",
-                "Wire up all five stages now and run them with internal users on a weekly rhythm: "
-                "ship early in the week, measure two days later, adjust on Friday.",
-                "build the loop before you have data internal users ship Tuesday measure Thursday",
-            ),
+        "cold_start_loop_first": Advice(
+            "Build the loop before the data arrives",
+            "Wire up all five stages now and run them with internal users on a weekly rhythm: "
+            "ship early in the week, measure two days later, adjust on Friday.",
+            "build the loop before you have data internal users ship Tuesday measure Thursday",
+        ),
+        "stage_collection": Advice(
+            "Capture usage signals automatically",
+            "Instrument the product so interactions and edge cases are logged without anyone asking, "
+            "starting with the few events the loop needs.",
+            "collection captures signals from production systems user interactions edge cases",
+        ),
+        "stage_storage": Advice(
+            "Give the loop's data one shared, queryable home",
+            "Keep the events the loop depends on in one store with agreed definitions, "
+            "organised so any team can fetch them quickly.",
+            "storage keeps data accessible across teams organization for rapid retrieval",
+        ),
+        "stage_analysis": Advice(
+            "Make analysis a routine, not a project",
+            "Run experiments or evaluations on a standing cadence so each batch of data gets looked at; "
+            "the leaders run hundreds of experiments a year on a single surface.",
+            "analysis transforms raw data into actionable insights Spotify experiments per year",
+        ),
+        "stage_application": Advice(
+            "Automate the path from finding to release",
+            "Give every finding an owner and a ship, test or drop decision, and make releases cheap and "
+            "safe with feature flags and canary rollouts.",
+            "application translates insights into product improvements automated canary rollouts",
+        ),
+        "stage_feedback": Advice(
+            "Close the loop on every change",
+            "Decide before shipping which signal will show whether a change helped, and route that "
+            "signal back into collection automatically.",
+            "feedback connects application back to collection know whether improvements worked",
+        ),
+        "break_silo": Advice(
+            "Break the silo between storage and analysis",
+            "Pick the handful of events the loop depends on, give each one definition, and keep them in "
+            "one store every team queries directly instead of private extracts.",
+            "data in silos break between storage and analysis different snapshots model drift",
+        ),
+        "break_slide_deck": Advice(
+            "Turn findings into releases, not slides",
+            "End every analysis with a decision (ship, test or drop), an owner and a date, "
+            "and track it like any other piece of work.",
+            "insights die in slide decks break between analysis and application",
+        ),
+        "break_open_loop": Advice(
+            "Make every shipped change produce data",
+            "Before a change goes out, name the signal that will show whether it helped and capture it "
+            "from the change's own use, so the next turn starts by itself.",
+            "flywheel self-reinforcing each improvement creates conditions for the next feedback loop",
+        ),
+        "risk_ai_output": Advice(
+            "Keep model output out of your training data",
+            "Filter AI-generated content out of training sets, label any synthetic data you keep, "
+            "and make sure fresh human data keeps flowing in.",
+            "model collapse synthetic AI-generated training data copy of a copy",
+        ),
+        "risk_no_curation": Advice(
+            "Curate before you collect more",
+            "Add filtering, labelling and de-duplication before adding volume: more uncurated data is more noise.",
+            "data collection without curation creates noise not signal",
+        ),
+        "risk_wrong_metric": Advice(
+            "Measure user value, not just engagement",
+            "Choose a north-star metric that tracks the value users get, and keep engagement as a guardrail "
+            "rather than the goal.",
+            "wrong incentives optimize wrong metric engagement cost of user value churn",
+        ),
+        "moat_individual": Advice(
+            "Find where one user's data can help everyone",
+            "Today's learning is per-user personalisation. Look for signals that generalise across users "
+            "(difficulty, quality, ranking) so every user's data makes the product better for everyone.",
+            "network learning deletion test other users notice moat",
+        ),
+        "moat_none": Advice(
+            "Decide what the product should learn from use",
+            "Usage doesn't teach the product anything yet. Pick one decision the product makes that "
+            "everyone's data could improve, and build the loop around it.",
+            "network learning effect individual learning moat strength",
+        ),
+        "moat_plateaus": Advice(
+            "Aim the loop at harder cases",
+            "Your problem settles into routine, so gains will level off. Look for adjacent, harder cases "
+            "where more data keeps paying off.",
+            "compounding versus plateau Klarna routine queries complex scenarios",
+        ),
+        "velocity_release": Advice(
+            "Shrink the time from idea to live",
+            "Automate deployment with canary releases and automatic rollback so a change can go live "
+            "in hours rather than weeks.",
+            "velocity gap Netflix deploys under 15 minutes enterprises 8 to 90 days",
+        ),
+        "velocity_learning": Advice(
+            "Learn within days of shipping",
+            "Agree a weekly rhythm: ship early in the week, read the signal two days later, "
+            "and decide what to change on Friday.",
+            "ship Tuesday measure Thursday iterate Friday",
+        ),
+        "map_the_loop": Advice(
+            "Finish mapping the loop",
+            "Some stages are still blank. Fill them in with the people who own each one: "
+            "a loop you can't draw on paper won't run in production.",
+            "map the loop on paper before writing code complete it in production",
+        ),
+        "keep_turning": Advice(
+            "Keep the loop fast as it grows",
+            "Keep release and measurement automated, watch for curation and metric drift, "
+            "and re-run this interview each quarter to catch new drag early.",
+            "high-velocity flywheel five stages drag weakness",
+        ),
+        "guard_backward": Advice(
+            "Guard against the loop turning backward",
+            "Check where training data comes from, keep curating what you collect, "
+            "and test that your main metric still tracks what users value.",
+            "when flywheels spin backward model collapse curation wrong incentives",
         ),
     }
 )
+"""Every recommendation the diagnosis can make, by its id."""
+
+
+class Finding(StrEnum):
+    """What the rules in `_recommend` can find in a loop map; `RANKING` says how urgent each one is."""
+
+    MOST_STAGES_BLANK = "most_stages_blank"
+    NO_LOOP_WITHOUT_DATA = "no_loop_without_data"
+    DRAG_WEAK = "drag_weak"
+    AI_OUTPUT = "ai_output"
+    NO_EXPERTS_WITHOUT_DATA = "no_experts_without_data"
+    NO_HARD_CASES_WITHOUT_DATA = "no_hard_cases_without_data"
+    OPEN_LOOP = "open_loop"
+    SILO = "silo"
+    WRONG_METRIC = "wrong_metric"
+    SLIDE_DECK = "slide_deck"
+    NO_CURATION = "no_curation"
+    DRAG_WORKING = "drag_working"
+    NOTHING_LEARNED = "nothing_learned"
+    INDIVIDUAL_LEARNING = "individual_learning"
+    NO_LOOP_LITTLE_DATA = "no_loop_little_data"
+    RELEASE_VERY_SLOW = "release_very_slow"
+    LEARNING_VERY_SLOW = "learning_very_slow"
+    GAINS_PLATEAU = "gains_plateau"
+    STAGE_WEAK = "stage_weak"
+    NO_EXPERTS_LITTLE_DATA = "no_experts_little_data"
+    STAGE_WORKING = "stage_working"
+    NO_HARD_CASES_LITTLE_DATA = "no_hard_cases_little_data"
+    RELEASE_SLOW = "release_slow"
+    LEARNING_SLOW = "learning_slow"
+    DRAG_WITHOUT_DATA = "drag_without_data"
+    SOME_STAGES_BLANK = "some_stages_blank"
+    DRAG_STRONG = "drag_strong"
+    STAGE_STRONG = "stage_strong"
+    ALWAYS = "always"
+    NO_RISK_NAMED = "no_risk_named"
+
+
+@dataclass(frozen=True)
+class Rank:
+    """How urgent the advice answering a finding is: the higher the priority, the sooner it is shown."""
+
+    finding: Finding
+    when: str
+    priority: int
+
+
+RANKING: tuple[Rank, ...] = (
+    Rank(Finding.MOST_STAGES_BLANK, "three or more stages are unanswered", 120),
+    Rank(Finding.NO_LOOP_WITHOUT_DATA, "no data yet, and no loop run with internal users", 110),
+    Rank(Finding.DRAG_WEAK, "the drag (weakest stage) scores below 50", 100),
+    Rank(Finding.AI_OUTPUT, "models learn from AI-generated output (ticked, or implied by synthetic seed data)", 97),
+    Rank(Finding.NO_EXPERTS_WITHOUT_DATA, "no data yet, and no expert know-how seeded", 96),
+    Rank(Finding.NO_HARD_CASES_WITHOUT_DATA, "no data yet, and not starting with the hardest customers", 94),
+    Rank(Finding.OPEN_LOOP, "shipped changes produce no data to learn from (away from the drag)", 93),
+    Rank(Finding.SILO, "teams work from separate copies of the data (away from the drag)", 92),
+    Rank(Finding.WRONG_METRIC, "the main metric rewards engagement or volume over user value", 91),
+    Rank(Finding.SLIDE_DECK, "findings stop at a slide deck or go nowhere (away from the drag)", 90),
+    Rank(Finding.NO_CURATION, "data is collected without curation", 89),
+    Rank(Finding.DRAG_WORKING, "the drag scores 50 to 74", 86),
+    Rank(Finding.NOTHING_LEARNED, "nobody's experience depends on the data", 80),
+    Rank(Finding.INDIVIDUAL_LEARNING, "each user's data improves only that user's experience", 78),
+    Rank(Finding.NO_LOOP_LITTLE_DATA, "a little data, and no loop run with internal users", 75),
+    Rank(Finding.RELEASE_VERY_SLOW, "more than 90 days from idea to live", 75),
+    Rank(Finding.LEARNING_VERY_SLOW, "more than 30 days from live to knowing", 72),
+    Rank(Finding.GAINS_PLATEAU, "the problem settles into routine", 70),
+    Rank(Finding.STAGE_WEAK, "another stage scores below 50", 66),
+    Rank(Finding.NO_EXPERTS_LITTLE_DATA, "a little data, and no expert know-how seeded", 61),
+    Rank(Finding.STAGE_WORKING, "another stage scores 50 to 74", 60),
+    Rank(Finding.NO_HARD_CASES_LITTLE_DATA, "a little data, and not starting with the hardest customers", 59),
+    Rank(Finding.RELEASE_SLOW, "8 to 90 days from idea to live", 55),
+    Rank(Finding.LEARNING_SLOW, "8 to 30 days from live to knowing", 52),
+    Rank(Finding.DRAG_WITHOUT_DATA, "the drag, when there is no data yet (cold start comes first)", 50),
+    Rank(Finding.SOME_STAGES_BLANK, "one or two stages are unanswered", 40),
+    Rank(Finding.DRAG_STRONG, "the drag, when every stage scores 75 or more", 30),
+    Rank(Finding.STAGE_STRONG, "another stage scores 75 to 99", 20),
+    Rank(Finding.ALWAYS, "every loop: keep it turning", 10),
+    Rank(Finding.NO_RISK_NAMED, "no way of spinning backward was named", 9),
+)
+"""The ranking of findings, most urgent first; of two recommendations with one priority, the one found first wins."""
+
+_PRIORITY: Mapping[Finding, int] = MappingProxyType({rank.finding: rank.priority for rank in RANKING})
+
+MOST_STAGES = 3
+"""Unanswered stages from which finishing the map comes before anything else."""
+LEARNING_SLOW_DAYS, LEARNING_VERY_SLOW_DAYS = 7.0, 30.0
+
+
+@dataclass(frozen=True)
+class _ColdStart:
+    """A cold-start strategy: the plan choice that shows it is in place, and the finding when it isn't."""
+
+    marker: str
+    without_data: Finding
+    with_little_data: Finding
+
+
+_COLD_START = MappingProxyType(
+    {
+        "expert_seeding": _ColdStart("experts", Finding.NO_EXPERTS_WITHOUT_DATA, Finding.NO_EXPERTS_LITTLE_DATA),
+        "target_complexity": _ColdStart(
+            "complex", Finding.NO_HARD_CASES_WITHOUT_DATA, Finding.NO_HARD_CASES_LITTLE_DATA
+        ),
+        "loop_first": _ColdStart("internal", Finding.NO_LOOP_WITHOUT_DATA, Finding.NO_LOOP_LITTLE_DATA),
+    }
+)
+_RISK_FINDINGS = MappingProxyType(
+    {"ai_output": Finding.AI_OUTPUT, "no_curation": Finding.NO_CURATION, "wrong_metric": Finding.WRONG_METRIC}
+)
+_BREAK_FINDINGS = MappingProxyType(
+    {"silo": Finding.SILO, "slide_deck": Finding.SLIDE_DECK, "open_loop": Finding.OPEN_LOOP}
+)
+_BREAK_STAGES: Mapping[str, tuple[Stage, ...]] = MappingProxyType(
+    {
+        "silo": (Stage.STORAGE, Stage.ANALYSIS),
+        "slide_deck": (Stage.ANALYSIS, Stage.APPLICATION),
+        "open_loop": (Stage.FEEDBACK,),
+    }
+)
+_MOAT_FINDINGS = MappingProxyType({"individual": Finding.INDIVIDUAL_LEARNING, "none": Finding.NOTHING_LEARNED})
 
 
 def _strategies(loop_map: LoopMap) -> list[Strategy]:
     plan = set(loop_map.cold_start_plan)
-    return [
-        Strategy(id=key, title=advice.title, detail=advice.detail, in_place=marker in plan, query=advice.query)
-        for key, (marker, advice) in _COLD_START.items()
-    ]
+    strategies = []
+    for key, strategy in _COLD_START.items():
+        advice = ADVICE[f"cold_start_{key}"]
+        strategies.append(
+            Strategy(
+                id=key, title=advice.title, detail=advice.detail, in_place=strategy.marker in plan, query=advice.query
+            )
+        )
+    return strategies
 
 
 _RISKS = MappingProxyType(
     {
-        "ai_output": _Advice(
+        "ai_output": Advice(
             "Training on AI-generated output",
             "Models fed their own (or another model's) output lose range with every generation, like a copy of a copy.",
             "model collapse recursive training on AI-generated content narrower output",
         ),
-        "no_curation": _Advice(
+        "no_curation": Advice(
             "Collecting without curation",
             "Volume without filtering and labelling adds noise rather than signal; a big fleet of data "
             "can still stop improving.",
             "data without curation noise not signal Tesla FSD fleet",
         ),
-        "wrong_metric": _Advice(
+        "wrong_metric": Advice(
             "Optimising a metric that isn't user value",
             "Pushing engagement at the expense of value wins in the short term and loses users later.",
             "wrong incentives optimize wrong metric engagement user value churn",
         ),
     }
 )
+"""The ways a loop spins backward, as the diagnosis names them (what to do about each is in `ADVICE`)."""
 
 
 def _risks(loop_map: LoopMap) -> list[Risk]:
     declared = set(loop_map.risks or [])
     risks = []
-    for key, advice in _RISKS.items():
+    for key, text in _RISKS.items():
         if key in declared:
             source = "declared"
         elif key == "ai_output" and "synthetic" in loop_map.cold_start_plan:
             source = "inferred"
         else:
             continue
-        risks.append(Risk(id=key, title=advice.title, detail=advice.detail, source=source, query=advice.query))
+        risks.append(Risk(id=key, title=text.title, detail=text.detail, source=source, query=text.query))
     return risks
 
 
@@ -588,161 +831,13 @@ def _velocity(loop_map: LoopMap) -> Velocity:
     )
 
 
-_STAGE_FIXES = MappingProxyType(
-    {
-        "collection": _Advice(
-            "Capture usage signals automatically",
-            "Instrument the product so interactions and edge cases are logged without anyone asking, "
-            "starting with the few events the loop needs.",
-            "collection captures signals from production systems user interactions edge cases",
-        ),
-        "storage": _Advice(
-            "Give the loop's data one shared, queryable home",
-            "Keep the events the loop depends on in one store with agreed definitions, "
-            "organised so any team can fetch them quickly.",
-            "storage keeps data accessible across teams organization for rapid retrieval",
-        ),
-        "analysis": _Advice(
-            "Make analysis a routine, not a project",
-            "Run experiments or evaluations on a standing cadence so each batch of data gets looked at; "
-            "the leaders run hundreds of experiments a year on a single surface.",
-            "analysis transforms raw data into actionable insights Spotify experiments per year",
-        ),
-        "application": _Advice(
-            "Automate the path from finding to release",
-            "Give every finding an owner and a ship, test or drop decision, and make releases cheap and "
-            "safe with feature flags and canary rollouts.",
-            "application translates insights into product improvements automated canary rollouts",
-        ),
-        "feedback": _Advice(
-            "Close the loop on every change",
-            "Decide before shipping which signal will show whether a change helped, and route that "
-            "signal back into collection automatically.",
-            "feedback connects application back to collection know whether improvements worked",
-        ),
-    }
-)
-
-_BREAK_FIXES = MappingProxyType(
-    {
-        "silo": _Advice(
-            "Break the silo between storage and analysis",
-            "Pick the handful of events the loop depends on, give each one definition, and keep them in "
-            "one store every team queries directly instead of private extracts.",
-            "data in silos break between storage and analysis different snapshots model drift",
-        ),
-        "slide_deck": _Advice(
-            "Turn findings into releases, not slides",
-            "End every analysis with a decision (ship, test or drop), an owner and a date, "
-            "and track it like any other piece of work.",
-            "insights die in slide decks break between analysis and application",
-        ),
-        "open_loop": _Advice(
-            "Make every shipped change produce data",
-            "Before a change goes out, name the signal that will show whether it helped and capture it "
-            "from the change's own use, so the next turn starts by itself.",
-            "flywheel self-reinforcing each improvement creates conditions for the next feedback loop",
-        ),
-    }
-)
-_BREAK_STAGES = MappingProxyType(
-    {"silo": ("storage", "analysis"), "slide_deck": ("analysis", "application"), "open_loop": ("feedback",)}
-)
-
-_RISK_FIXES = MappingProxyType(
-    {
-        "ai_output": _Advice(
-            "Keep model output out of your training data",
-            "Filter AI-generated content out of training sets, label any synthetic data you keep, "
-            "and make sure fresh human data keeps flowing in.",
-            "model collapse synthetic AI-generated training data copy of a copy",
-        ),
-        "no_curation": _Advice(
-            "Curate before you collect more",
-            "Add filtering, labelling and de-duplication before adding volume: more uncurated data is more noise.",
-            "data collection without curation creates noise not signal",
-        ),
-        "wrong_metric": _Advice(
-            "Measure user value, not just engagement",
-            "Choose a north-star metric that tracks the value users get, and keep engagement as a guardrail "
-            "rather than the goal.",
-            "wrong incentives optimize wrong metric engagement cost of user value churn",
-        ),
-    }
-)
-
-_MOAT_FIXES = MappingProxyType(
-    {
-        "individual": _Advice(
-            "Find where one user's data can help everyone",
-            "Today's learning is per-user personalisation. Look for signals that generalise across users "
-            "(difficulty, quality, ranking) so every user's data makes the product better for everyone.",
-            "network learning deletion test other users notice moat",
-        ),
-        "none": _Advice(
-            "Decide what the product should learn from use",
-            "Usage doesn't teach the product anything yet. Pick one decision the product makes that "
-            "everyone's data could improve, and build the loop around it.",
-            "network learning effect individual learning moat strength",
-        ),
-        "plateaus": _Advice(
-            "Aim the loop at harder cases",
-            "Your problem settles into routine, so gains will level off. Look for adjacent, harder cases "
-            "where more data keeps paying off.",
-            "compounding versus plateau Klarna routine queries complex scenarios",
-        ),
-    }
-)
-
-_VELOCITY_FIXES = MappingProxyType(
-    {
-        "release": _Advice(
-            "Shrink the time from idea to live",
-            "Automate deployment with canary releases and automatic rollback so a change can go live "
-            "in hours rather than weeks.",
-            "velocity gap Netflix deploys under 15 minutes enterprises 8 to 90 days",
-        ),
-        "learning": _Advice(
-            "Learn within days of shipping",
-            "Agree a weekly rhythm: ship early in the week, read the signal two days later, "
-            "and decide what to change on Friday.",
-            "ship Tuesday measure Thursday iterate Friday",
-        ),
-    }
-)
-
-_KEEP_TURNING = _Advice(
-    "Keep the loop fast as it grows",
-    "Keep release and measurement automated, watch for curation and metric drift, "
-    "and re-run this interview each quarter to catch new drag early.",
-    "high-velocity flywheel five stages drag weakness",
-)
-
-
-_MAP_THE_LOOP = _Advice(
-    "Finish mapping the loop",
-    "Some stages are still blank. Fill them in with the people who own each one: "
-    "a loop you can't draw on paper won't run in production.",
-    "map the loop on paper before writing code complete it in production",
-)
-
-_GUARD_BACKWARD = _Advice(
-    "Guard against the loop turning backward",
-    "Check where training data comes from, keep curating what you collect, "
-    "and test that your main metric still tracks what users value.",
-    "when flywheels spin backward model collapse curation wrong incentives",
-)
-
-
-def _stage_priority(score: int | None, *, drag: bool = False) -> int:
-    """How urgent fixing a stage is: broken and weak stages come before working and strong ones."""
-    if score is None:
-        return 0
+def _stage_finding(score: int, *, drag: bool) -> Finding:
+    """How urgent fixing a stage is: weak and broken stages come before working and strong ones."""
     if score < WORKING:
-        return 100 if drag else 66
+        return Finding.DRAG_WEAK if drag else Finding.STAGE_WEAK
     if score < STRONG:
-        return 86 if drag else 60
-    return 30 if drag else 20
+        return Finding.DRAG_WORKING if drag else Finding.STAGE_WORKING
+    return Finding.DRAG_STRONG if drag else Finding.STAGE_STRONG
 
 
 def _recommend(
@@ -755,57 +850,61 @@ def _recommend(
     risks: list[Risk],
     velocity: Velocity,
 ) -> list[Recommendation]:
-    """Every recommendation that applies, with a fixed priority; the top three by priority, then order."""
+    """Every recommendation that applies, ranked by `RANKING`; the top three, the first found first on a tie."""
     candidates: list[Recommendation] = []
 
-    def add(key: str, advice: _Advice, priority: int, stage: str | None = None) -> None:
+    def add(advice_id: str, finding: Finding, stage: Stage | None = None) -> None:
+        advice = ADVICE[advice_id]
         candidates.append(
             Recommendation(
-                id=key, title=advice.title, detail=advice.detail, stage=stage, query=advice.query, priority=priority
+                id=advice_id,
+                title=advice.title,
+                detail=advice.detail,
+                stage=stage,
+                query=advice.query,
+                priority=_PRIORITY[finding],
             )
         )
 
     no_data = loop_map.data_status == "none"
     drag_break = None
-    if drag is not None:
+    if drag is not None and drag.score is not None:
         drag_break = next((item for item in breaks if drag.stage in _BREAK_STAGES[item.kind]), None)
-        drag_priority = 50 if no_data else _stage_priority(drag.score, drag=True)
-        if drag_break is not None:
-            add(f"break_{drag_break.kind}", _BREAK_FIXES[drag_break.kind], drag_priority, drag.stage)
-        else:
-            add(f"stage_{drag.stage}", _STAGE_FIXES[drag.stage], drag_priority, drag.stage)
+        finding = Finding.DRAG_WITHOUT_DATA if no_data else _stage_finding(drag.score, drag=True)
+        advice_id = f"break_{drag_break.kind}" if drag_break is not None else f"stage_{drag.stage}"
+        add(advice_id, finding, drag.stage)
     for strategy in strategies:
         if not strategy.in_place:
-            advice = _COLD_START[strategy.id][1]
-            priority = {"loop_first": 110, "expert_seeding": 96, "target_complexity": 94}[strategy.id]
-            add(f"cold_start_{strategy.id}", advice, priority if no_data else priority - 35)
+            cold_start = _COLD_START[strategy.id]
+            add(f"cold_start_{strategy.id}", cold_start.without_data if no_data else cold_start.with_little_data)
     for risk in risks:
-        add(f"risk_{risk.id}", _RISK_FIXES[risk.id], {"ai_output": 97, "wrong_metric": 91, "no_curation": 89}[risk.id])
+        add(f"risk_{risk.id}", _RISK_FINDINGS[risk.id])
     for item in breaks:
         if item is not drag_break:
-            priority = {"open_loop": 93, "silo": 92, "slide_deck": 90}[item.kind]
-            add(f"break_{item.kind}", _BREAK_FIXES[item.kind], priority, item.from_stage)
+            add(f"break_{item.kind}", _BREAK_FINDINGS[item.kind], item.from_stage)
     covered = {stage for item in breaks for stage in _BREAK_STAGES[item.kind]}
     if drag is not None:
         covered.add(drag.stage)
     for stage in stages:
         if stage.stage not in covered and stage.score is not None and stage.score < 100:
-            add(f"stage_{stage.stage}", _STAGE_FIXES[stage.stage], _stage_priority(stage.score), stage.stage)
-    if moat.learning in _MOAT_FIXES:
-        add(f"moat_{moat.learning}", _MOAT_FIXES[moat.learning], 80 if moat.learning == "none" else 78)
+            add(f"stage_{stage.stage}", _stage_finding(stage.score, drag=False), stage.stage)
+    if moat.learning in _MOAT_FINDINGS:
+        add(f"moat_{moat.learning}", _MOAT_FINDINGS[moat.learning])
     if moat.trajectory == "plateaus":
-        add("moat_plateaus", _MOAT_FIXES["plateaus"], 70)
+        add("moat_plateaus", Finding.GAINS_PLATEAU)
     live = velocity.idea_to_live_days
     if live is not None and live >= ENTERPRISE_DAYS[0]:
-        add("velocity_release", _VELOCITY_FIXES["release"], 75 if live > ENTERPRISE_DAYS[1] else 55, "application")
+        release = Finding.RELEASE_VERY_SLOW if live > ENTERPRISE_DAYS[1] else Finding.RELEASE_SLOW
+        add("velocity_release", release, Stage.APPLICATION)
     learn = velocity.live_to_learn_days
-    if learn is not None and learn > 7:
-        add("velocity_learning", _VELOCITY_FIXES["learning"], 72 if learn > 30 else 52, "feedback")
+    if learn is not None and learn > LEARNING_SLOW_DAYS:
+        learning = Finding.LEARNING_VERY_SLOW if learn > LEARNING_VERY_SLOW_DAYS else Finding.LEARNING_SLOW
+        add("velocity_learning", learning, Stage.FEEDBACK)
     unknown_stages = sum(stage.score is None for stage in stages)
     if unknown_stages:
-        add("map_the_loop", _MAP_THE_LOOP, 120 if unknown_stages >= 3 else 40)
-    add("keep_turning", _KEEP_TURNING, 10)
+        add("map_the_loop", Finding.MOST_STAGES_BLANK if unknown_stages >= MOST_STAGES else Finding.SOME_STAGES_BLANK)
+    add("keep_turning", Finding.ALWAYS)
     if not risks:
-        add("guard_backward", _GUARD_BACKWARD, 9)
+        add("guard_backward", Finding.NO_RISK_NAMED)
     ranked = sorted(enumerate(candidates), key=lambda pair: (-pair[1].priority, pair[0]))
     return [recommendation for _, recommendation in ranked][:TOP_RECOMMENDATIONS]

@@ -8,6 +8,7 @@ import math
 import re
 from types import MappingProxyType
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -15,7 +16,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Patch
 
 from bot.interview.diagnosis import Break, Diagnosis, StageScore
-from bot.interview.script import AUTOMATION_CHOICES, STAGES
+from bot.interview.script import AUTOMATION_CHOICES
+from bot.stages import Stage
 
 BAND_COLOURS = MappingProxyType(
     {
@@ -47,11 +49,11 @@ _AUTOMATION_LABELS = MappingProxyType({choice.value: choice.label for choice in 
 _DARK_TEXT_BANDS = frozenset({"working", "unknown"})
 
 
-def stage_positions() -> dict[str, tuple[float, float]]:
+def stage_positions() -> dict[Stage, tuple[float, float]]:
     """Where each stage sits on the loop (data coordinates): Collection on top, then clockwise."""
     positions = {}
-    for index, stage in enumerate(STAGES):
-        angle = math.radians(90 - index * 360 / len(STAGES))
+    for index, stage in enumerate(Stage):
+        angle = math.radians(90 - index * 360 / len(Stage))
         positions[stage] = (LOOP_RADIUS * math.cos(angle), LOOP_RADIUS * math.sin(angle))
     return positions
 
@@ -67,9 +69,8 @@ def render_png(diagnosis: Diagnosis, *, title: str | None = None) -> bytes:
     axes.axis("off")
     positions = stage_positions()
     breaks = {(item.from_stage, item.to_stage): item for item in diagnosis.breaks}
-    for index, stage in enumerate(STAGES):
-        following = STAGES[(index + 1) % len(STAGES)]
-        _draw_link(axes, positions[stage], positions[following], breaks.get((stage, following)))
+    for stage in Stage:
+        _draw_link(axes, positions[stage], positions[stage.following], breaks.get((stage, stage.following)))
     for score in diagnosis.stages:
         _draw_stage(axes, score, positions[score.stage], is_drag=score.stage == diagnosis.drag)
     _draw_centre(axes, diagnosis)
@@ -184,7 +185,9 @@ def _draw_centre(axes: Axes, diagnosis: Diagnosis) -> None:
 
 
 def _draw_legend(figure: Figure) -> None:
-    handles = [Patch(facecolor=BAND_COLOURS[key], edgecolor="white", label=BAND_LABELS[key]) for key in BAND_COLOURS]
+    handles: list[Artist] = [
+        Patch(facecolor=BAND_COLOURS[key], edgecolor="white", label=BAND_LABELS[key]) for key in BAND_COLOURS
+    ]
     handles.append(Line2D([0], [0], color=BREAK_COLOUR, linewidth=3, linestyle=(0, (4, 3)), label="Break in the loop"))
     handles.append(Patch(facecolor="white", edgecolor=DRAG_COLOUR, linewidth=3, label="Drag (weakest stage)"))
     figure.legend(
@@ -238,8 +241,8 @@ def render_mermaid(diagnosis: Diagnosis, *, title: str | None = None) -> str:
         lines.append(f'    {score.stage}("{label}")')
     breaks = {(item.from_stage, item.to_stage): item for item in diagnosis.breaks}
     broken_links = []
-    for index, stage in enumerate(STAGES):
-        following = STAGES[(index + 1) % len(STAGES)]
+    for index, stage in enumerate(Stage):
+        following = stage.following
         broken = breaks.get((stage, following))
         if broken:
             lines.append(f'    {stage} -.->|"BREAK: {_mermaid_text(broken.label)}"| {following}')

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.interview.script import NEVER, QUESTIONS, STAGES, AnswerValue, Question
+from bot.interview.script import NEVER, QUESTIONS, AnswerValue, Question
+from bot.stages import Stage
 
 _CADENCE_WORDS: tuple[tuple[str, str], ...] = (
     (r"real[- ]?time|continuous(ly)?|streaming|always on", "continuously"),
@@ -45,7 +46,7 @@ class StageEntry(BaseModel):
 class LoopMap(BaseModel):
     """Every loop-map field an interview fills; None means "not answered"."""
 
-    stages: dict[str, StageEntry] = Field(default_factory=lambda: {stage: StageEntry() for stage in STAGES})
+    stages: dict[Stage, StageEntry] = Field(default_factory=lambda: {stage: StageEntry() for stage in Stage})
     data_status: str | None = None
     cold_start_plan: list[str] = Field(default_factory=list)
     storage_shared: str | None = None
@@ -78,8 +79,7 @@ def build_loop_map(
         if value is None:
             continue
         if question.field.startswith("stages."):
-            stage = question.field.removeprefix("stages.")
-            loop_map.stages[stage] = _stage_entry(value, note, user_id)
+            loop_map.stages[Stage(question.field.removeprefix("stages."))] = _stage_entry(value, note, user_id)
         elif question.field == "live_to_learn_days" and value == NEVER:
             loop_map.learning_never_known = True
         else:

@@ -10,23 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
+
+from bot.stages import Stage
 
 AnswerValue = str | list[str] | float | None
 """A stored answer: a choice value, a list of choice values, a number of days, or nothing (skipped)."""
-
-STAGES: tuple[str, ...] = ("collection", "storage", "analysis", "application", "feedback")
-"""The five loop stages, in the order the loop turns."""
-
-STAGE_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        "collection": "Collection",
-        "storage": "Storage",
-        "analysis": "Analysis",
-        "application": "Application",
-        "feedback": "Feedback",
-    }
-)
 
 NEVER = "never"
 """The value of a duration answer meaning "we never find out"."""
@@ -86,12 +74,12 @@ class Question:
     """Multi-choice values that cannot be combined with others (such as "none of these")."""
     unit: str | None = None
     allow_never: bool = False
-    stage: str | None = None
+    stage: Stage | None = None
 
     @property
     def stage_name(self) -> str | None:
         """The display name of the stage this question is about, if any."""
-        return STAGE_NAMES.get(self.stage) if self.stage else None
+        return self.stage.label if self.stage else None
 
     def choice(self, value: str) -> Choice | None:
         """The choice with this value, if there is one."""
@@ -103,10 +91,10 @@ class Question:
             return "skipped"
         if isinstance(value, list):
             return ", ".join(self.describe(item) for item in value) or "none"
-        if isinstance(value, float | int) and not isinstance(value, bool):
-            return describe_days(float(value))
-        choice = self.choice(value)
-        return choice.label if choice else str(value)
+        if isinstance(value, str):
+            choice = self.choice(value)
+            return choice.label if choice else value
+        return describe_days(float(value))
 
 
 def describe_days(days: float) -> str:
@@ -151,15 +139,15 @@ STAGE_NOTE_HINT = (
 )
 
 
-def _stage_question(stage: str, prompt: str, why: str, why_query: str) -> Question:
+def _stage_question(stage: Stage, prompt: str, why: str, why_query: str) -> Question:
     return Question(
-        id=stage,
+        id=stage.value,
         prompt=prompt,
         kind=QuestionKind.SINGLE,
         choices=AUTOMATION_CHOICES,
         why=why,
         why_query=why_query,
-        field=f"stages.{stage}",
+        field=f"stages.{stage.value}",
         note_hint=STAGE_NOTE_HINT,
         stage=stage,
     )
@@ -226,14 +214,14 @@ QUESTIONS: tuple[Question, ...] = (
         ask_if=Condition("data_status", ("little", "none")),
     ),
     _stage_question(
-        "collection",
+        Stage.COLLECTION,
         "*Collection*: how do you capture signals from production and from what users do?",
         "Collection is where the loop takes in reality. Without it you train on a fixed snapshot "
         "that drifts away from how people actually use the product.",
         "collection captures signals from production user interactions edge cases",
     ),
     _stage_question(
-        "storage",
+        Stage.STORAGE,
         "*Storage*: how does that data land somewhere people can find and query it?",
         "Storage decides whether the data you collect can be reached by the people who learn from it, "
         "organised well enough to fetch quickly.",
@@ -265,14 +253,14 @@ QUESTIONS: tuple[Question, ...] = (
         field="storage_shared",
     ),
     _stage_question(
-        "analysis",
+        Stage.ANALYSIS,
         "*Analysis*: how do you turn raw data into findings (dashboards, experiments, model evaluation)?",
         "Analysis turns a pile of data into something you can act on. "
         "Without it data keeps piling up and nothing is learned.",
         "analysis transforms raw data into actionable insights experiments",
     ),
     _stage_question(
-        "application",
+        Stage.APPLICATION,
         "*Application*: how do findings become product changes (retraining, new ranking, a UI change)?",
         "Application is where a finding changes the product. Teams that ship thousands of times a day "
         "do it with automated, guarded rollouts.",
@@ -304,7 +292,7 @@ QUESTIONS: tuple[Question, ...] = (
         field="insight_path",
     ),
     _stage_question(
-        "feedback",
+        Stage.FEEDBACK,
         "*Feedback*: after a change ships, how do you check whether it worked and feed that back "
         "into what you collect?",
         "Feedback joins the end of the loop to its start. Without it you ship improvements "

@@ -1,7 +1,7 @@
 """Interviews against storage: start from the current map, apply answers safely, finish into a new version.
 
-This is the one interview module that touches the database (through `bot.store.loop_maps`); the script,
-engine, diagnosis and diagram stay pure. Slack and the CLI both go through here.
+This is the one interview module that touches the database (through `bot.store`); the script, engine,
+diagnosis and diagram stay pure. Slack and the CLI both go through here.
 """
 
 from __future__ import annotations
@@ -9,31 +9,37 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from bot.config import Settings
 from bot.errors import CoachError, NotFoundError
 from bot.interview.diagnosis import Diagnosis, PassageLike, TeamSearch, diagnose_cited
+from bot.interview.diagram import render_mermaid, render_png_async
 from bot.interview.engine import DEFAULT_SCRIPT, AnswerResult, InterviewState, Outcome, answer, start
 from bot.interview.script import Question, Script
 from bot.store.db import Database
 from bot.store.loop_maps import (
     abandon_interview,
     active_interview,
+    active_interviews,
     create_interview,
     get_interview,
     latest_map,
+    latest_maps,
     map_history,
     save_interview_state,
     save_map_version,
+    set_interview_messages,
 )
 from bot.store.models.loop_map import INTERVIEW_ACTIVE, InterviewSession, LoopMapVersion
+from bot.store.threads import claim_thread
 
 logger = logging.getLogger(__name__)
 
+THREAD_KIND = "interview"
+"""How an interview's thread is claimed, so replies in it come back to the interview."""
 MAX_SAVE_ATTEMPTS = 5
 INTERVIEW_STOPPED = "This interview was stopped; a newer one runs in this channel."
+INTERVIEW_OVER = "This interview is finished. Run `/flywheel interview` to update the map."
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class Step:
 
     result: AnswerResult
     interview: InterviewSession
+    question_id: str | None
+    """The question the reply was for (None when the interview had finished before a typed reply)."""
     map_version: LoopMapVersion | None = None
     diagnosis: Diagnosis | None = None
 
@@ -59,6 +67,12 @@ class Step:
     def outcome(self) -> Outcome:
         """Shortcut for the engine's outcome."""
         return self.result.outcome
+
+    @property
+    def answered_already(self) -> bool:
+        """A stale reply to a question someone answered first (not to a stopped or finished interview)."""
+        running = self.interview.status == INTERVIEW_ACTIVE and not self.result.state.done
+        return self.outcome is Outcome.STALE and running
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,22 @@ class StoredMap:
     current: LoopMapVersion
     diagnosis: Diagnosis
     history: list[LoopMapVersion]
+
+
+class ChannelMap(NamedTuple):
+    """A channel's newest loop map, as Home lists it."""
+
+    channel_id: str
+    version: int
+    diagnosis: Diagnosis
+
+
+@dataclass(frozen=True)
+class WorkspaceMaps:
+    """A workspace's loop maps (the newest per channel) and the channels with an interview under way."""
+
+    maps: list[ChannelMap]
+    running: list[str]
 
 
 class InterviewBusy(CoachError):
@@ -102,6 +132,24 @@ class InterviewService:
         question = self.script.get(state.current or "")
         return StartedInterview(row, state, question, current.version if current else None)
 
+    async def attach_thread(self, *, team_id: str, channel_id: str, interview_id: int, thread_ts: str) -> None:
+        """Make the thread an interview's own: replies in it answer that interview."""
+        async with self.db.session() as session:
+            await claim_thread(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                kind=THREAD_KIND,
+                ref_id=str(interview_id),
+            )
+            await set_interview_messages(session, team_id=team_id, interview_id=interview_id, thread_ts=thread_ts)
+
+    async def question_posted(self, *, team_id: str, interview_id: int, question_ts: str) -> None:
+        """Remember the message that shows the current question, so it can be closed once answered."""
+        async with self.db.session() as session:
+            await set_interview_messages(session, team_id=team_id, interview_id=interview_id, question_ts=question_ts)
+
     async def load(self, *, team_id: str, interview_id: int) -> tuple[InterviewSession, InterviewState]:
         """An interview and its state; NotFoundError if this workspace has no such interview."""
         async with self.db.session() as session:
@@ -115,20 +163,27 @@ class InterviewService:
         *,
         team_id: str,
         interview_id: int,
-        question_id: str,
+        question_id: str | None,
         reply: str | list[str],
         user_id: str,
         note: str | None = None,
     ) -> Step:
-        """Apply one reply; of two replies racing for one question, the first stored wins."""
+        """Apply one reply; of two replies racing for one question, the first stored wins.
+
+        `question_id` None answers the question being asked when the reply arrives (a typed reply).
+        """
         for _ in range(MAX_SAVE_ATTEMPTS):
             row, state = await self.load(team_id=team_id, interview_id=interview_id)
+            if question_id is None:
+                if state.done or state.current is None:
+                    return Step(AnswerResult(Outcome.STALE, state, message=INTERVIEW_OVER), row, None)
+                question_id = state.current
             if row.status != INTERVIEW_ACTIVE and not state.done:
                 stopped = AnswerResult(Outcome.STALE, state, message=INTERVIEW_STOPPED)
-                return Step(stopped, row)
+                return Step(stopped, row, question_id)
             result = answer(state, question_id, reply, user_id, note=note, script=self.script)
             if result.state.revision == state.revision:
-                return Step(result, row)
+                return Step(result, row, question_id)
             finished = result.outcome is Outcome.FINISHED
             diagnosis = (
                 await diagnose_cited(result.state.answers, search=self.search, team_id=team_id) if finished else None
@@ -154,7 +209,7 @@ class InterviewService:
                         interview_id=interview_id,
                     )
             if stored:
-                return Step(result, row, version, diagnosis)
+                return Step(result, row, question_id, version, diagnosis)
         raise InterviewBusy("Lots of answers arrived at once; please send yours again.")
 
     async def current_map(self, *, team_id: str, channel_id: str) -> StoredMap | None:
@@ -164,6 +219,28 @@ class InterviewService:
         if not history:
             return None
         return StoredMap(history[-1], Diagnosis.model_validate(history[-1].diagnosis), history)
+
+    async def map_output(self, *, team_id: str, channel_id: str, output_format: str) -> str | bytes:
+        """A channel's map as `json` text, `mermaid` text or `png` bytes; NotFoundError when it has none."""
+        stored = await self.current_map(team_id=team_id, channel_id=channel_id)
+        if stored is None:
+            raise NotFoundError(
+                f"No loop map for channel {channel_id} in workspace {team_id}: run `/flywheel interview` there first."
+            )
+        title = f"Loop map · version {stored.current.version}"
+        if output_format == "png":
+            return await render_png_async(stored.diagnosis, title=title)
+        if output_format == "mermaid":
+            return render_mermaid(stored.diagnosis, title=title)
+        return json.dumps(map_document(stored, team_id=team_id, channel_id=channel_id), indent=2) + "\n"
+
+    async def workspace_maps(self, *, team_id: str) -> WorkspaceMaps:
+        """Every channel's newest map in the workspace, and the channels with an interview under way."""
+        async with self.db.session() as session:
+            newest = await latest_maps(session, team_id=team_id)
+            running = await active_interviews(session, team_id=team_id)
+        maps = [ChannelMap(row.channel_id, row.version, Diagnosis.model_validate(row.diagnosis)) for row in newest]
+        return WorkspaceMaps(maps=maps, running=[interview.channel_id for interview in running])
 
     async def why_passages(self, *, team_id: str, query: str, k: int = 1) -> list[PassageLike]:
         """Passages of the material that explain a question (empty when retrieval isn't available)."""
@@ -187,7 +264,7 @@ def map_document(stored: StoredMap, *, team_id: str, channel_id: str) -> dict[st
         "team_id": team_id,
         "channel_id": channel_id,
         "version": stored.current.version,
-        "created_at": _iso(stored.current.created_at),
+        "created_at": stored.current.created_at.isoformat(),
         "created_by": stored.current.created_by,
         "headline": diagnosis.headline(),
         "stages": [
@@ -226,7 +303,7 @@ def map_document(stored: StoredMap, *, team_id: str, channel_id: str) -> dict[st
         "history": [
             {
                 "version": version.version,
-                "created_at": _iso(version.created_at),
+                "created_at": version.created_at.isoformat(),
                 "created_by": version.created_by,
                 "drag": version.diagnosis.get("drag"),
                 "scores": {stage["stage"]: stage["score"] for stage in version.diagnosis.get("stages", [])},
@@ -234,30 +311,3 @@ def map_document(stored: StoredMap, *, team_id: str, channel_id: str) -> dict[st
             for version in stored.history
         ],
     }
-
-
-def _iso(moment: datetime) -> str:
-    # SQLite hands timestamps back without their zone; they were stored in UTC.
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-async def load_map_output(settings: Settings, *, team_id: str, channel_id: str, output_format: str) -> str | bytes:
-    """A channel's map as JSON text, Mermaid text or PNG bytes; NotFoundError when it has none."""
-    from bot.interview.diagram import render_mermaid, render_png_async
-    from bot.services import build_services
-
-    services = await build_services(settings)
-    try:
-        stored = await InterviewService(services.db).current_map(team_id=team_id, channel_id=channel_id)
-    finally:
-        await services.aclose()
-    if stored is None:
-        raise NotFoundError(
-            f"No loop map for channel {channel_id} in workspace {team_id}: run `/flywheel interview` there first."
-        )
-    title = f"Loop map · version {stored.current.version}"
-    if output_format == "png":
-        return await render_png_async(stored.diagnosis, title=title)
-    if output_format == "mermaid":
-        return render_mermaid(stored.diagnosis, title=title)
-    return json.dumps(map_document(stored, team_id=team_id, channel_id=channel_id), indent=2) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,8 +72,10 @@ async def latest_maps(
         select(LoopMapVersion)
         .join(
             newest_subquery,
-            (LoopMapVersion.channel_id == newest_subquery.c.channel_id)
-            & (LoopMapVersion.version == newest_subquery.c.version),
+            and_(
+                col(LoopMapVersion.channel_id) == newest_subquery.c.channel_id,
+                col(LoopMapVersion.version) == newest_subquery.c.version,
+            ),
         )
         .where(LoopMapVersion.team_id == team_id)
         .order_by(col(LoopMapVersion.channel_id))

@@ -270,3 +270,28 @@ async def test_home_shows_an_interview_under_way_in_the_person_s_channels(slack:
     await bo.open_home()
     elsewhere = await slack.wait_for_home(bo, contains="Your loop maps")
     assert "interview in progress" not in elsewhere.all_text()
+
+
+async def test_home_reads_every_page_of_a_big_channel_s_members(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    crowd = [slack.add_user(f"member{number}") for number in range(1200)]
+    zoe = slack.add_user("zoe")
+    big = slack.add_channel("big", members=[*crowd, zoe])
+    async with coach_factory("http") as running:
+        interviews = running.services.interview
+        started = await interviews.start(team_id=slack.team_id, channel_id=big, user_id=zoe.id)
+        replies, question = dict(TYPED), started.question.id
+        while question:
+            step = await interviews.reply(
+                team_id=slack.team_id,
+                interview_id=started.interview.id,
+                question_id=question,
+                reply=replies[question],
+                user_id=zoe.id,
+            )
+            question = step.result.question.id if step.result.question else None
+        await zoe.open_home()
+        home = await slack.wait_for_home(zoe, contains="Your loop maps")
+        assert f"<#{big}> · v1" in home.all_text()
+        pages = [call.params for call in slack.api_calls("conversations.members") if call.params.get("channel") == big]
+        assert len(pages) == 2 and pages[1].get("cursor")  # zoe is member 1,201: on the second page
+        await slack.wait_idle()

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import pytest
 
 from bot.interview.diagnosis import (
+    RANKING,
     Diagnosis,
+    Finding,
     attach_citations,
     band,
     diagnose,
@@ -276,3 +278,8 @@ async def test_a_failing_search_leaves_advice_uncited():
 
     cited = await attach_citations(diagnose(SILO), search)
     assert [item.citations for item in cited.recommendations] == [[], [], []]
+
+
+def test_every_finding_is_ranked_once_most_urgent_first():
+    assert sorted(rank.finding for rank in RANKING) == sorted(Finding)
+    assert [rank.priority for rank in RANKING] == sorted((rank.priority for rank in RANKING), reverse=True)

@@ -18,7 +18,9 @@ from bot.interview.diagram import (
     render_png,
     render_png_async,
 )
-from bot.interview.script import STAGES
+from bot.stages import Stage
+
+STAGES = tuple(Stage)
 
 BROKEN_LOOP = {
     "data_status": "yes",

@@ -9,10 +9,12 @@ from bot.interview.script import (
     AUTOMATION_CHOICES,
     MAX_QUESTIONS,
     QUESTIONS,
-    STAGES,
     QuestionKind,
     Script,
 )
+from bot.stages import Stage
+
+STAGES = tuple(Stage)
 
 
 def test_every_branch_asks_at_most_fifteen_questions():
