@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -14,8 +14,10 @@ import typer
 from typer._click import exceptions as parsing  # typer's own parser errors (typer vendors click; pinned minor)
 from typer.core import TyperGroup
 
+from bot.bench import Transport
 from bot.config import Settings, load_settings
 from bot.errors import CoachError
+from bot.interview.loop_map import MapFormat
 
 if TYPE_CHECKING:
     from bot.retrieval.knowledge_base import KnowledgeBase
@@ -26,15 +28,24 @@ T = TypeVar("T")
 class OneLineErrors(TyperGroup):
     """The command group: a bad option or argument is one line on stderr and exit 1, like every other error."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except parsing.NoArgsIsHelpError as asked_for_help:
             asked_for_help.show()
             code = 0
         except parsing.UsageError as error:
             where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            typer.echo(f"Error: {error.format_message()}{where}", err=True)
+            message = error.format_message().replace("Value error, ", "")
+            typer.echo(f"Error: {message}{where}", err=True)
             code = 1
         except parsing.ClickException as error:
             typer.echo(f"Error: {error.format_message()}", err=True)
@@ -277,14 +288,13 @@ def workspace_delete(
 # ---------------------------------------------------------------- interview: loop maps
 map_cli = typer.Typer(help="Loop maps built by the interview: show a channel's current map.", no_args_is_help=True)
 cli.add_typer(map_cli, name="map")
-MAP_FORMATS = ("json", "mermaid", "png")
 
 
 @map_cli.command("show")
 def map_show(
     team: str = typer.Option(..., "--team", help="The Slack workspace id (T…)."),
     channel: str = typer.Option(..., "--channel", help="The channel id (C…) whose map to show."),
-    output_format: str = typer.Option("json", "--format", help="json, mermaid or png."),
+    output_format: MapFormat = typer.Option(MapFormat.JSON, "--format", help="How to show it."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of standard output."),
 ) -> None:
     """Show a channel's loop map: JSON (stages, scores, breaks, moat, risks, advice with sources, history),
@@ -294,9 +304,7 @@ def map_show(
     """
     from bot.services import build_services
 
-    if output_format not in MAP_FORMATS:
-        fail(f"--format must be one of {', '.join(MAP_FORMATS)}, not {output_format!r}.")
-    if output_format == "png" and out is None:
+    if output_format is MapFormat.PNG and out is None:
         fail("--format png writes binary data: add --out FILE.")
     settings = settings_or_fail()
 
@@ -571,7 +579,7 @@ def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the fi
 @bench_cli.command("slack")
 def bench_slack(
     rounds: int = typer.Option(3, "--rounds", min=1, help="Rounds of the sample questions to time."),
-    transport: str = typer.Option("http", "--transport", help="http or socket."),
+    transport: Transport = typer.Option(Transport.HTTP, "--transport", help="How the local Slack delivers."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Time an app_mention delivered by the local Slack until the coach's answer is posted in its thread.
@@ -582,8 +590,6 @@ def bench_slack(
 
     from bot.bench.slack import time_slack_answers
 
-    if transport not in ("http", "socket"):
-        fail(f"--transport must be http or socket, not {transport!r}.")
     configure_logging(logging.ERROR)
     report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))
     if as_json:
@@ -601,7 +607,7 @@ cli.add_typer(checkins_cli, name="checkins")
 def checkins_run_due(
     now: str = typer.Option(None, "--now", help="The moment to run at, ISO 8601 with an offset (default: now)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only list what is due; post and record nothing."),
-    json_output: bool = typer.Option(False, "--json", help="Print the pass as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the pass as JSON."),
 ) -> None:
     """Post every check-in due at --now, exactly once (safe to run while the coach runs, or twice at once).
 
@@ -637,7 +643,7 @@ def checkins_run_due(
         return report.to_json()
 
     result = run(main())
-    if json_output:
+    if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
     counts = ", ".join(f"{action} {count}" for action, count in result["counts"].items()) or "nothing due"
@@ -654,6 +660,7 @@ def checkins_run_due(
 def bench_checkins(
     channels: int = typer.Option(10_000, "--channels", min=1, help="How many channels have a prompt due."),
     storm: int = typer.Option(20, "--storm", min=0, help="How many posts the local Slack answers with 429 first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Time one check-in pass with every channel due, through the local Slack, and one with nothing due.
 
@@ -661,8 +668,8 @@ def bench_checkins(
 
     Example: flywheel-coach bench checkins --channels 10000
     """
+    import json
     import tempfile
-    from pathlib import Path
 
     from bot.bench.checkins import run_bench
 
@@ -672,6 +679,9 @@ def bench_checkins(
         figures = run(
             run_bench(channels=channels, data_dir=Path(folder), database_url=settings.database_url, storm=storm)
         )
+    if as_json:
+        typer.echo(json.dumps(figures.to_json(), indent=2))
+        return
     for line in figures.lines():
         typer.echo(line)
 

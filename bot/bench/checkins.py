@@ -6,9 +6,10 @@ the forced 429s), into the local Slack.
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import build_web_client
 from bot.checkins.dispatch import Dispatcher, PassReport
@@ -37,6 +38,10 @@ class BenchFigures:
     channels_with_one_message: int
     rate_limited_calls: int
     counts: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures as JSON (`bench checkins --json`)."""
+        return asdict(self)
 
     def lines(self) -> list[str]:
         """The figures, one per line."""

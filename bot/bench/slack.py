@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.bench import Transport
 from bot.bench.retrieval import SAMPLE_QUESTIONS, LatencyReport, percentile
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -16,11 +17,10 @@ from bot.emulator.humans import Human
 from bot.manifest import build_manifest
 from bot.runtime import connected_socket_mode, open_coach, serving_http
 
-HTTP = "http"
-SOCKET = "socket"
 
-
-async def time_slack_answers(settings: Settings, *, rounds: int = 3, transport: str = HTTP) -> LatencyReport:
+async def time_slack_answers(
+    settings: Settings, *, rounds: int = 3, transport: Transport = Transport.HTTP
+) -> LatencyReport:
     """Mention the coach in a local Slack and time each answer's arrival in the thread, after a warm-up."""
     questions = [q for q in SAMPLE_QUESTIONS if "banana" not in q]
     clock = ManualClock()
@@ -40,7 +40,7 @@ async def time_slack_answers(settings: Settings, *, rounds: int = 3, transport: 
             ana = slack.add_user("ana")
             channel = slack.add_channel("bench", members=[ana.id])
             async with open_coach(bench_settings, clock=clock) as coach:
-                if transport == HTTP:
+                if transport is Transport.HTTP:
                     async with serving_http(coach, host="127.0.0.1", port=0) as port:
                         slack.set_request_url(f"http://127.0.0.1:{port}/slack/events")
                         samples = await _time_mentions(slack, ana, channel, questions, rounds=rounds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -26,6 +27,14 @@ _OWNER = re.compile(
     r"<@([A-Z0-9]+)(?:\|[^>]*)?>|\bowner\s*(?:is|:)?\s*@?([\w.-]+)|\bowned by\s+@?([\w.-]+)|@([\w.-]+)", re.I
 )
 _METRIC = re.compile(r"\b(?:metric|signal|kpi|measure)s?\s*(?:is|are|:)\s*([^,;]+)", re.I)
+
+
+class MapFormat(StrEnum):
+    """The forms a loop map can be shown in (`map show --format`)."""
+
+    JSON = "json"
+    MERMAID = "mermaid"
+    PNG = "png"
 
 
 class StageEntry(BaseModel):

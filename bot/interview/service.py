@@ -15,6 +15,7 @@ from bot.errors import CoachError, NotFoundError
 from bot.interview.diagnosis import Diagnosis, PassageLike, TeamSearch, diagnose_cited
 from bot.interview.diagram import render_mermaid, render_png_async
 from bot.interview.engine import DEFAULT_SCRIPT, AnswerResult, InterviewState, Outcome, answer, start
+from bot.interview.loop_map import MapFormat
 from bot.interview.script import Question, Script
 from bot.store.db import Database
 from bot.store.loop_maps import (
@@ -220,7 +221,7 @@ class InterviewService:
             return None
         return StoredMap(history[-1], Diagnosis.model_validate(history[-1].diagnosis), history)
 
-    async def map_output(self, *, team_id: str, channel_id: str, output_format: str) -> str | bytes:
+    async def map_output(self, *, team_id: str, channel_id: str, output_format: MapFormat) -> str | bytes:
         """A channel's map as `json` text, `mermaid` text or `png` bytes; NotFoundError when it has none."""
         stored = await self.current_map(team_id=team_id, channel_id=channel_id)
         if stored is None:
@@ -228,9 +229,9 @@ class InterviewService:
                 f"No loop map for channel {channel_id} in workspace {team_id}: run `/flywheel interview` there first."
             )
         title = f"Loop map · version {stored.current.version}"
-        if output_format == "png":
+        if output_format is MapFormat.PNG:
             return await render_png_async(stored.diagnosis, title=title)
-        if output_format == "mermaid":
+        if output_format is MapFormat.MERMAID:
             return render_mermaid(stored.diagnosis, title=title)
         return json.dumps(map_document(stored, team_id=team_id, channel_id=channel_id), indent=2) + "\n"
 

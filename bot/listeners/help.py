@@ -5,7 +5,8 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.blocks.help import build_help, help_text
-from bot.listeners.router import COMMAND, CommandRequest, Routes
+from bot.listeners.router import CommandRequest, Routes
+from bot.manifest import COMMAND
 from bot.services import Services
 
 

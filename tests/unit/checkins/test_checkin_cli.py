@@ -102,3 +102,17 @@ def test_bench_posts_once_per_channel_and_prints_its_figures(tmp_path: Path) -> 
     assert lines[2] == "channels with exactly one message: 25"
     assert lines[3] == "calls answered 429 and retried after Retry-After: 2"
     assert lines[4].startswith("pass with nothing due: ")
+
+
+def test_bench_prints_its_figures_as_json(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli,
+        ["bench", "checkins", "--channels", "5", "--storm", "0", "--json"],
+        env={"FLYWHEEL_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["channels"] == 5
+    assert figures["channels_with_one_message"] == 5
+    assert figures["counts"] == {"posted": 5}
+    assert figures["due_seconds"] > 0

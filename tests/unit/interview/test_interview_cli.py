@@ -99,7 +99,10 @@ def test_mermaid_and_png(mapped: None, tmp_path: Path) -> None:
     [
         (["--team", "T2", "--channel", "C1"], "No loop map for channel C1 in workspace T2"),
         (["--team", "T1", "--channel", "C9"], "No loop map for channel C9"),
-        (["--team", "T1", "--channel", "C1", "--format", "svg"], "--format must be one of"),
+        (
+            ["--team", "T1", "--channel", "C1", "--format", "svg"],
+            "Invalid value for '--format': 'svg' is not one of 'json', 'mermaid', 'png'",
+        ),
         (["--team", "T1", "--channel", "C1", "--format", "png"], "add --out FILE"),
     ],
 )
