@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,7 @@ def new_bot_message(
     return message
 
 
-def post_as_bot(api: WebApi, channel: str, params: Params, *, method: str) -> Message:
+def post_as_bot(api: WebApi, channel: str, params: Mapping[str, Any], *, method: str) -> Message:
     """Post a message as the app (chat.postMessage, scheduled messages, in_channel responses)."""
     conversation = api.postable(channel)
     text, blocks, attachments = api.checked_content(params, method=method)
@@ -206,7 +207,7 @@ def post_due_scheduled(api: WebApi) -> list[Message]:
     for scheduled in sorted(api.workspace.scheduled.values(), key=lambda s: s.post_at):
         if scheduled.posted_ts is None and scheduled.post_at <= now:
             try:
-                message = post_as_bot(api, scheduled.channel, Params(scheduled.params), method="chat.scheduleMessage")
+                message = post_as_bot(api, scheduled.channel, scheduled.params, method="chat.scheduleMessage")
             except SlackError as error:
                 api.report(f"scheduled message {scheduled.id} could not be posted: {error.code}")
                 scheduled.posted_ts = "failed"

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -262,7 +262,7 @@ class WebApi:
         return conversation
 
     def checked_content(
-        self, params: Params, *, method: str, require_content: bool = True
+        self, params: Mapping[str, Any], *, method: str, require_content: bool = True
     ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
         """Text, blocks and attachments of a message, validated the way Slack does."""
         text = params.get("text") or params.get("markdown_text") or ""
