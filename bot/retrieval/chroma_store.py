@@ -1,6 +1,8 @@
 """Chroma as the store of record: chunks, their vectors and metadata, per scope; embedded or a server."""
 
+import fcntl
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -173,3 +175,29 @@ def _embeddings(page: GetResult) -> list[Any]:
     """The vectors of a page read with embeddings included, row by row."""
     embeddings = page["embeddings"]
     return [] if embeddings is None else list(embeddings)
+
+
+def open_store(
+    *, data_dir: Path, chroma_url: str | None, embedder: MiniLMEmbedder, name: str = COLLECTION_NAME
+) -> ChromaStore:
+    """The coach's collection in the Chroma server at `chroma_url`, or in the embedded store in `data_dir`."""
+    if chroma_url:
+        return ChromaStore(make_client(data_dir=data_dir, chroma_url=chroma_url), embedder, name)
+    with _one_opener_at_a_time(data_dir):
+        return ChromaStore(make_client(data_dir=data_dir, chroma_url=None), embedder, name)
+
+
+@contextmanager
+def _one_opener_at_a_time(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive file lock on the data dir while opening its embedded store.
+
+    Chroma creates its SQLite schema and the collection on first open; two processes doing that at once
+    (two `checkins run-due` started together on a fresh data dir) fail with "table ... already exists".
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "chroma.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from langchain_core.language_models import BaseChatModel
 
 from bot.errors import ConfigError, InputError
-from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, make_client
+from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder
 from bot.retrieval.extractive import SentenceCache, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts
@@ -178,11 +178,13 @@ class KnowledgeBase:
         """Open (or create) the store named by `settings` (data_dir, chroma_url, llm_model) and mirror it."""
         embedder = embedder or MiniLMEmbedder()
 
-        def connect() -> ChromaStore:
-            client = make_client(data_dir=Path(settings.data_dir), chroma_url=settings.chroma_url)
-            return ChromaStore(client, embedder, collection_name)
-
-        store = await asyncio.to_thread(connect)
+        store = await asyncio.to_thread(
+            open_store,
+            data_dir=Path(settings.data_dir),
+            chroma_url=settings.chroma_url,
+            embedder=embedder,
+            name=collection_name,
+        )
         options.setdefault("vector_cache", await asyncio.to_thread(VectorCache.bundled))
         if chat_model is None and settings.llm_model:
             chat_model = _chat_model(settings.llm_model)
