@@ -26,17 +26,7 @@ async def time_slack_answers(
     clock = ManualClock()
     with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
         async with LocalSlack(clock=clock, manifest=build_manifest()) as slack:
-            bench_settings = settings.model_copy(
-                update={
-                    "slack_bot_token": slack.bot_token,
-                    "slack_signing_secret": slack.signing_secret,
-                    "slack_app_token": slack.app_token,
-                    "slack_api_url": slack.api_url,
-                    "data_dir": Path(data_dir),
-                    "database_url": None,
-                    "chroma_url": None,
-                }
-            )
+            bench_settings = slack.coach_settings(settings, data_dir=Path(data_dir), database_url=None, chroma_url=None)
             ana = slack.add_user("ana")
             channel = slack.add_channel("bench", members=[ana.id])
             async with open_coach(bench_settings, clock=clock) as coach:

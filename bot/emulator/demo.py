@@ -541,14 +541,7 @@ async def run_demo(settings: Any, *, stdin: IO[str], stdout: IO[str], clock: Clo
     team_id = "T" + secrets.token_hex(4).upper()
     async with LocalSlack(clock=clock, manifest=build_manifest(), team_id=team_id) as slack:
         seeded = slack.seed_default()
-        demo_settings = settings.model_copy(
-            update={
-                "slack_bot_token": slack.bot_token,
-                "slack_signing_secret": slack.signing_secret,
-                "slack_app_token": slack.app_token,
-                "slack_api_url": slack.api_url,
-            }
-        )
+        demo_settings = slack.coach_settings(settings)
         async with (
             open_coach(demo_settings, clock=clock) as coach,
             serving_http(coach, host="127.0.0.1", port=0) as port,

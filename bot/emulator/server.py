@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.config import Settings
 from bot.emulator import api_chat, api_files
 from bot.emulator.checks import Manifest
 from bot.emulator.delivery import ACK_DEADLINE_SECONDS, DeliveryEngine, sign
@@ -242,6 +243,18 @@ class LocalSlack:
     def app_id(self) -> str:
         """The app id (`A…`)."""
         return self.bot.app_id
+
+    def coach_settings(self, settings: Settings, **overrides: Any) -> Settings:
+        """`settings` aimed at this local Slack (its tokens, signing secret and Web API), then `overrides`."""
+        return settings.model_copy(
+            update={
+                "slack_bot_token": self.bot_token,
+                "slack_signing_secret": self.signing_secret,
+                "slack_app_token": self.app_token,
+                "slack_api_url": self.api_url,
+                **overrides,
+            }
+        )
 
     def set_request_url(self, url: str | None) -> None:
         """Deliver over HTTP to `url` (None: over Socket Mode when a client is connected)."""

@@ -51,31 +51,14 @@ class AnswerSlack:
                 channel=message.channel_id, thread_ts=message.reply_thread_ts, text=text, blocks=empty
             )
             return
-        await self._answer_in_thread(
-            message.client,
-            team_id=message.team_id,
-            channel_id=message.channel_id,
-            user_id=message.user_id,
-            text=message.text,
-            thread_ts=message.reply_thread_ts,
-            surface=Surface.DM if message.is_direct else Surface.MENTION,
-            follows_up=bool(message.thread_ts),
-        )
+        surface = Surface.DM if message.is_direct else Surface.MENTION
+        await self._answer_message(message, surface, follows_up=bool(message.thread_ts))
 
     async def handle_follow_up(self, message: IncomingMessage) -> None:
         """A reply in an answer's thread (no mention needed): answered with the thread's questions in mind."""
         if message.is_edit or not message.text:
             return
-        await self._answer_in_thread(
-            message.client,
-            team_id=message.team_id,
-            channel_id=message.channel_id,
-            user_id=message.user_id,
-            text=message.text,
-            thread_ts=message.reply_thread_ts,
-            surface=Surface.THREAD,
-            follows_up=True,
-        )
+        await self._answer_message(message, Surface.THREAD, follows_up=True)
 
     async def handle_suggested_prompt(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -127,6 +110,18 @@ class AnswerSlack:
             return
         text, greeting = blocks.build_greeting()
         await client.chat_postMessage(channel=channel_id, text=text, blocks=greeting)
+
+    async def _answer_message(self, message: IncomingMessage, surface: Surface, *, follows_up: bool) -> None:
+        await self._answer_in_thread(
+            message.client,
+            team_id=message.team_id,
+            channel_id=message.channel_id,
+            user_id=message.user_id,
+            text=message.text,
+            thread_ts=message.reply_thread_ts,
+            surface=surface,
+            follows_up=follows_up,
+        )
 
     async def _answer_in_thread(
         self,

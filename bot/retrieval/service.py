@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.retrieval.knowledge_base import AnswerStream, KnowledgeBase
 from bot.retrieval.models import Answer, Passage
 from bot.store import answers as store
@@ -89,6 +91,20 @@ def _stored(passage: Passage, *, cited: bool) -> RetrievedPassage:
     )
 
 
+async def _claim_answer_thread(session: AsyncSession, question: Question, *, answer_id: int | None = None) -> None:
+    """Mark the question's thread (if it has one) as an answer's, so replies there are follow-ups."""
+    if question.thread_ts is None:
+        return
+    await claim_thread(
+        session,
+        team_id=question.team_id,
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        kind=ANSWER_THREAD,
+        ref_id=None if answer_id is None else str(answer_id),
+    )
+
+
 class AnswerService:
     """Answers questions for a workspace and keeps what the coach learns from the replies."""
 
@@ -118,16 +134,8 @@ class AnswerService:
 
     async def claim_thread(self, question: Question) -> None:
         """Own the question's thread before an answer is streamed into it: a quick follow-up must find its owner."""
-        if question.thread_ts is None:
-            return
         async with self.db.session() as session:
-            await claim_thread(
-                session,
-                team_id=question.team_id,
-                channel_id=question.channel_id,
-                thread_ts=question.thread_ts,
-                kind=ANSWER_THREAD,
-            )
+            await _claim_answer_thread(session, question)
 
     async def record(self, question: Question, answer: Answer) -> RecordedAnswer:
         """Store the answer and, before it is posted, claim its thread: a quick follow-up must find its owner."""
@@ -147,15 +155,7 @@ class AnswerService:
                 thread_ts=question.thread_ts,
             )
             answer_id = row.id or 0
-            if question.thread_ts is not None:
-                await claim_thread(
-                    session,
-                    team_id=question.team_id,
-                    channel_id=question.channel_id,
-                    thread_ts=question.thread_ts,
-                    kind=ANSWER_THREAD,
-                    ref_id=str(answer_id),
-                )
+            await _claim_answer_thread(session, question, answer_id=answer_id)
         return RecordedAnswer(id=answer_id, answer=answer)
 
     async def remember_post(
