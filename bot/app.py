@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.installations import build_oauth
 from bot.listeners import register_listeners
 from bot.listeners.middleware import register_middleware
 from bot.services import Services
@@ -35,13 +36,22 @@ def build_web_client(settings: Settings, *, timeout: int = 15) -> AsyncWebClient
 
 
 def create_app(settings: Settings, services: Services, client: AsyncWebClient | None = None) -> AsyncApp:
-    """Build the coach's AsyncApp (HTTP or Socket Mode decide how it is served, not how it is built)."""
+    """Build the coach's AsyncApp (HTTP or Socket Mode decide how it is served, not how it is built).
+
+    With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and no bot token, any workspace can install it: Bolt's OAuth
+    flow serves the install pages and each request acts with its own workspace's token.
+    """
+    client = client or build_web_client(settings)
+    oauth = build_oauth(settings, services.db, client) if settings.multi_workspace else None
     app = AsyncApp(
-        client=client or build_web_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("bot.slack"),
+        oauth_flow=oauth.flow if oauth else None,
+        installation_store=oauth.installation_store if oauth else None,
+        installation_store_bot_only=True if oauth else None,
     )
     register_middleware(app, services)
     register_listeners(app, services)

@@ -145,8 +145,11 @@ def serve(
 ) -> None:
     """Serve Slack over HTTP: POST /slack/events, GET /healthz (200 once ready).
 
-    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. Indexes the knowledge on first start, applies migrations
-    and starts the check-in scheduler.
+    One workspace: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. Any workspace ("Add to Slack"): SLACK_CLIENT_ID,
+    SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET, no bot token; then GET /slack/install and
+    /slack/oauth_redirect serve the install. Several `serve` processes may share one database and one Chroma
+    server (CHROMA_URL). Indexes the knowledge on first start, applies migrations and starts the check-in
+    scheduler.
 
     Example: flywheel-coach serve --port 3000
     """
@@ -156,9 +159,14 @@ def serve(
     settings = settings_or_fail()
 
     async def main() -> None:
-        settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+        if settings.multi_workspace:
+            settings.require("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_SIGNING_SECRET")
+        else:
+            settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
         async with open_coach(settings, start=False) as coach, serving_http(coach, host=host, port=port) as bound:
             logging.getLogger("bot").info("listening on http://%s:%s/slack/events", host, bound)
+            if settings.multi_workspace:
+                logging.getLogger("bot").info("installs start at http://%s:%s/slack/install", host, bound)
             await coach.start_background()
             await asyncio.Event().wait()
 
@@ -262,23 +270,14 @@ def workspace_delete(
     Example: flywheel-coach workspace delete T0123ABCD --yes
     """
     from bot.services import build_services
-    from bot.store.workspaces import delete_workspace_data
 
     if not yes:
         fail(f"deleting workspace {team_id}'s data cannot be undone: add --yes to confirm.")
     settings = settings_or_fail()
 
     async def main() -> dict[str, int]:
-        services = await build_services(settings)
-        try:
-            async with services.db.session() as session:
-                counts = await delete_workspace_data(session, team_id=team_id)
-            material = await services.knowledge.delete_team(team_id)
-            if material:
-                counts["indexed material chunks"] = material
-            return counts
-        finally:
-            await services.aclose()
+        async with await build_services(settings) as services:
+            return await services.workspaces.delete(team_id=team_id)
 
     counts = run(main())
     summary = ", ".join(f"{table} {count}" for table, count in sorted(counts.items())) or "nothing stored"
@@ -611,7 +610,8 @@ def checkins_run_due(
 ) -> None:
     """Post every check-in due at --now, exactly once (safe to run while the coach runs, or twice at once).
 
-    Needs SLACK_BOT_TOKEN (and SLACK_API_URL for a local Slack). Missed prompts that are still useful
+    Needs SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to post with each installed
+    workspace's own token (and SLACK_API_URL for a local Slack). Missed prompts that are still useful
     go out marked late; the rest are recorded as expired.
 
     Example: flywheel-coach checkins run-due --now 2026-03-03T10:00:00-05:00 --dry-run
@@ -620,6 +620,7 @@ def checkins_run_due(
     from datetime import UTC, datetime
 
     from bot.app import build_web_client
+    from bot.installations import WorkspaceTokens
     from bot.listeners.checkins.poster import SlackCheckinPoster
     from bot.services import build_services
 
@@ -635,10 +636,11 @@ def checkins_run_due(
     settings = settings_or_fail()
 
     async def main() -> dict:
-        if not dry_run:
+        if not dry_run and not settings.multi_workspace:
             settings.require("SLACK_BOT_TOKEN")
-        poster = SlackCheckinPoster(build_web_client(settings))
+        client = build_web_client(settings)
         async with await build_services(settings) as services:
+            poster = SlackCheckinPoster(client, WorkspaceTokens.for_settings(settings, services.db, client))
             report = await services.checkins.run_pass(poster, moment, dry_run=dry_run)
         return report.to_json()
 

@@ -18,6 +18,9 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 EXPECTATIONS = {
     "SLACK_BOT_TOKEN": "a bot token starting with 'xoxb-'",
     "SLACK_SIGNING_SECRET": "the app's signing secret (Basic Information > App Credentials)",
+    "SLACK_CLIENT_ID": "the app's client id (Basic Information > App Credentials)",
+    "SLACK_CLIENT_SECRET": "the app's client secret (Basic Information > App Credentials)",
+    "SLACK_REDIRECT_URI": "the https URL of /slack/oauth_redirect, as listed in the app's Redirect URLs",
     "SLACK_APP_TOKEN": "an app-level token starting with 'xapp-' (Socket Mode)",
     "SLACK_API_URL": "an http(s) URL such as https://slack.com/api/",
     "FLYWHEEL_DATA_DIR": "a directory path the coach may write to",
@@ -43,6 +46,9 @@ class Settings(BaseSettings):
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     data_dir: Path = Field(default=Path(".flywheel"), alias="FLYWHEEL_DATA_DIR")
@@ -65,7 +71,7 @@ class Settings(BaseSettings):
             raise ValueError("does not start with 'xapp-'")
         return value
 
-    @field_validator("slack_api_url", "chroma_url")
+    @field_validator("slack_api_url", "chroma_url", "slack_redirect_uri")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -118,6 +124,11 @@ class Settings(BaseSettings):
     def resolved_knowledge_dir(self) -> Path:
         """The material indexed on first start: KNOWLEDGE_DIR, or the bundled guide."""
         return self.knowledge_dir or bundled_knowledge_dir()
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Whether any workspace may install the coach ("Add to Slack"): client id and secret, and no bot token."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
 
     @property
     def llm_enabled(self) -> bool:

@@ -21,3 +21,11 @@ class NotFoundError(CoachError):
 
 class InputError(CoachError):
     """Input that cannot be understood or is out of bounds."""
+
+
+class NotInstalled(CoachError):
+    """The coach holds no usable bot token for a workspace (never installed there, or uninstalled)."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"The coach is not installed in workspace {team_id}: install it with Add to Slack first.")
+        self.team_id = team_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -28,18 +29,25 @@ BOT_SCOPES: dict[str, str] = {
 BOT_EVENTS: list[str] = [
     "app_home_opened",
     "app_mention",
+    "app_uninstalled",
     "message.channels",
     "message.groups",
     "message.im",
+    "tokens_revoked",
 ]
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 
 
 def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
-    """The manifest: Socket Mode by default, or HTTP delivery to `request_url` (…/slack/events)."""
+    """The manifest: Socket Mode by default, or HTTP delivery to `request_url` (…/slack/events).
+
+    Over HTTP the app can also be distributed: the OAuth redirect URL sits beside `request_url`, and
+    Enterprise Grid organisations may install it org-wide.
+    """
     settings: dict[str, Any] = {
         "event_subscriptions": {"bot_events": sorted(BOT_EVENTS)},
         "interactivity": {"is_enabled": True},
-        "org_deploy_enabled": False,
+        "org_deploy_enabled": request_url is not None,
         "socket_mode_enabled": request_url is None,
         "token_rotation_enabled": False,
     }
@@ -49,10 +57,12 @@ def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
         "usage_hint": "ask QUESTION | interview | map | checkins on|off|status | help",
         "should_escape": False,
     }
+    oauth_config: dict[str, Any] = {"scopes": {"bot": sorted(BOT_SCOPES)}}
     if request_url is not None:
         settings["event_subscriptions"]["request_url"] = request_url
         settings["interactivity"]["request_url"] = request_url
         command["url"] = request_url
+        oauth_config["redirect_urls"] = [urlunsplit(urlsplit(request_url)._replace(path=OAUTH_REDIRECT_PATH, query=""))]
     return {
         "display_information": {
             "name": APP_NAME,
@@ -74,7 +84,7 @@ def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
             "bot_user": {"display_name": "flywheel-coach", "always_online": True},
             "slash_commands": [command],
         },
-        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES)}},
+        "oauth_config": oauth_config,
         "settings": settings,
     }
 

@@ -17,6 +17,7 @@ from bot.app import create_app
 from bot.checkins.scheduler import Scheduler
 from bot.clock import Clock
 from bot.config import Settings
+from bot.installations import WorkspaceTokens
 from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.services import Services, build_services
 
@@ -37,7 +38,8 @@ class Coach:
         """Index the material on first start and start scheduled work; then the coach is ready."""
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
         scheduler = Scheduler(self.services.checkins, self.services.clock)
-        poster = SlackCheckinPoster(self.app.client)
+        tokens = WorkspaceTokens.for_settings(self.settings, self.services.db, self.app.client)
+        poster = SlackCheckinPoster(self.app.client, tokens)
         self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))
         self.ready.set()
 

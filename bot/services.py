@@ -15,8 +15,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.interview.service import InterviewService
 from bot.retrieval.knowledge_base import KnowledgeBase
+from bot.retrieval.ledger import DatabaseLedger
 from bot.retrieval.service import AnswerService
-from bot.store.answers import vote_counts
 from bot.store.db import Database
 from bot.workspaces import WorkspaceService
 
@@ -57,9 +57,9 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
     db = Database(settings.resolved_database_url)
     try:
         await db.upgrade()
-        knowledge = await KnowledgeBase.open(settings)
-        async with db.session() as session:
-            knowledge.set_vote_counts(await vote_counts(session))
+        knowledge = await KnowledgeBase.open(settings, ledger=DatabaseLedger(db))
+        answers = AnswerService(db, knowledge)
+        await answers.sync(None)  # the shared vote prior, before the first question
     except BaseException:
         await db.dispose()
         raise
@@ -69,7 +69,7 @@ async def build_services(settings: Settings, *, clock: Clock | None = None) -> S
         db=db,
         clock=clock,
         knowledge=knowledge,
-        answers=AnswerService(db, knowledge),
+        answers=answers,
         interview=InterviewService(db, search=knowledge.search),
         checkins=CheckinService(db, clock, search=knowledge.search),
         workspaces=WorkspaceService(db, knowledge),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.retrieval.knowledge_base import KnowledgeBase
-from bot.store.answers import vote_counts
 from bot.store.db import Database
 from bot.store.deliveries import claim_event
+from bot.store.material import VOTE_PRIOR, bump_versions
 from bot.store.threads import find_thread
-from bot.store.workspaces import delete_workspace_data
+from bot.store.workspaces import delete_enterprise_installation, delete_workspace_data, teams_of_enterprise
 
 MATERIAL_COUNT = "indexed material chunks"
 
@@ -41,15 +41,32 @@ class WorkspaceService:
         return ThreadOwner(kind=row.kind, ref_id=row.ref_id) if row else None
 
     async def delete(self, *, team_id: str) -> dict[str, int]:
-        """Delete every row and all indexed material of one workspace; its votes leave the shared prior.
+        """Delete every row and all indexed material of one workspace, its installation included.
 
-        Returns how many were deleted, per table (and the material's chunks).
+        Its votes leave the shared prior, and every replica stops serving its material before its next
+        answer (the material's key and version go with the rows). Returns how many were deleted, per table
+        (and the material's chunks).
         """
+        material = await self.knowledge.delete_team(team_id)
         async with self.db.session() as session:
             counts = await delete_workspace_data(session, team_id=team_id)
-        material = await self.knowledge.delete_team(team_id)
+            await bump_versions(session, names=[VOTE_PRIOR], team_id=None)
+        await self.db.scrub()
         if material:
             counts[MATERIAL_COUNT] = material
-        async with self.db.session() as session:
-            self.knowledge.set_vote_counts(await vote_counts(session))
         return counts
+
+    async def delete_enterprise(self, *, enterprise_id: str) -> dict[str, int]:
+        """Delete an Enterprise Grid organisation's installation and every one of its workspaces' data."""
+        async with self.db.session() as session:
+            teams = await teams_of_enterprise(session, enterprise_id=enterprise_id)
+        totals: dict[str, int] = {}
+        for team_id in teams:
+            for name, count in (await self.delete(team_id=team_id)).items():
+                totals[name] = totals.get(name, 0) + count
+        async with self.db.session() as session:
+            removed = await delete_enterprise_installation(session, enterprise_id=enterprise_id)
+        if removed:
+            totals["slack_installations"] = totals.get("slack_installations", 0) + removed
+        await self.db.scrub()
+        return totals

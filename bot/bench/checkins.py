@@ -18,6 +18,7 @@ from bot.checkins.schedule import Schedule, next_occurrence
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.emulator import LocalSlack
+from bot.installations import WorkspaceTokens
 from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.manifest import build_manifest
 from bot.store.db import Database
@@ -85,7 +86,7 @@ async def run_bench(*, channels: int, data_dir: Path, database_url: str | None, 
             channel_ids = [slack.add_channel(f"bench-{index:05d}") for index in range(channels)]
             await _seed(db, slack.team_id, channel_ids)
             settings = load_settings(SLACK_BOT_TOKEN=slack.bot_token, SLACK_API_URL=slack.api_url)
-            poster = SlackCheckinPoster(build_web_client(settings))
+            poster = SlackCheckinPoster(build_web_client(settings), WorkspaceTokens(token=settings.slack_bot_token))
             slack.faults.rate_limit("chat.postMessage", times=storm, retry_after=1)
             dispatcher = Dispatcher(db, concurrency=32)
             due_at = MONDAY + timedelta(days=1, hours=1)

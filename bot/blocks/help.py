@@ -12,6 +12,16 @@ SUBCOMMANDS_USAGE = (
     ("help", "this message"),
 )
 
+PRIVACY = (
+    "*What I keep, and how to delete it.* I store the questions asked and answers given (with your 👍/👎 and "
+    "reasons), interview answers and loop maps, check-in schedules and the items you report, and any "
+    "material your workspace indexed: all kept per workspace, never shown to another. Only anonymous vote "
+    "counts per passage of the shared guide are pooled across workspaces, to rank answers for everyone. "
+    "I log no message text and no tokens, and no model is trained on your data. Removing the app from "
+    "the workspace (or `flywheel-coach workspace delete` by whoever runs the coach) deletes all of it at once."
+)
+"""The privacy notice shown in `/flywheel help` and on the Home tab."""
+
 
 def build_help(*, command: str = "/flywheel") -> list[Block]:
     """The help message: what the coach does and every subcommand."""
@@ -30,7 +40,26 @@ def build_help(*, command: str = "/flywheel") -> list[Block]:
             "Mention me in a channel (`@Flywheel Coach …`) to ask in a thread, or write to me in my "
             "Messages tab. Answers are generated from the indexed material and can be wrong: check the sources."
         ),
+        divider(),
+        context(PRIVACY),
     ]
+
+
+def build_welcome(*, command: str = "/flywheel") -> list[Block]:
+    """The DM the person who installed the coach gets: how to start, then the help message."""
+    return [
+        section(
+            "Thanks for installing me! To start: invite me to a channel (`/invite @flywheel-coach`) and mention "
+            f"me with a question, run `{command} interview` there to map your team's data loop, or "
+            f"`{command} checkins on` for the weekly rhythm."
+        ),
+        *build_help(command=command),
+    ]
+
+
+def welcome_text(*, command: str = "/flywheel") -> str:
+    """The plain-text fallback of the welcome DM."""
+    return f"Thanks for installing Flywheel Coach! Invite me to a channel and try {command} help."
 
 
 def help_text(*, command: str = "/flywheel") -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks.common import Block, context, divider, header, section
-from bot.blocks.help import SUBCOMMANDS_USAGE
+from bot.blocks.help import PRIVACY, SUBCOMMANDS_USAGE
 
 
 def build_home(*, feature_blocks: list[Block]) -> dict:
@@ -22,5 +22,6 @@ def build_home(*, feature_blocks: list[Block]) -> dict:
     ]
     if feature_blocks:
         blocks.append(divider())
-        blocks.extend(feature_blocks)
-    return {"type": "home", "blocks": blocks[:100]}
+        blocks.extend(feature_blocks[: 100 - len(blocks) - 2])
+    blocks.extend([divider(), context(PRIVACY)])
+    return {"type": "home", "blocks": blocks}

@@ -14,6 +14,9 @@ CHANNEL_GONE = {
     "channel_not_found": "the channel can no longer be found",
     "not_in_channel": "the coach is no longer a member of the channel",
     "is_archived": "the channel was archived",
+    "not_installed": "the coach is no longer installed in the workspace",
+    "token_revoked": "the coach's access to the workspace was revoked",
+    "account_inactive": "the coach's access to the workspace was revoked",
 }
 """Slack's errors that mean a channel takes no more messages, and how the paused schedule explains each."""
 

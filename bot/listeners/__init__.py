@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.listeners import answers as answer_listeners
 from bot.listeners import checkins as checkin_listeners
-from bot.listeners import help, home, router
+from bot.listeners import help, home, lifecycle, router
 from bot.listeners import interview as interview_listeners
 from bot.listeners.router import Routes
 from bot.services import Services
@@ -20,5 +20,6 @@ def register_listeners(app: AsyncApp, services: Services) -> Routes:
     interview_listeners.register(app, services, routes)
     answer_listeners.register(app, services, routes)
     checkin_listeners.register(app, services, routes)
+    lifecycle.register(app, services, routes)
     router.register(app, services, routes)
     return routes

@@ -1,7 +1,7 @@
 """Chroma as the store of record: chunks, their vectors and metadata, per scope; embedded or a server."""
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from langchain_chroma import Chroma
 
 from bot.errors import ConfigError
 from bot.retrieval.embedder import DIMENSION, MODEL_ID, ChromaMiniLM, LangChainMiniLM, MiniLMEmbedder
+from bot.retrieval.ledger import Seal
 from bot.retrieval.models import TEAM_PREFIX, Chunk
 from bot.retrieval.search_index import ChunkRecord
 
@@ -55,12 +56,17 @@ def make_client(*, data_dir: Path, chroma_url: str | None) -> ClientAPI:
 
 
 class ChromaStore:
-    """One Chroma collection holding every scope's chunks, tagged with `scope` in their metadata."""
+    """One Chroma collection holding every scope's chunks, tagged with `scope` in their metadata.
+
+    A scope with a seal (a workspace's own material) is stored sealed: its text, titles, sections, sources
+    and paths are encrypted, so Chroma holds no readable text of it.
+    """
 
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedder, name: str = COLLECTION_NAME) -> None:
         self.client = client
         self.name = name
         self.embedder = embedder
+        self.seals: dict[str, Seal] = {}
         existing = next((c for c in client.list_collections() if c.name == name), None)
         built_with = (existing.metadata or {}).get("embedding_model") if existing is not None else MODEL_ID
         if built_with != MODEL_ID:
@@ -92,13 +98,22 @@ class ChromaStore:
             yield page
             offset += len(page["ids"])
 
+    def _reveal(self, scope: str) -> Callable[[str], str]:
+        seal = self.seals.get(scope)
+        return seal.open if seal else _as_is
+
+    def _conceal(self, scope: str) -> Callable[[str], str]:
+        seal = self.seals.get(scope)
+        return seal.close if seal else _as_is
+
     def catalogue(self, scope: str) -> dict[str, FileEntry]:
         """Every file indexed in `scope`, by source name."""
         files: dict[str, FileEntry] = {}
+        reveal = self._reveal(scope)
         for page in self._pages({"scope": scope}, ["metadatas"]):
             for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
                 entry = files.setdefault(
-                    _text(meta, "source"), FileEntry(_text(meta, "file_hash"), _text(meta, "path"))
+                    reveal(_text(meta, "source")), FileEntry(_text(meta, "file_hash"), reveal(_text(meta, "path")))
                 )
                 entry.chunk_ids.append(chunk_id)
         return files
@@ -110,12 +125,15 @@ class ChromaStore:
     def load_scope(self, scope: str) -> tuple[list[ChunkRecord], np.ndarray]:
         """All chunks of a scope with their vectors, in document order, for the in-memory mirror."""
         rows: list[tuple[tuple[str, int], ChunkRecord, Any]] = []
+        reveal = self._reveal(scope)
         for page in self._pages({"scope": scope}, ["metadatas", "documents", "embeddings"]):
             for chunk_id, meta, text, vector in zip(
                 page["ids"], page["metadatas"] or [], page["documents"] or [], _embeddings(page), strict=True
             ):
-                source = _text(meta, "source")
-                record = ChunkRecord(chunk_id, text, _text(meta, "title"), _text(meta, "section"), source)
+                source = reveal(_text(meta, "source"))
+                record = ChunkRecord(
+                    chunk_id, reveal(text), reveal(_text(meta, "title")), reveal(_text(meta, "section")), source
+                )
                 position = meta.get("position")
                 order = int(position) if isinstance(position, int | float) else 0
                 rows.append(((source, order), record, vector))
@@ -134,18 +152,19 @@ class ChromaStore:
         """Write chunks with their vectors (new ones added, existing ones updated)."""
         if not chunks:
             return
+        conceal = self._conceal(scope)
         self.collection.upsert(
             ids=[c.id for c in chunks],
             embeddings=np.asarray(vectors, dtype=np.float32),
-            documents=[c.text for c in chunks],
+            documents=[conceal(c.text) for c in chunks],
             metadatas=[
                 {
                     **({"team_id": scope.removeprefix(TEAM_PREFIX)} if scope.startswith(TEAM_PREFIX) else {}),
                     "scope": scope,
-                    "source": c.source,
-                    "path": path,
-                    "title": c.title,
-                    "section": c.section,
+                    "source": conceal(c.source),
+                    "path": conceal(path),
+                    "title": conceal(c.title),
+                    "section": conceal(c.section),
                     "file_hash": c.file_hash,
                     "position": c.position,
                 }
@@ -163,6 +182,10 @@ class ChromaStore:
         ids = [i for page in self._pages({"scope": scope}, []) for i in page["ids"]]
         self.delete(ids)
         return len(ids)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _text(meta: Metadata, key: str) -> str:

@@ -17,10 +17,12 @@ from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
 from bot.retrieval.indexing import Indexer, ProgressCallback
+from bot.retrieval.ledger import MaterialLedger, MemoryLedger, Seal
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.loading import DEFAULT_MAX_BYTES
 from bot.retrieval.models import (
     GLOBAL_SCOPE,
+    TEAM_PREFIX,
     Answer,
     IndexReport,
     Passage,
@@ -148,8 +150,10 @@ class KnowledgeBase:
         llm_first_token_timeout: float = LLM_FIRST_TOKEN_TIMEOUT,
         llm_total_timeout: float = LLM_TOTAL_TIMEOUT,
         vector_cache: VectorCache | None = None,
+        ledger: MaterialLedger | None = None,
     ) -> None:
         self.store = store
+        self.ledger: MaterialLedger = ledger or MemoryLedger()
         self.vector_cache = vector_cache or VectorCache({})
         self.embedder = embedder
         self.chat_model = chat_model
@@ -162,6 +166,7 @@ class KnowledgeBase:
         self.sentences = SentenceCache(self.analyzer)
         self.indexer = Indexer(store, embedder, self.vector_cache)
         self._indexes: dict[str, ScopeIndex] = {}
+        self._versions: dict[str, int] = {}
         self._vote_counts: Mapping[str, tuple[int, int]] = {}
         self._index_lock = asyncio.Lock()
 
@@ -197,12 +202,42 @@ class KnowledgeBase:
         self._indexes = {}
 
     async def refresh(self) -> None:
-        """Reload every scope from Chroma (after another process indexed material, say)."""
-        scopes = await asyncio.to_thread(self.store.scopes)
+        """Reload every scope from Chroma (a workspace's material only while it still has its key)."""
+        scopes = await asyncio.to_thread(self.store.scopes) | {GLOBAL_SCOPE}
+        versions = await self.ledger.versions(scopes)
         indexes = {}
-        for scope in scopes | {GLOBAL_SCOPE}:
-            indexes[scope] = await asyncio.to_thread(self._load_scope, scope)
+        for scope in scopes:
+            if await self._unseal(scope, create=False):
+                indexes[scope] = await asyncio.to_thread(self._load_scope, scope)
         self._indexes = indexes
+        self._versions = versions
+
+    async def sync(self, team_id: str | None = None) -> None:
+        """Reload the shared scope and `team_id`'s if another process changed them (indexed, or deleted)."""
+        scopes = [GLOBAL_SCOPE] if team_id is None else [GLOBAL_SCOPE, scope_for(team_id)]
+        versions = await self.ledger.versions(scopes)
+        stale = [scope for scope in scopes if versions.get(scope, 0) != self._versions.get(scope, 0)]
+        if not stale:
+            return
+        async with self._index_lock:
+            for scope in stale:
+                if await self._unseal(scope, create=False):
+                    index = await asyncio.to_thread(self._load_scope, scope)
+                    self._indexes = {**self._indexes, scope: index}
+                else:
+                    self._indexes = {s: i for s, i in self._indexes.items() if s != scope}
+                self._versions = {**self._versions, scope: versions.get(scope, 0)}
+
+    async def _unseal(self, scope: str, *, create: bool) -> bool:
+        """Give the store the key of a workspace's scope; False when that workspace has none (deleted)."""
+        if not scope.startswith(TEAM_PREFIX):
+            return True
+        key = await self.ledger.key(scope.removeprefix(TEAM_PREFIX), create=create)
+        if key is None:
+            self.store.seals.pop(scope, None)
+            return False
+        self.store.seals[scope] = Seal(key)
+        return True
 
     def _load_scope(self, scope: str) -> ScopeIndex:
         records, vectors = self.store.load_scope(scope)
@@ -392,14 +427,19 @@ class KnowledgeBase:
         """Remove a team's own indexed material; return how many chunks went."""
         scope = scope_for(team_id)
         async with self._index_lock:
-            removed = await asyncio.to_thread(self.store.delete_scope, scope)
             self._indexes = {s: i for s, i in self._indexes.items() if s != scope}
+            removed = await asyncio.to_thread(self.store.delete_scope, scope)
+            self.store.seals.pop(scope, None)
+            # The workspace's key and version rows leave with the rest of its data; other replicas find the
+            # version gone and drop the scope too.
+            self._versions = {s: v for s, v in self._versions.items() if s != scope}
         return removed
 
     async def _index(
         self, roots: list[Path], scope: str, progress: ProgressCallback | None, prune_prefixes: tuple[str, ...]
     ) -> IndexReport:
         async with self._index_lock:
+            await self._unseal(scope, create=True)
             report = await asyncio.to_thread(
                 self.indexer.run,
                 roots,
@@ -411,6 +451,9 @@ class KnowledgeBase:
             if report.changed or scope not in self._indexes:
                 index = await asyncio.to_thread(self._load_scope, scope)
                 self._indexes = {**self._indexes, scope: index}
+            if report.changed:
+                await self.ledger.bump(scope, None if scope == GLOBAL_SCOPE else scope.removeprefix(TEAM_PREFIX))
+                self._versions = {**self._versions, **await self.ledger.versions([scope])}
             return report
 
 

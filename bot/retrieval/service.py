@@ -16,6 +16,7 @@ from bot.retrieval.models import Answer, Passage
 from bot.store import answers as store
 from bot.store.answers import Gap, RetrievedPassage
 from bot.store.db import Database
+from bot.store.material import VOTE_PRIOR, bump_versions, read_versions
 from bot.store.models.answers import DOWN, UP
 from bot.store.threads import claim_thread
 
@@ -111,11 +112,22 @@ class AnswerService:
     def __init__(self, db: Database, knowledge: KnowledgeBase) -> None:
         self.db = db
         self.knowledge = knowledge
+        self._prior_version = -1  # no prior loaded yet: the first sync loads it whatever the version
 
     # ---- answering
 
+    async def sync(self, team_id: str | None) -> None:
+        """Catch up with what other processes changed: material indexed or deleted, votes cast anywhere."""
+        await self.knowledge.sync(team_id)
+        async with self.db.session() as session:
+            version = (await read_versions(session, names=[VOTE_PRIOR])).get(VOTE_PRIOR, 0)
+            if version != self._prior_version:
+                self.knowledge.set_vote_counts(await store.vote_counts(session))
+                self._prior_version = version
+
     async def answer(self, text: str, *, team_id: str | None = None) -> Answer:
         """Answer from the material (the workspace's own too, when given) without keeping anything."""
+        await self.sync(team_id)
         return await self.knowledge.answer(text, team_id=team_id)
 
     async def stream(self, question: Question) -> AnswerStream:
@@ -125,6 +137,7 @@ class AnswerService:
             history = await self._thread_questions(
                 team_id=question.team_id, channel_id=question.channel_id, thread_ts=question.thread_ts
             )
+        await self.sync(question.team_id)
         return await self.knowledge.stream_answer(question.text, team_id=question.team_id, history=history)
 
     async def ask(self, question: Question) -> RecordedAnswer:
@@ -188,6 +201,8 @@ class AnswerService:
         async with self.db.session() as session:
             previous = await store.cast_vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote)
             cited = [s.passage_id for s in await store.answer_sources(session, team_id=team_id, answer_id=answer_id)]
+            if previous != vote:
+                await bump_versions(session, names=[VOTE_PRIOR], team_id=None)
         if previous != vote:  # a changed vote moves one count down and the other up
             up_change = int(vote == UP) - int(previous == UP)
             down_change = int(vote == DOWN) - int(previous == DOWN)

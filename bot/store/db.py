@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -20,6 +22,7 @@ import bot.store.models  # noqa: F401  (registers every table on SQLModel.metada
 from bot.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x466C7977  # any constant of our own: PostgreSQL's advisory lock id for migrating
 
 
 def alembic_config(url: str) -> Config:
@@ -36,6 +39,8 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # A deleted workspace's text is overwritten on disk, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -86,17 +91,43 @@ class Database:
         config = alembic_config(self.url)
 
         def run(connection: Connection) -> None:
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together on one fresh database: one migrates, the others wait and find it done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             action(config, revision)
 
         try:
-            async with self.engine.begin() as connection:
+            async with self._sqlite_migration_lock(), self.engine.begin() as connection:
                 await connection.run_sync(run)
         except (TimeoutError, OperationalError, DBAPIError, OSError) as error:
             raise ConfigError(
                 f"DATABASE_URL cannot be reached or migrated ({_short(error)}): "
                 "check that the server runs and the URL is right."
             ) from error
+
+    @asynccontextmanager
+    async def _sqlite_migration_lock(self) -> AsyncIterator[None]:
+        """On one SQLite file, migrate one process at a time (SQLite takes its write lock too late for that)."""
+        database = make_url(self.url).database
+        if not self.is_sqlite or not database or database == ":memory:":
+            yield
+            return
+        lock = await asyncio.to_thread(Path(f"{database}.migrate.lock").open, "a")
+        with lock:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    async def scrub(self) -> None:
+        """Leave no trace of deleted rows on disk: SQLite overwrites them (secure_delete) in its write-ahead
+        log, which this folds into the database file and empties. (PostgreSQL reuses the space of deleted rows
+        after its autovacuum.)"""
+        if self.is_sqlite:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -18,6 +18,7 @@ from bot.checkins.schedule import Prompt, Schedule
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack
 from bot.emulator.waiting import Notifier, wait_until
+from bot.installations import WorkspaceTokens
 from bot.listeners.checkins.poster import CHECKIN_EVENT, SlackCheckinPoster
 from bot.store import checkins as store
 from bot.store.db import Database
@@ -46,7 +47,7 @@ def client_for(slack: LocalSlack) -> AsyncWebClient:
 
 
 def poster_for(slack: LocalSlack) -> SlackCheckinPoster:
-    return SlackCheckinPoster(client_for(slack))
+    return SlackCheckinPoster(client_for(slack), WorkspaceTokens(token=slack.bot_token))
 
 
 def ship_prompts(slack: LocalSlack) -> Counter[str]:

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack
+from bot.installations import WorkspaceTokens
 from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.store.models.checkins import CheckinDispatch, CheckinSchedule
 from tests.e2e.conftest import CoachFactory
@@ -121,7 +122,7 @@ async def test_a_failed_post_is_retried_by_the_next_pass_and_lands_once(
         await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
         slack.faults.server_error("chat.postMessage", times=3)  # beyond the client's two retries
 
-        poster = SlackCheckinPoster(coach.app.client)
+        poster = SlackCheckinPoster(coach.app.client, WorkspaceTokens(token=coach.settings.slack_bot_token))
         report = await coach.services.checkins.run_pass(poster, datetime(2026, 3, 3, 10, 0, 5, tzinfo=BERLIN))
         assert report.counts() == {"failed": 1}
         assert (await dispatches(coach, slack.team_id))[(team, "2026-W10", "ship")].status == "failed"

@@ -7,6 +7,7 @@ dispatcher as `ChannelGone` or `PostFailed`.
 
 from collections.abc import Awaitable
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,6 +16,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.blocks.checkins import build_checkin_message, checkin_message_text, paused_text
 from bot.checkins.compose import CheckinMessage
 from bot.checkins.posting import CHANNEL_GONE, ChannelGone, PostFailed
+from bot.errors import NotInstalled
 
 CHECKIN_EVENT = "flywheel_checkin"
 """The message metadata type that carries a check-in's dispatch key, so a message whose ts was lost is found."""
@@ -30,11 +32,26 @@ async def _call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         raise (ChannelGone(code) if code in CHANNEL_GONE else PostFailed(code)) from error
 
 
-class SlackCheckinPoster:
-    """Posts check-ins with one workspace's Web API client (the `CheckinPoster` the dispatcher needs)."""
+class BotTokens(Protocol):
+    """Where a workspace's bot token comes from (one fixed token, or the installation store)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    async def bot_token(self, team_id: str) -> str:
+        """The token to act in `team_id` with; raises NotInstalled when there is none."""
+        ...
+
+
+class SlackCheckinPoster:
+    """Posts check-ins through the Web API, each with its own workspace's token (the dispatcher's `CheckinPoster`)."""
+
+    def __init__(self, client: AsyncWebClient, tokens: BotTokens) -> None:
         self.client = client
+        self.tokens = tokens
+
+    async def _token(self, team_id: str) -> str:
+        try:
+            return await self.tokens.bot_token(team_id)
+        except NotInstalled as error:
+            raise ChannelGone("not_installed") from error
 
     async def post_message(
         self, *, team_id: str, channel_id: str, message: CheckinMessage, key: str, thread_ts: str | None = None
@@ -42,6 +59,7 @@ class SlackCheckinPoster:
         """Post a check-in message carrying its dispatch `key` in its metadata; its ts."""
         response = await _call(
             self.client.chat_postMessage(
+                token=await self._token(team_id),
                 channel=channel_id,
                 text=checkin_message_text(message),
                 blocks=build_checkin_message(message),
@@ -57,7 +75,12 @@ class SlackCheckinPoster:
         """Upload the digest's chart into its thread."""
         await _call(
             self.client.files_upload_v2(
-                channel=channel_id, thread_ts=thread_ts, file=png, filename=filename, title=title
+                token=await self._token(team_id),
+                channel=channel_id,
+                thread_ts=thread_ts,
+                file=png,
+                filename=filename,
+                title=title,
             )
         )
 
@@ -66,13 +89,19 @@ class SlackCheckinPoster:
     ) -> str | None:
         """The ts of a message carrying `key` posted since `since`, in the channel (or the thread `thread_ts`)."""
         oldest = f"{since.timestamp():.6f}"
+        token = await self._token(team_id)
         if thread_ts is None:
             call = self.client.conversations_history(
-                channel=channel_id, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
+                token=token, channel=channel_id, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
             )
         else:
             call = self.client.conversations_replies(
-                channel=channel_id, ts=thread_ts, oldest=oldest, include_all_metadata=True, limit=HISTORY_LIMIT
+                token=token,
+                channel=channel_id,
+                ts=thread_ts,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=HISTORY_LIMIT,
             )
         response = await _call(call)
         for message in response.get("messages") or []:
@@ -83,4 +112,8 @@ class SlackCheckinPoster:
 
     async def tell_paused(self, *, team_id: str, user_id: str, channel_id: str, reason: str) -> None:
         """A DM to the person who set the channel's check-ins up: paused, why, and how to restart."""
-        await _call(self.client.chat_postMessage(channel=user_id, text=paused_text(channel_id, reason)))
+        await _call(
+            self.client.chat_postMessage(
+                token=await self._token(team_id), channel=user_id, text=paused_text(channel_id, reason)
+            )
+        )

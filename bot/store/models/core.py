@@ -21,6 +21,8 @@ class Workspace(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=TEAM_ID_LENGTH)
     name: str | None = Field(default=None, max_length=255)
+    enterprise_id: str | None = Field(default=None, max_length=TEAM_ID_LENGTH)
+    """The Enterprise Grid organisation the workspace belongs to (None outside Enterprise Grid)."""
     first_seen_at: datetime = timestamp_field()
 
 

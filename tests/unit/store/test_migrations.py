@@ -38,6 +38,8 @@ async def test_every_table_carries_an_indexed_team_id(database: Database) -> Non
         tables = await connection.run_sync(tables_and_indexes)
     assert set(tables) == set(SQLModel.metadata.tables)
     for name, (columns, indexed) in tables.items():
+        if name == "slack_oauth_states":  # an install under way, before there is a workspace
+            continue
         assert "team_id" in columns, f"{name} has no team_id"
         assert "team_id" in indexed, f"{name}.team_id is not indexed"
 
