@@ -342,7 +342,7 @@ class LocalSlack(Team):
                     app_id=identity.app_id,
                 )
             )
-        if installation.team_ids and team.team_id not in installation.team_ids:
+        if team.team_id not in installation.team_ids:
             installation.team_ids.append(team.team_id)
         if team.identity != identity:
             team.attach_bot(identity)
@@ -473,7 +473,7 @@ class LocalSlack(Team):
             authed_user.update(scope=installation.user_scopes, access_token=user.token, token_type="user")
             if user.expires_at is not None:
                 authed_user.update(
-                    expires_in=int((user.expires_at - self.clock.now()).total_seconds()),
+                    expires_in=round((user.expires_at - self.clock.now()).total_seconds()),
                     refresh_token=user.refresh_token,
                 )
         answer["authed_user"] = authed_user
@@ -495,7 +495,7 @@ class LocalSlack(Team):
             "is_enterprise_install": installation.is_enterprise_install,
         }
         if grant.expires_at is not None:
-            answer["expires_in"] = int((grant.expires_at - self.clock.now()).total_seconds())
+            answer["expires_in"] = round((grant.expires_at - self.clock.now()).total_seconds())
             answer["refresh_token"] = grant.refresh_token
         return answer
 
