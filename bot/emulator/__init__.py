@@ -15,7 +15,8 @@ envelopes, keeps a journal, injects faults and lists what real Slack would refus
 
 from bot.emulator.humans import ActionResult, Human, HumanActionError, ModalResult, SlashResult
 from bot.emulator.journal import ApiCall, Delivery
-from bot.emulator.server import DefaultWorkspace, LocalSlack
+from bot.emulator.server import LocalSlack
+from bot.emulator.team import DefaultWorkspace, Team
 from bot.emulator.waiting import WaitTimeout
 from bot.emulator.workspace import Ephemeral, FileRecord, Message, ViewRecord
 
@@ -32,6 +33,7 @@ __all__ = [
     "Message",
     "ModalResult",
     "SlashResult",
+    "Team",
     "ViewRecord",
     "WaitTimeout",
 ]

@@ -1,4 +1,4 @@
-"""Identity and conversation methods: auth, apps.connections, users, team, bots, conversations.*."""
+"""Identity and conversation methods: auth, users, team, bots, conversations.*."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ DEFAULT_PAGE = 100
 
 
 async def auth_test(api: WebApi, params: Params) -> dict[str, Any]:
-    """Who the token belongs to: the bot user, the bot and the team (what Bolt uses to ignore itself)."""
+    """Who the token belongs to: the bot user, the bot and the team, or the enterprise for an org-wide token."""
     ws = api.workspace
-    return {
+    installation = api.installation
+    enterprise = installation.enterprise if installation is not None else None
+    answer: dict[str, Any] = {
         "url": f"https://{ws.team_domain}.slack.com/",
         "team": ws.team_name,
         "user": api.bot.name,
@@ -25,11 +27,16 @@ async def auth_test(api: WebApi, params: Params) -> dict[str, Any]:
         "app_id": api.bot.app_id,
         "is_enterprise_install": False,
     }
-
-
-async def apps_connections_open(api: WebApi, params: Params) -> dict[str, Any]:
-    """A one-use WebSocket URL for Socket Mode."""
-    return {"url": api.issue_socket_url()}
+    if enterprise is not None:
+        answer["enterprise_id"] = enterprise.id
+    if installation is not None and installation.is_enterprise_install and enterprise is not None:
+        answer.update(
+            url=f"https://{enterprise.domain}.enterprise.slack.com/",
+            team=enterprise.name,
+            team_id=enterprise.id,
+            is_enterprise_install=True,
+        )
+    return answer
 
 
 async def users_info(api: WebApi, params: Params) -> dict[str, Any]:
@@ -206,7 +213,6 @@ async def conversations_replies(api: WebApi, params: Params) -> dict[str, Any]:
 
 HANDLERS: dict[str, Handler] = {
     "auth.test": auth_test,
-    "apps.connections.open": apps_connections_open,
     "users.info": users_info,
     "users.list": users_list,
     "team.info": team_info,

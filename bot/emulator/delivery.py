@@ -76,7 +76,8 @@ class DeliveryEngine:
         event_retries: int = 0,
     ) -> None:
         self.signing_secret = signing_secret
-        self.request_url: str | None = None
+        self.request_urls: list[str] = []
+        self._turn = 0
         self.ack_deadline = ack_deadline
         self.event_retries = event_retries
         self._journal = journal
@@ -102,36 +103,67 @@ class DeliveryEngine:
         """How long to wait for an ack before calling it missing."""
         return self.ack_deadline + ACK_GRACE_SECONDS
 
+    @property
+    def request_url(self) -> str | None:
+        """The (first) request URL, None when delivering over Socket Mode."""
+        return self.request_urls[0] if self.request_urls else None
+
+    def next_url(self, after: str | None = None) -> str:
+        """Where the next request goes: the URL after `after` (a retry lands on another replica), else round-robin."""
+        urls = self.request_urls
+        if after in urls:
+            return urls[(urls.index(after) + 1) % len(urls)]
+        url = urls[self._turn % len(urls)]
+        self._turn += 1
+        return url
+
     def transport(self) -> str | None:
         """`http` when a request URL is set, else `socket` when a client is connected, else None."""
-        if self.request_url:
+        if self.request_urls:
             return "http"
         if self._hub.active() is not None:
             return "socket"
         return None
 
     async def deliver(
-        self, kind: str, label: str, payload: dict[str, Any], *, retry_num: int = 0, retry_reason: str | None = None
+        self,
+        kind: str,
+        label: str,
+        payload: dict[str, Any],
+        *,
+        retry_num: int = 0,
+        retry_reason: str | None = None,
+        after_url: str | None = None,
     ) -> Delivery:
-        """Deliver one payload (and the retries a fault or a failure calls for); returns the first attempt."""
-        first = await self._attempt(kind, label, payload, retry_num=retry_num, retry_reason=retry_reason)
+        """Deliver one payload (and the retries a fault or a failure calls for); returns the first attempt.
+
+        Over HTTP with several request URLs, each retry goes to the URL after the previous attempt's.
+        """
+        first = await self._attempt(
+            kind, label, payload, retry_num=retry_num, retry_reason=retry_reason, after_url=after_url
+        )
         if kind != "event" or retry_num:
             return first
+        last = first
         planned = self._faults.take_redelivery()
         if planned is not None:
             for number in range(1, planned.times + 1):
-                await self._attempt(kind, label, payload, retry_num=number, retry_reason=planned.reason)
+                last = await self._attempt(
+                    kind, label, payload, retry_num=number, retry_reason=planned.reason, after_url=last.url
+                )
         elif not first.acked and first.error != "no_transport":
             reason = "http_timeout" if first.error == "timeout" else "http_error"
             for number in range(1, self.event_retries + 1):
-                retry = await self._attempt(kind, label, payload, retry_num=number, retry_reason=reason)
-                if retry.acked:
+                last = await self._attempt(
+                    kind, label, payload, retry_num=number, retry_reason=reason, after_url=last.url
+                )
+                if last.acked:
                     break
         return first
 
     async def deliver_raw(self, body: bytes, headers: dict[str, str]) -> Delivery:
         """POST exactly these bytes and headers to the request URL (for malformed and forged requests)."""
-        if not self.request_url:
+        if not self.request_urls:
             raise RuntimeError("deliver_raw needs a request URL (set_request_url)")
         record = Delivery(
             seq=self._journal.next_seq(),
@@ -142,6 +174,7 @@ class DeliveryEngine:
             at=self._clock.now(),
             raw_body=body,
             headers=dict(headers),
+            url=self.next_url(),
         )
         self._journal.add(record)
         await self._post(record, body, headers)
@@ -155,6 +188,7 @@ class DeliveryEngine:
         *,
         retry_num: int,
         retry_reason: str | None,
+        after_url: str | None,
     ) -> Delivery:
         transport = self.transport()
         record = Delivery(
@@ -167,6 +201,7 @@ class DeliveryEngine:
             event_id=payload.get("event_id"),
             retry_num=retry_num,
             retry_reason=retry_reason,
+            url=self.next_url(after_url) if transport == "http" else None,
         )
         self._journal.add(record)
         if transport is None:
@@ -189,12 +224,12 @@ class DeliveryEngine:
         return record
 
     async def _post(self, record: Delivery, body: bytes, headers: dict[str, str]) -> None:
-        assert self._session is not None and self.request_url is not None
+        assert self._session is not None and record.url is not None
         started = time.monotonic()
         self.in_flight += 1
         try:
             timeout = aiohttp.ClientTimeout(total=self.listen_seconds)
-            async with self._session.post(self.request_url, data=body, headers=headers, timeout=timeout) as response:
+            async with self._session.post(record.url, data=body, headers=headers, timeout=timeout) as response:
                 answer = await response.read()
                 record.status = response.status
                 record.ack = parse_ack(response.headers.get("Content-Type", ""), answer)

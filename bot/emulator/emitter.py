@@ -13,7 +13,7 @@ from bot.emulator.journal import Delivery, Journal
 from bot.emulator.workspace import Conversation, Message, Workspace
 
 if TYPE_CHECKING:
-    from bot.emulator.web_api import BotIdentity
+    from bot.emulator.installs import BotIdentity, Installation
 
 # Events Slack only sends for conversations the bot is in.
 MEMBERSHIP_EVENTS = frozenset({"message", "app_mention", "reaction_added", "reaction_removed"})
@@ -38,6 +38,8 @@ class EventEmitter:
         self._journal = journal
         self._bot = bot
         self._spawn = spawn
+        # The installation events are authorized for (an org-wide one names the enterprise, not the team).
+        self.installation: Installation | None = None
 
     def wants(self, event: dict[str, Any], conversation: Conversation | None) -> bool:
         """The app subscribed to this event and may see it."""
@@ -57,6 +59,8 @@ class EventEmitter:
             event=event,
             event_time=self._workspace.now_seconds(),
             event_id=event_id,
+            enterprise=self._workspace.enterprise,
+            is_enterprise_install=self.installation is not None and self.installation.is_enterprise_install,
         )
 
     async def emit(self, event: dict[str, Any], conversation: Conversation | None = None) -> Delivery | None:

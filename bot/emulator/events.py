@@ -8,7 +8,7 @@ import re
 import secrets
 from typing import Any
 
-from bot.emulator.workspace import Conversation, Message, User, ViewRecord
+from bot.emulator.workspace import Conversation, Enterprise, Message, User, ViewRecord
 
 # The legacy verification token Slack still puts in payloads (Bolt ignores it when signing is on).
 VERIFICATION_TOKEN = "local-verification-token"
@@ -38,18 +38,27 @@ def rich_text_blocks(text: str) -> list[dict[str, Any]]:
 
 
 def event_callback(
-    *, team_id: str, app_id: str, bot_user_id: str, event: dict[str, Any], event_time: int, event_id: str | None = None
+    *,
+    team_id: str,
+    app_id: str,
+    bot_user_id: str,
+    event: dict[str, Any],
+    event_time: int,
+    event_id: str | None = None,
+    enterprise: Enterprise | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, Any]:
-    """The Events API envelope around one event."""
+    """The Events API envelope around one event (an org-wide install is authorized for the enterprise)."""
     event_id = event_id or new_event_id()
+    enterprise_id = enterprise.id if enterprise is not None else None
     context = base64.b64encode(
         json.dumps({"tid": team_id, "aid": app_id, "cid": event.get("channel")}).encode()
     ).decode()
-    return {
+    payload: dict[str, Any] = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
         "context_team_id": team_id,
-        "context_enterprise_id": None,
+        "context_enterprise_id": enterprise_id,
         "api_app_id": app_id,
         "event": event,
         "type": "event_callback",
@@ -57,16 +66,19 @@ def event_callback(
         "event_time": event_time,
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": enterprise_id,
+                "team_id": None if is_enterprise_install else team_id,
                 "user_id": bot_user_id,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": is_enterprise_install,
             }
         ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{context}",
     }
+    if enterprise_id is not None:
+        payload["enterprise_id"] = enterprise_id
+    return payload
 
 
 def message_event(message: dict[str, Any], conversation: Conversation) -> dict[str, Any]:
@@ -166,9 +178,22 @@ def user_ref(user: User) -> dict[str, Any]:
     return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id}
 
 
-def team_ref(team_id: str, domain: str) -> dict[str, Any]:
-    """The `team` object interaction payloads carry."""
-    return {"id": team_id, "domain": domain}
+def team_ref(team_id: str, domain: str, enterprise: Enterprise | None = None) -> dict[str, Any]:
+    """The `team` object interaction payloads carry (with the enterprise in a Grid workspace)."""
+    team: dict[str, Any] = {"id": team_id, "domain": domain}
+    if enterprise is not None:
+        team.update(enterprise_id=enterprise.id, enterprise_name=enterprise.name)
+    return team
+
+
+def app_uninstalled_event(*, event_ts: str) -> dict[str, Any]:
+    """An `app_uninstalled` event: the app was removed from the workspace."""
+    return {"type": "app_uninstalled", "event_ts": event_ts}
+
+
+def tokens_revoked_event(*, user_ids: list[str], bot_user_ids: list[str], event_ts: str) -> dict[str, Any]:
+    """A `tokens_revoked` event: whose user (`oauth`) and bot tokens stopped working."""
+    return {"type": "tokens_revoked", "tokens": {"oauth": user_ids, "bot": bot_user_ids}, "event_ts": event_ts}
 
 
 def slash_command(
@@ -182,9 +207,11 @@ def slash_command(
     text: str,
     response_url: str,
     trigger_id: str,
+    enterprise: Enterprise | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, str]:
     """A slash command's form fields (sent form-encoded over HTTP, as a dict over Socket Mode)."""
-    return {
+    fields = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
         "team_domain": team_domain,
@@ -195,10 +222,13 @@ def slash_command(
         "command": command,
         "text": text,
         "api_app_id": app_id,
-        "is_enterprise_install": "false",
+        "is_enterprise_install": "true" if is_enterprise_install else "false",
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
+    if enterprise is not None:
+        fields.update(enterprise_id=enterprise.id, enterprise_name=enterprise.name)
+    return fields
 
 
 def block_actions(
@@ -215,6 +245,8 @@ def block_actions(
     view: dict[str, Any] | None = None,
     response_url: str | None = None,
     state: dict[str, Any] | None = None,
+    enterprise: Enterprise | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, Any]:
     """A `block_actions` interaction payload."""
     payload: dict[str, Any] = {
@@ -224,9 +256,9 @@ def block_actions(
         "token": VERIFICATION_TOKEN,
         "container": container,
         "trigger_id": trigger_id,
-        "team": team_ref(team_id, team_domain),
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "team": team_ref(team_id, team_domain, enterprise),
+        "enterprise": enterprise.to_api() if enterprise is not None else None,
+        "is_enterprise_install": is_enterprise_install,
         "state": state or {"values": {}},
         "actions": [action],
     }
@@ -242,35 +274,51 @@ def block_actions(
 
 
 def view_submission(
-    *, team_id: str, team_domain: str, app_id: str, user: User, view: dict[str, Any], trigger_id: str
+    *,
+    team_id: str,
+    team_domain: str,
+    app_id: str,
+    user: User,
+    view: dict[str, Any],
+    trigger_id: str,
+    enterprise: Enterprise | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, Any]:
     """A `view_submission` interaction payload."""
     return {
         "type": "view_submission",
-        "team": team_ref(team_id, team_domain),
+        "team": team_ref(team_id, team_domain, enterprise),
         "user": user_ref(user),
         "api_app_id": app_id,
         "token": VERIFICATION_TOKEN,
         "trigger_id": trigger_id,
         "view": view,
         "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": is_enterprise_install,
+        "enterprise": enterprise.to_api() if enterprise is not None else None,
     }
 
 
 def view_closed(
-    *, team_id: str, team_domain: str, app_id: str, user: User, view: dict[str, Any], is_cleared: bool
+    *,
+    team_id: str,
+    team_domain: str,
+    app_id: str,
+    user: User,
+    view: dict[str, Any],
+    is_cleared: bool,
+    enterprise: Enterprise | None = None,
+    is_enterprise_install: bool = False,
 ) -> dict[str, Any]:
     """A `view_closed` interaction payload (only for views with `notify_on_close`)."""
     return {
         "type": "view_closed",
-        "team": team_ref(team_id, team_domain),
+        "team": team_ref(team_id, team_domain, enterprise),
         "user": user_ref(user),
         "api_app_id": app_id,
         "token": VERIFICATION_TOKEN,
         "view": view,
         "is_cleared": is_cleared,
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": is_enterprise_install,
+        "enterprise": enterprise.to_api() if enterprise is not None else None,
     }

@@ -16,7 +16,7 @@ from bot.emulator.responses import ModalOutcome, apply_command_ack, apply_view_s
 from bot.emulator.workspace import Conversation, Ephemeral, Message, ResponseHook, User, ViewRecord
 
 if TYPE_CHECKING:
-    from bot.emulator.server import LocalSlack
+    from bot.emulator.team import Team
 
 TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 SINGLE_OPTION = frozenset({"static_select", "radio_buttons", "external_select", "overflow"})
@@ -86,9 +86,12 @@ class Control:
 
 
 class Human:
-    """A person in the local Slack; every action produces the deliveries Slack would send the app."""
+    """A person in one workspace of the local Slack; every action produces the deliveries Slack would send the app.
 
-    def __init__(self, slack: LocalSlack, user_id: str) -> None:
+    `slack` is the person's workspace (`LocalSlack` itself for its default workspace).
+    """
+
+    def __init__(self, slack: Team, user_id: str) -> None:
         self.slack = slack
         self.id = user_id
 
@@ -222,6 +225,8 @@ class Human:
             text=text,
             response_url=response_url,
             trigger_id=trigger_id,
+            enterprise=slack.enterprise,
+            is_enterprise_install=slack.is_enterprise_install,
         )
         delivery = await slack.deliver("command", command, payload)
         if not delivery.acked:
@@ -353,6 +358,8 @@ class Human:
             user=self._user(),
             action=action,
             trigger_id=trigger_id,
+            enterprise=slack.enterprise,
+            is_enterprise_install=slack.is_enterprise_install,
         )
         if control.view is not None:
             view = control.view
@@ -410,6 +417,8 @@ class Human:
             user=self._user(),
             view=record.to_api(),
             trigger_id=slack.workspace.issue_trigger(self.id),
+            enterprise=slack.enterprise,
+            is_enterprise_install=slack.is_enterprise_install,
         )
         delivery = await slack.deliver("interactive", "view_submission", payload)
         if not delivery.acked:
@@ -435,6 +444,8 @@ class Human:
             user=self._user(),
             view=record.to_api(),
             is_cleared=cleared,
+            enterprise=slack.enterprise,
+            is_enterprise_install=slack.is_enterprise_install,
         )
         return await slack.deliver("interactive", "view_closed", payload)
 
@@ -475,7 +486,7 @@ def _option(element: dict[str, Any], choice: Any) -> dict[str, Any]:
     raise HumanActionError(f"{element.get('action_id')!r} has no option {choice!r} (options: {known})")
 
 
-def _picked(choice: Any, slack: LocalSlack, kind: str) -> str:
+def _picked(choice: Any, slack: Team, kind: str) -> str:
     if isinstance(choice, Human):
         return choice.id
     text = str(choice)
@@ -490,7 +501,7 @@ def _picked(choice: Any, slack: LocalSlack, kind: str) -> str:
     return conversation.id
 
 
-def element_state(element: dict[str, Any], choice: Any, slack: LocalSlack) -> dict[str, Any]:
+def element_state(element: dict[str, Any], choice: Any, slack: Team) -> dict[str, Any]:
     """The `state.values` entry Slack reports for an element set to `choice`."""
     kind = element.get("type", "")
     if kind in TEXT_INPUTS:
@@ -553,7 +564,7 @@ def _check_text(element: dict[str, Any], value: str | None) -> None:
         raise HumanActionError(f"{element.get('action_id')!r} needs at least {element['min_length']} characters")
 
 
-def initial_state(element: dict[str, Any], slack: LocalSlack) -> dict[str, Any]:
+def initial_state(element: dict[str, Any], slack: Team) -> dict[str, Any]:
     """The state an element starts in (its initial_* value, or empty)."""
     kind = element.get("type", "")
     if kind in TEXT_INPUTS:
@@ -575,7 +586,7 @@ def _is_empty(state: dict[str, Any]) -> bool:
     return all(value in (None, "", [], {}) for key, value in state.items() if key != "type")
 
 
-def build_state(record: ViewRecord, values: dict[str, Any], slack: LocalSlack) -> dict[str, dict[str, Any]]:
+def build_state(record: ViewRecord, values: dict[str, Any], slack: Team) -> dict[str, dict[str, Any]]:
     """`view.state.values` for a submission: given values, earlier selections, else initial values."""
     state: dict[str, dict[str, Any]] = {}
     used: set[str] = set()

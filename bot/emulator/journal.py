@@ -24,6 +24,7 @@ class ApiCall:
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
     duration: float | None = None
+    team_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -57,6 +58,13 @@ class Delivery:
     latency: float | None = None
     error: str | None = None
     done: bool = False
+    url: str | None = None
+
+    @property
+    def team_id(self) -> str | None:
+        """The workspace the payload comes from (events, commands and interactions all name it)."""
+        team = self.payload.get("team")
+        return self.payload.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
 
     @property
     def acked(self) -> bool:
@@ -125,13 +133,25 @@ class Journal:
         self.add(note)
         return note
 
-    def api_calls(self, method: str | None = None) -> list[ApiCall]:
-        """API calls in order, optionally only one method."""
-        return [e for e in self.entries if isinstance(e, ApiCall) and (method is None or e.method == method)]
+    def api_calls(self, method: str | None = None, *, team_id: str | None = None) -> list[ApiCall]:
+        """API calls in order, optionally only one method, or only those one workspace's token made."""
+        return [
+            e
+            for e in self.entries
+            if isinstance(e, ApiCall)
+            and (method is None or e.method == method)
+            and (team_id is None or e.team_id == team_id)
+        ]
 
-    def deliveries(self, kind: str | None = None) -> list[Delivery]:
+    def deliveries(self, kind: str | None = None, *, team_id: str | None = None) -> list[Delivery]:
         """Deliveries in order; `kind` matches the kind (event/command/interactive) or the label."""
-        return [e for e in self.entries if isinstance(e, Delivery) and (kind is None or kind in (e.kind, e.label))]
+        return [
+            e
+            for e in self.entries
+            if isinstance(e, Delivery)
+            and (kind is None or kind in (e.kind, e.label))
+            and (team_id is None or e.team_id == team_id)
+        ]
 
     def notes(self, kind: str | None = None) -> list[Note]:
         """Notes in order, optionally of one kind."""

@@ -3,6 +3,10 @@
 async with LocalSlack(manifest=build_manifest()) as slack:
     ana = slack.add_user("ana", tz="Europe/Berlin")
     ...  # connect the app (see bot.emulator.harness), then act as ana and wait on the state
+
+It models a Slack with many workspaces and one app (one app id, signing secret, client id and secret).
+`LocalSlack` itself is the default workspace, with the app pre-installed; `add_workspace` adds more, where
+the app arrives through OAuth (`consent`, then the app's `oauth.v2.access`) and leaves with `uninstall`.
 """
 
 from __future__ import annotations
@@ -10,38 +14,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.emulator import api_chat, api_files
+from bot.emulator import api_chat, api_files, events
 from bot.emulator.checks import Manifest
 from bot.emulator.delivery import ACK_DEADLINE_SECONDS, DeliveryEngine, sign
-from bot.emulator.emitter import EventEmitter
 from bot.emulator.faults import Faults
 from bot.emulator.humans import Human, HumanActionError
+from bot.emulator.installs import TOKEN_LIFETIME, BotIdentity, Credentials, Grant, Installation, PendingCode
 from bot.emulator.journal import ApiCall, Delivery, Journal
 from bot.emulator.responses import answer_response_url, read_response_body
 from bot.emulator.socket_hub import SocketHub
-from bot.emulator.waiting import Notifier, WaitTimeout, wait_until
-from bot.emulator.web_api import BotIdentity, WebApi
-from bot.emulator.workspace import (
-    TRIGGER_TTL_SECONDS,
-    Conversation,
-    Ephemeral,
-    FileRecord,
-    Message,
-    ViewRecord,
-    Workspace,
-)
+from bot.emulator.team import DefaultWorkspace, Team
+from bot.emulator.waiting import Notifier, WaitTimeout
+from bot.emulator.web_api import ApiRouter, AppHandler, Params, WebApi
+from bot.emulator.workspace import TRIGGER_TTL_SECONDS, Enterprise, IdSource, SlackError, User, Workspace
 
 logger = logging.getLogger("bot.emulator")
 
@@ -60,21 +58,15 @@ _CONNECTION_TASKS = frozenset(
     }
 )
 
-UserRef = Human | str
 DEFAULT_BOT_NAME = "coach"
+__all__ = ["DefaultWorkspace", "LocalSlack"]
 
 
-@dataclass
-class DefaultWorkspace:
-    """What `seed_default()` creates: two people and #general (the app is in it)."""
+class LocalSlack(Team):
+    """A stateful Slack stand-in: Web API, OAuth, signed HTTP delivery, Socket Mode, journal, checks, faults.
 
-    you: Human
-    ana: Human
-    general: str
-
-
-class LocalSlack:
-    """A stateful Slack stand-in: Web API, signed HTTP delivery, Socket Mode, journal, checks, faults."""
+    As a `Team` it is the default workspace (the app pre-installed), so single-workspace tests need nothing else.
+    """
 
     def __init__(
         self,
@@ -89,10 +81,19 @@ class LocalSlack:
         ack_deadline: float = ACK_DEADLINE_SECONDS,
         event_retries: int = 0,
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_rotation: bool = False,
+        token_lifetime: timedelta = TOKEN_LIFETIME,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.signing_secret = signing_secret or secrets.token_hex(16)
-        self._notifier = Notifier()
+        self.client_id = client_id or f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}"
+        self.client_secret = client_secret or secrets.token_hex(16)
+        self.token_rotation = token_rotation
+        self.token_lifetime = token_lifetime
+        self.trigger_ttl = trigger_ttl
+        self.notifier = Notifier()
         self._problems: list[str] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task_baseline: set[asyncio.Task[Any]] | None = None
@@ -100,30 +101,16 @@ class LocalSlack:
         self._runner: web.AppRunner | None = None
         self._ticker_task: asyncio.Task[None] | None = None
         self._port: int | None = None
-        self.journal = Journal(path=journal_path, on_change=self._notifier.notify)
-        self.workspace = Workspace(
-            clock=self.clock,
-            team_name=team_name,
-            team_domain=team_domain,
-            team_id=team_id,
-            on_change=self._notifier.notify,
-        )
+        self.journal = Journal(path=journal_path, on_change=self.notifier.notify)
         self.manifest = Manifest(manifest)
-        bot_user = self.workspace.add_user(
-            self.manifest.bot_name or DEFAULT_BOT_NAME, is_bot=True, real_name=self.manifest.bot_name
-        )
-        bot_user.bot_id = self.workspace.new_id("B")
-        bot_user.app_id = self.workspace.new_id("A")
-        self.bot = BotIdentity(
-            user_id=bot_user.id,
-            bot_id=bot_user.bot_id,
-            app_id=bot_user.app_id,
-            name=bot_user.name,
-            bot_token=f"xoxb-{self.workspace.team_id}-{bot_user.id}-{secrets.token_hex(12)}",
-            app_token=f"xapp-1-{bot_user.app_id}-{secrets.token_hex(12)}",
-        )
+        self.ids = IdSource()
+        self.credentials = Credentials(self.clock)
+        self.teams: dict[str, Team] = {}
+        self.enterprises: dict[str, Enterprise] = {}
+        self._app_id = self.ids.new_id("A")
+        self._app_token = f"xapp-1-{self._app_id}-{secrets.token_hex(12)}"
         self.faults = Faults()
-        self.hub = SocketHub(app_id=self.bot.app_id, on_change=self._notifier.notify)
+        self.hub = SocketHub(app_id=self._app_id, on_change=self.notifier.notify)
         self.engine = DeliveryEngine(
             signing_secret=self.signing_secret,
             journal=self.journal,
@@ -134,26 +121,30 @@ class LocalSlack:
             ack_deadline=ack_deadline,
             event_retries=event_retries,
         )
-        self.emitter = EventEmitter(
-            workspace=self.workspace,
-            manifest=self.manifest,
-            engine=self.engine,
-            journal=self.journal,
-            bot=self.bot,
-            spawn=self._spawn,
-        )
-        self.api = WebApi(
-            workspace=self.workspace,
+        app_methods: dict[str, AppHandler] = {
+            "apps.connections.open": self._apps_connections_open,
+            "oauth.v2.access": self._oauth_v2_access,
+            "apps.uninstall": self._apps_uninstall,
+        }
+        self.router = ApiRouter(
             journal=self.journal,
             faults=self.faults,
-            manifest=self.manifest,
-            bot=self.bot,
-            emitter=self.emitter,
             report=self.report,
-            base_url=lambda: self.base_url,
-            issue_socket_url=self._issue_socket_url,
+            resolve=self._resolve,
+            app_methods=app_methods,
+            clock=self.clock,
         )
-        self.api.trigger_ttl = trigger_ttl
+        workspace = Workspace(
+            clock=self.clock,
+            team_name=team_name,
+            team_domain=team_domain,
+            team_id=team_id,
+            ids=self.ids,
+            on_change=self.notifier.notify,
+        )
+        super().__init__(self, workspace)
+        self.teams[self.team_id] = self
+        self._preinstall(self)
         for problem in self.manifest.problems():
             self.report(problem)
 
@@ -162,7 +153,7 @@ class LocalSlack:
     async def start(self) -> LocalSlack:
         """Listen on 127.0.0.1 (a free port) and start delivering."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
-        app.router.add_route("*", "/api/{method}", self.api.handle)
+        app.router.add_route("*", "/api/{method}", self.router.handle)
         app.router.add_post("/upload/v1/{key}", self._upload)
         app.router.add_get("/files/{file_id}/{name}", self._download)
         app.router.add_get("/files/{file_id}/download/{name}", self._download)
@@ -215,34 +206,19 @@ class LocalSlack:
         return f"{self.base_url}api/"
 
     @property
-    def bot_token(self) -> str:
-        """The app's bot token (`xoxb-…`)."""
-        return self.bot.bot_token
+    def authorize_url(self) -> str:
+        """Where "Add to Slack" sends a person (Bolt's `authorization_url`); hand the link to `consent`."""
+        return f"{self.base_url}oauth/v2/authorize"
 
     @property
     def app_token(self) -> str:
-        """The app-level token for Socket Mode (`xapp-…`)."""
-        return self.bot.app_token
-
-    @property
-    def team_id(self) -> str:
-        """The workspace id (`T…`)."""
-        return self.workspace.team_id
-
-    @property
-    def bot_user_id(self) -> str:
-        """The bot's user id (`U…`), as auth.test reports it."""
-        return self.bot.user_id
-
-    @property
-    def bot_id(self) -> str:
-        """The bot id (`B…`) on the app's messages."""
-        return self.bot.bot_id
+        """The app-level token for Socket Mode (`xapp-…`), one for every workspace."""
+        return self._app_token
 
     @property
     def app_id(self) -> str:
         """The app id (`A…`)."""
-        return self.bot.app_id
+        return self._app_id
 
     def coach_settings(self, settings: Settings, **overrides: Any) -> Settings:
         """`settings` aimed at this local Slack (its tokens, signing secret and Web API), then `overrides`."""
@@ -256,86 +232,349 @@ class LocalSlack:
             }
         )
 
-    def set_request_url(self, url: str | None) -> None:
-        """Deliver over HTTP to `url` (None: over Socket Mode when a client is connected)."""
-        self.engine.request_url = url
+    def set_request_url(self, url: str | Sequence[str] | None) -> None:
+        """Deliver over HTTP to `url`, or round-robin to a list of replicas (None: over Socket Mode)."""
+        if url is None:
+            self.engine.request_urls = []
+        elif isinstance(url, str):
+            self.engine.request_urls = [url]
+        else:
+            self.engine.request_urls = list(url)
 
-    def _issue_socket_url(self) -> str:
-        return self.hub.issue_url(f"ws://127.0.0.1:{self._port}/")
+    async def _apps_connections_open(self, params: Params, token: str | None) -> dict[str, Any]:
+        if not token:
+            raise SlackError("not_authed")
+        if token != self._app_token:
+            try:
+                self.credentials.resolve(token)
+            except SlackError:
+                raise SlackError("invalid_auth") from None
+            raise SlackError("not_allowed_token_type")
+        return {"url": self.hub.issue_url(f"ws://127.0.0.1:{self._port}/")}
 
-    # ---- people and places ----------------------------------------------------------------------------
+    # ---- workspaces and installs ----------------------------------------------------------------------
 
-    def add_user(self, name: str, *, tz: str = "UTC", real_name: str | None = None, email: str | None = None) -> Human:
-        """A new person (with an IANA time zone)."""
-        return Human(self, self.workspace.add_user(name, tz=tz, real_name=real_name, email=email).id)
+    def add_workspace(
+        self,
+        name: str = "Acme",
+        *,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        domain: str | None = None,
+        installed: bool = False,
+    ) -> Team:
+        """A new workspace (in Enterprise Grid org `enterprise_id` if given); `installed`: app pre-installed.
 
-    def user(self, ref: UserRef) -> Human:
-        """A person by name or id."""
-        if isinstance(ref, Human):
+        Without `installed`, the app arrives through OAuth (`consent` + the app's `oauth.v2.access`), unless
+        its enterprise has an org-wide install, which covers the new workspace at once.
+        """
+        enterprise = None
+        if enterprise_id is not None:
+            enterprise = self.enterprises.get(enterprise_id)
+            if enterprise is None:
+                org = enterprise_name or f"{name} Org"
+                enterprise = Enterprise(id=enterprise_id, name=org, domain=_slug(org))
+                self.enterprises[enterprise_id] = enterprise
+        team = Team(
+            self,
+            Workspace(
+                clock=self.clock,
+                team_name=name,
+                team_domain=domain or _slug(name),
+                ids=self.ids,
+                enterprise=enterprise,
+                on_change=self.notifier.notify,
+            ),
+        )
+        if team.team_id in self.teams:
+            raise ValueError(f"a workspace {team.team_id} already exists")
+        self.teams[team.team_id] = team
+        if enterprise is not None:
+            enterprise.team_ids.append(team.team_id)
+            org_wide = self._org_installation(enterprise)
+            if org_wide is not None:
+                self._admit_org_bot(team, org_wide)
+        if installed and not team.installed:
+            self._preinstall(team)
+        self.notifier.notify()
+        return team
+
+    def team(self, ref: str | Team) -> Team:
+        """A workspace by id, name or handle."""
+        if isinstance(ref, Team):
             return ref
-        return Human(self, self.workspace.find_user(ref).id)
+        found = self.teams.get(ref) or next((t for t in self.teams.values() if t.name == ref), None)
+        if found is None:
+            raise KeyError(f"no workspace {ref!r}")
+        return found
 
-    def _user_id(self, ref: UserRef) -> str:
-        return ref.id if isinstance(ref, Human) else self.workspace.find_user(ref).id
+    def _org_installation(self, enterprise: Enterprise) -> Installation | None:
+        for team_id in enterprise.team_ids:
+            installation = self.teams[team_id].installation
+            if installation is not None and installation.active and installation.is_enterprise_install:
+                return installation
+        return None
 
-    def add_channel(
-        self, name: str, *, members: Iterable[UserRef] = (), bot_member: bool = True, private: bool = False
-    ) -> str:
-        """A new channel with these people (and the app, unless `bot_member=False`); returns its id."""
-        member_ids = [self._user_id(m) for m in members]
-        if bot_member:
-            member_ids.append(self.bot_user_id)
-        creator = member_ids[0] if member_ids else self.bot_user_id
-        return self.workspace.add_conversation(
-            name, kind="group" if private else "channel", members=member_ids, creator=creator
-        ).id
+    def _workspace_bot(self, team: Team) -> BotIdentity:
+        """The app's bot user in a workspace: created at the first install, the same one at a reinstall."""
+        if team.identity is not None and not team.identity.user_id.startswith("W"):
+            team.workspace.users[team.identity.user_id].deleted = False
+            return team.identity
+        bot_name = self.manifest.bot_name or DEFAULT_BOT_NAME
+        user = team.workspace.add_user(bot_name, is_bot=True, real_name=self.manifest.bot_name)
+        user.bot_id = team.workspace.new_id("B")
+        user.app_id = self.app_id
+        identity = BotIdentity(user_id=user.id, bot_id=user.bot_id, app_id=self.app_id, name=user.name)
+        team.attach_bot(identity)
+        return identity
 
-    def channel_id(self, name: str) -> str:
-        """A channel's id from its name (`general` or `#general`)."""
-        return self._conversation(name).id
+    def _admit_org_bot(self, team: Team, installation: Installation) -> None:
+        identity = installation.identity
+        if identity.user_id not in team.workspace.users:
+            team.workspace.admit(
+                User(
+                    id=identity.user_id,
+                    name=identity.name,
+                    real_name=identity.name,
+                    team_id=team.team_id,
+                    is_bot=True,
+                    bot_id=identity.bot_id,
+                    app_id=identity.app_id,
+                )
+            )
+        if team.team_id not in installation.team_ids:
+            installation.team_ids.append(team.team_id)
+        if team.identity != identity:
+            team.attach_bot(identity)
+        team.serve(installation)
 
-    def _conversation(self, ref: str) -> Conversation:
-        conversation = self.workspace.find_conversation(ref)
-        if conversation is None:
-            raise KeyError(f"no conversation {ref!r}")
-        return conversation
+    def _preinstall(self, team: Team) -> None:
+        """Install the app the way the default workspace has it: a long-lived bot token, no OAuth."""
+        identity = self._workspace_bot(team)
+        installation = Installation(
+            identity=identity,
+            team_ids=[team.team_id],
+            enterprise=team.enterprise,
+            is_enterprise_install=False,
+            installer_id=None,
+            bot_scopes=self.manifest.scopes_header(),
+        )
+        self.credentials.issue(installation, "bot", identity.user_id)
+        team.serve(installation)
 
-    def dm_channel(self, user: UserRef) -> str:
-        """The id of a person's DM with the app (opened if needed)."""
-        return self.workspace.ensure_im(self.bot_user_id, self._user_id(user)).id
+    def _install(self, pending: PendingCode, *, rotating: bool) -> Installation:
+        team = self.teams[pending.team_id]
+        enterprise = team.enterprise
+        if pending.org_install:
+            assert enterprise is not None
+            identity = BotIdentity(
+                user_id=self.ids.new_id("W"),
+                bot_id=self.ids.new_id("B"),
+                app_id=self.app_id,
+                name=self.manifest.bot_name or DEFAULT_BOT_NAME,
+            )
+            installation = Installation(
+                identity=identity,
+                team_ids=[],
+                enterprise=enterprise,
+                is_enterprise_install=True,
+                installer_id=pending.installer_id,
+                bot_scopes=pending.bot_scopes,
+                user_scopes=pending.user_scopes,
+            )
+            for team_id in enterprise.team_ids:
+                self._admit_org_bot(self.teams[team_id], installation)
+        else:
+            identity = self._workspace_bot(team)
+            installation = Installation(
+                identity=identity,
+                team_ids=[team.team_id],
+                enterprise=enterprise,
+                is_enterprise_install=False,
+                installer_id=pending.installer_id,
+                bot_scopes=pending.bot_scopes,
+                user_scopes=pending.user_scopes,
+            )
+            team.serve(installation)
+        self.credentials.issue(installation, "bot", identity.user_id, rotating=rotating, lifetime=self.token_lifetime)
+        if pending.user_scopes:
+            self.credentials.issue(
+                installation, "user", pending.installer_id, rotating=rotating, lifetime=self.token_lifetime
+            )
+        self.journal.note("installed", f"{self.app_id} in {team.team_id}", self.clock.now())
+        self.notifier.notify()
+        return installation
 
-    def join(self, channel: str, user: UserRef) -> None:
-        """Add a person to a channel."""
-        conversation = self._conversation(channel)
-        user_id = self._user_id(user)
-        if user_id not in conversation.members:
-            conversation.members.append(user_id)
-            self.workspace.changed()
+    async def consent(self, authorize_url: str, *, installer: Human, org_install: bool = False) -> str:
+        """A person approves "Add to Slack": returns the redirect URL `redirect_uri?code=…&state=…`.
 
-    def archive_channel(self, channel: str) -> None:
-        """Archive a channel (posting there fails with `is_archived`)."""
-        self._conversation(channel).is_archived = True
-        self.workspace.changed()
+        Checks what Slack checks on its consent page: the client_id, the requested bot scopes against the
+        manifest's (a mismatch is a problem), a redirect URL (from the link or the manifest), and that an
+        org-wide install happens in an Enterprise Grid workspace.
+        """
+        query = {key: values[0] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+        team = installer.slack
+        if query.get("client_id") != self.client_id:
+            raise HumanActionError(f"Slack shows 'Invalid client_id parameter' for {query.get('client_id')!r}")
+        requested = _scope_set(query.get("scope", ""))
+        wanted = self.manifest.bot_scopes
+        if wanted is not None and requested != wanted:
+            missing, extra = sorted(wanted - requested), sorted(requested - wanted)
+            self.report(
+                f"OAuth: the install link's bot scopes differ from the manifest's (missing {missing}, extra {extra})"
+            )
+        redirects = ((self.manifest.raw or {}).get("oauth_config") or {}).get("redirect_urls") or []
+        redirect_uri = query.get("redirect_uri") or (redirects[0] if redirects else "")
+        if not redirect_uri:
+            self.report("OAuth: no redirect_uri in the install link and none in the manifest's oauth_config")
+            raise HumanActionError("Slack shows 'redirect_uri did not match any configured URIs'")
+        if redirects and redirect_uri not in redirects:
+            self.report(f"OAuth: redirect_uri {redirect_uri} is not among the manifest's redirect_urls {redirects}")
+        if org_install and team.enterprise is None:
+            raise HumanActionError(f"{team.name} is not part of an Enterprise Grid org: no org-wide install")
+        pending = self.credentials.new_code(
+            team_id=team.team_id,
+            installer_id=installer.id,
+            bot_scopes=",".join(sorted(requested)),
+            user_scopes=",".join(sorted(_scope_set(query.get("user_scope", "")))),
+            redirect_uri=redirect_uri,
+            org_install=org_install,
+        )
+        answer = {"code": pending.code}
+        if "state" in query:
+            answer["state"] = query["state"]
+        joiner = "&" if urlsplit(redirect_uri).query else "?"
+        return f"{redirect_uri}{joiner}{urlencode(answer)}"
 
-    def remove_bot_from(self, channel: str) -> None:
-        """Take the app out of a channel (posting there fails with `not_in_channel`)."""
-        conversation = self._conversation(channel)
-        if self.bot_user_id in conversation.members:
-            conversation.members.remove(self.bot_user_id)
-            self.workspace.changed()
+    def _check_client(self, params: Params) -> None:
+        if params.get("client_id") != self.client_id:
+            raise SlackError("invalid_client_id")
+        if params.get("client_secret") != self.client_secret:
+            raise SlackError("bad_client_secret")
 
-    def add_bot_to(self, channel: str) -> None:
-        """Invite the app into a channel."""
-        self.join(channel, self.bot_user_id)
+    async def _oauth_v2_access(self, params: Params, token: str | None) -> dict[str, Any]:
+        self._check_client(params)
+        rotating = self.token_rotation or params.flag("token_rotation")
+        if params.get("grant_type") == "refresh_token":
+            grant = self.credentials.refresh(str(params.require("refresh_token")), self.token_lifetime)
+            return self._token_answer(grant)
+        if params.get("grant_type") not in (None, "", "authorization_code"):
+            raise SlackError("invalid_grant_type")
+        pending = self.credentials.redeem_code(str(params.require("code")))
+        if params.get("redirect_uri") and params["redirect_uri"] != pending.redirect_uri:
+            raise SlackError("bad_redirect_uri")
+        installation = self._install(pending, rotating=rotating)
+        bot = installation.current("bot")
+        assert bot is not None
+        answer = self._token_answer(bot)
+        authed_user: dict[str, Any] = {"id": pending.installer_id}
+        user = installation.current("user")
+        if user is not None:
+            authed_user.update(scope=installation.user_scopes, access_token=user.token, token_type="user")
+            if user.expires_at is not None:
+                authed_user.update(
+                    expires_in=round((user.expires_at - self.clock.now()).total_seconds()),
+                    refresh_token=user.refresh_token,
+                )
+        answer["authed_user"] = authed_user
+        return answer
 
-    def seed_default(self, *, you_tz: str = "UTC", ana_tz: str = "Europe/Berlin") -> DefaultWorkspace:
-        """The usual cast: `you` and `ana`, #general with both and the app, and their DMs with the app."""
-        you = self.add_user("you", tz=you_tz, real_name="You")
-        ana = self.add_user("ana", tz=ana_tz, real_name="Ana")
-        general = self.add_channel("general", members=[you, ana])
-        self.dm_channel(you)
-        self.dm_channel(ana)
-        return DefaultWorkspace(you=you, ana=ana, general=general)
+    def _token_answer(self, grant: Grant) -> dict[str, Any]:
+        """oauth.v2.access's answer for a token (both for a code and for a refresh)."""
+        installation = grant.installation
+        enterprise = installation.enterprise
+        team = None if installation.is_enterprise_install else self.teams[installation.team_ids[0]]
+        answer: dict[str, Any] = {
+            "app_id": self.app_id,
+            "scope": installation.bot_scopes if grant.kind == "bot" else installation.user_scopes,
+            "token_type": grant.kind,
+            "access_token": grant.token,
+            "bot_user_id": installation.identity.user_id,
+            "team": {"id": team.team_id, "name": team.name} if team is not None else None,
+            "enterprise": enterprise.to_api() if enterprise is not None else None,
+            "is_enterprise_install": installation.is_enterprise_install,
+        }
+        if grant.expires_at is not None:
+            answer["expires_in"] = round((grant.expires_at - self.clock.now()).total_seconds())
+            answer["refresh_token"] = grant.refresh_token
+        return answer
+
+    def _resolve(self, token: str, params: Params) -> tuple[WebApi, Grant]:
+        """The workspace a token's call acts in: its own, or for an org-wide token the one the call names."""
+        if token == self._app_token:
+            raise SlackError("not_allowed_token_type")
+        grant = self.credentials.resolve(token)
+        installation = grant.installation
+        team_ids = installation.team_ids
+        team_id = team_ids[0] if team_ids else None
+        if installation.is_enterprise_install:
+            named = self._named_team(params, team_ids)
+            team_id = named or team_id
+        if team_id is None:
+            raise SlackError("team_not_found")
+        return self.teams[team_id].api, grant
+
+    def _named_team(self, params: Params, team_ids: list[str]) -> str | None:
+        """Which of an enterprise's workspaces a call is about (its team_id, channel, user or view)."""
+        if params.get("team_id") in team_ids:
+            return str(params["team_id"])
+        refs = [str(params.get(key) or "") for key in ("channel", "user", "users", "view_id")]
+        for team_id in team_ids:
+            workspace = self.teams[team_id].workspace
+            for ref in refs:
+                first = ref.split(",")[0]
+                if first and (first in workspace.conversations or first in workspace.views):
+                    return team_id
+                if first and first in workspace.users and not workspace.users[first].is_bot:
+                    return team_id
+        return None
+
+    async def uninstall(self, team: Team | str) -> list[Delivery]:
+        """The workspace removes the app: its tokens stop working; `tokens_revoked` and `app_uninstalled` follow.
+
+        For an org-wide install this removes it from the whole enterprise. Returns the deliveries made.
+        """
+        handle = self.team(team)
+        planned = self._revoke(handle)
+        self.activity_started()
+        return [await self.engine.deliver("event", label, payload) for label, payload in planned]
+
+    async def _apps_uninstall(self, params: Params, token: str | None) -> dict[str, Any]:
+        self._check_client(params)
+        if not token:
+            raise SlackError("not_authed")
+        grant = self.credentials.resolve(token)
+        team = self.teams[grant.installation.team_ids[0]]
+        for label, payload in self._revoke(team):
+            self.spawn(self.engine.deliver("event", label, payload))
+        return {}
+
+    def _revoke(self, team: Team) -> list[tuple[str, dict[str, Any]]]:
+        """Revoke the installation serving `team`; the events to tell the app (built while it still served)."""
+        installation = team.installation
+        if installation is None or not installation.active:
+            raise HumanActionError(f"the app is not installed in {team.name}")
+        revoked = self.credentials.revoke(installation)
+        event_ts = team.workspace.next_ts()
+        users = sorted({g.user_id for g in revoked if g.kind == "user"})
+        bots = sorted({g.user_id for g in revoked if g.kind == "bot"})
+        planned = []
+        for event in (
+            events.tokens_revoked_event(user_ids=users, bot_user_ids=bots, event_ts=event_ts),
+            events.app_uninstalled_event(event_ts=event_ts),
+        ):
+            if team.emitter.wants(event, None) and self.engine.transport() is not None:
+                planned.append((event["type"], team.emitter.callback(event)))
+        for team_id in installation.team_ids:
+            served = self.teams[team_id]
+            if served.installation is installation:
+                served.serve(None)
+                bot_user = served.workspace.users.get(installation.identity.user_id)
+                if bot_user is not None:
+                    bot_user.deleted = True
+        self.journal.note("uninstalled", f"{self.app_id} from {team.team_id}", self.clock.now())
+        self.notifier.notify()
+        return planned
 
     # ---- the clock ------------------------------------------------------------------------------------
 
@@ -347,11 +586,13 @@ class LocalSlack:
         self.activity_started()
         moved = move(delta)
         self._post_due()
-        self._notifier.notify()
+        self.notifier.notify()
         return moved
 
     def _post_due(self) -> None:
-        api_chat.post_due_scheduled(self.api)
+        for team in list(self.teams.values()):
+            if team.installed:
+                api_chat.post_due_scheduled(team.api)
 
     async def _ticker(self) -> None:
         while True:
@@ -389,44 +630,31 @@ class LocalSlack:
             with contextlib.suppress(RuntimeError):
                 self._task_baseline = set(asyncio.all_tasks())
 
-    def _require_transport(self) -> None:
+    def require_transport(self) -> None:
+        """Raise a clear error when no app is connected (no request URL and no Socket Mode client)."""
         if self.engine.transport() is None:
             raise HumanActionError(
                 "no app is connected: call set_request_url(...) for HTTP, or connect an "
                 "AsyncSocketModeHandler and await wait_for_socket_connection()"
             )
 
-    async def deliver(self, kind: str, label: str, payload: dict[str, Any]) -> Delivery:
-        """Deliver a command or interaction as a person's action (raises when no app is connected)."""
-        self._require_transport()
-        self.activity_started()
-        return await self.engine.deliver(kind, label, payload)
-
-    async def emit_all(self, planned: Sequence[tuple[dict[str, Any], Conversation | None]]) -> list[Delivery]:
-        """Deliver the events the app wants among `planned`, concurrently, as Slack does."""
-        wanted = [(event, conversation) for event, conversation in planned if self.emitter.wants(event, conversation)]
-        if not wanted:
-            return []
-        self._require_transport()
-        results = await asyncio.gather(*(self.emitter.emit(e, c) for e, c in wanted))
-        return [r for r in results if r is not None]
-
-    async def deliver_event(self, event: dict[str, Any], channel: str | None = None) -> Delivery | None:
-        """Deliver any event the app subscribed to (for events no helper produces)."""
-        conversation = self._conversation(channel) if channel else None
-        self.activity_started()
-        deliveries = await self.emit_all([(event, conversation)])
-        return deliveries[0] if deliveries else None
-
     async def redeliver(self, event_id: str, retry_num: int = 1, reason: str = "http_timeout") -> Delivery:
-        """Deliver a past event again (same event_id), as Slack's retry number `retry_num`."""
-        original = next((d for d in self.journal.deliveries("event") if d.event_id == event_id), None)
-        if original is None:
+        """Deliver a past event again (same event_id), as Slack's retry number `retry_num`.
+
+        With several request URLs it goes to the one after the event's latest delivery (another replica).
+        """
+        earlier = [d for d in self.journal.deliveries("event") if d.event_id == event_id]
+        if not earlier:
             raise KeyError(f"no event {event_id!r} was delivered")
-        self._require_transport()
+        self.require_transport()
         self.activity_started()
         return await self.engine.deliver(
-            "event", original.label, original.payload, retry_num=retry_num, retry_reason=reason
+            "event",
+            earlier[0].label,
+            earlier[0].payload,
+            retry_num=retry_num,
+            retry_reason=reason,
+            after_url=earlier[-1].url,
         )
 
     async def deliver_raw(self, body: bytes, headers: dict[str, str]) -> Delivery:
@@ -442,7 +670,8 @@ class LocalSlack:
         """Send Socket Mode clients a `disconnect` frame (they should reconnect)."""
         await self.hub.disconnect(reason)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a delivery in the background (wait_idle waits for it; stop() cancels it)."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
 
@@ -450,19 +679,27 @@ class LocalSlack:
             self._tasks.discard(done)
             if not done.cancelled() and done.exception() is not None:
                 logger.error("local Slack background delivery failed", exc_info=done.exception())
-            self._notifier.notify()
+            self.notifier.notify()
 
         task.add_done_callback(finished)
         return task
 
+    def _team_holding(self, found: Callable[[Workspace], bool]) -> Team:
+        return next((t for t in self.teams.values() if found(t.workspace)), self)
+
     async def _upload(self, request: web.Request) -> web.Response:
-        return await api_files.receive_upload(self.workspace, request)
+        key = request.match_info["key"]
+        team = self._team_holding(lambda ws: any(f.upload_key == key for f in ws.files.values()))
+        return await api_files.receive_upload(team.workspace, request)
 
     async def _download(self, request: web.Request) -> web.Response:
-        return await api_files.serve_file(self.workspace, request)
+        file_id = request.match_info["file_id"]
+        return await api_files.serve_file(self._team_holding(lambda ws: file_id in ws.files).workspace, request)
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        hook = self.workspace.response_hooks.get(request.match_info["hook"])
+        hook_id = request.match_info["hook"]
+        team = self._team_holding(lambda ws: hook_id in ws.response_hooks)
+        hook = team.workspace.response_hooks.get(hook_id)
         body = await read_response_body(request)
         call = ApiCall(
             seq=self.journal.next_seq(),
@@ -478,7 +715,8 @@ class LocalSlack:
             if hook is None:
                 status, text = 404, "no_such_url"
             else:
-                status, text = await answer_response_url(self.api, hook, body)
+                call.team_id = team.team_id
+                status, text = await answer_response_url(team.api, hook, body)
         finally:
             self._hooks_in_flight -= 1
         call.status, call.response = status, {"ok": status == 200, **({} if status == 200 else {"error": text})}
@@ -487,46 +725,8 @@ class LocalSlack:
 
     # ---- reading the state ----------------------------------------------------------------------------
 
-    def messages(self, channel: str | None = None, thread_ts: str | None = None) -> list[Message]:
-        """Messages in ts order: a channel's (all of them, replies included), one thread's, or everyone's."""
-        channel_id = self._conversation(channel).id if channel else None
-        return self.workspace.channel_messages(channel_id, thread_ts)
-
-    def bot_messages(self, channel: str | None = None, thread_ts: str | None = None) -> list[Message]:
-        """The app's messages, as `messages()`."""
-        return [m for m in self.messages(channel, thread_ts) if m.bot_id == self.bot_id]
-
-    def ephemerals(self, user: UserRef, channel: str | None = None) -> list[Ephemeral]:
-        """Ephemeral messages a person was shown (still visible), oldest first."""
-        user_id = self._user_id(user)
-        channel_id = self._conversation(channel).id if channel else None
-        return [
-            e
-            for e in self.workspace.ephemerals
-            if e.user == user_id and not e.deleted and (channel_id is None or e.channel == channel_id)
-        ]
-
-    def open_modal(self, user: UserRef) -> ViewRecord | None:
-        """The modal a person is looking at (top of the stack)."""
-        return self.workspace.top_modal(self._user_id(user))
-
-    def modal_stack(self, user: UserRef) -> list[ViewRecord]:
-        """A person's open modals, root first."""
-        return list(self.workspace.modal_stack(self._user_id(user)))
-
-    def home_view(self, user: UserRef) -> ViewRecord | None:
-        """A person's published Home tab."""
-        return self.workspace.homes.get(self._user_id(user))
-
-    def files(self, channel: str | None = None) -> list[FileRecord]:
-        """Completed uploads (with their bytes), optionally only those shared into `channel`."""
-        channel_id = self._conversation(channel).id if channel else None
-        return [
-            f for f in self.workspace.files.values() if f.completed and (channel_id is None or channel_id in f.channels)
-        ]
-
     def api_calls(self, method: str | None = None) -> list[ApiCall]:
-        """Web API calls made so far (and `response_url` answers), in order."""
+        """Web API calls made so far in every workspace (and `response_url` answers), in order."""
         return self.journal.api_calls(method)
 
     def deliveries(self, kind: str | None = None) -> list[Delivery]:
@@ -539,44 +739,6 @@ class LocalSlack:
         return self.hub.connections_made
 
     # ---- waiting --------------------------------------------------------------------------------------
-
-    async def _wait(self, check: Callable[[], Any], limit: float, describe: Callable[[], str]) -> Any:
-        return await wait_until(self._notifier, check, limit=limit, describe=describe)
-
-    async def wait_for_message(
-        self,
-        predicate: Callable[[Message], bool] | None = None,
-        *,
-        channel: str | None = None,
-        thread_ts: str | None = None,
-        from_bot: bool | None = True,
-        contains: str | None = None,
-        count: int = 1,
-        since: str | None = None,
-        timeout: float = 10,
-    ) -> Message:
-        """The `count`-th finished message matching everything given (the app's, by default)."""
-
-        def matching() -> list[Message]:
-            return [
-                m
-                for m in self.messages(channel, thread_ts)
-                if not m.streaming
-                and (from_bot is None or (m.bot_id == self.bot_id) == from_bot)
-                and (contains is None or contains.lower() in m.all_text().lower())
-                and (since is None or float(m.ts) > float(since))
-                and (predicate is None or predicate(m))
-            ]
-
-        def describe() -> str:
-            found = self.messages(channel, thread_ts)[-6:]
-            lines = "\n".join(f"  {m.ts} {self._name(m.user)}: {m.all_text()[:120]!r}" for m in found)
-            return (
-                f"message #{count} (channel={channel}, thread_ts={thread_ts}, contains={contains!r}, "
-                f"from_bot={from_bot}); latest messages there:\n{lines or '  (none)'}{self._problem_tail()}"
-            )
-
-        return await self._wait(lambda: next(iter(matching()[count - 1 : count]), None), timeout, describe)
 
     async def wait_for_call(
         self,
@@ -597,99 +759,6 @@ class LocalSlack:
             return f"call #{count} of {method or 'any method'}; recent calls: {recent or 'none'}{self._problem_tail()}"
 
         return await self._wait(check, timeout, describe)
-
-    async def wait_for_ephemeral(
-        self,
-        user: UserRef,
-        predicate: Callable[[Ephemeral], bool] | None = None,
-        *,
-        contains: str | None = None,
-        channel: str | None = None,
-        count: int = 1,
-        timeout: float = 10,
-    ) -> Ephemeral:
-        """The `count`-th ephemeral message shown to a person matching everything given."""
-
-        def check() -> Ephemeral | None:
-            found = [
-                e
-                for e in self.ephemerals(user, channel)
-                if (contains is None or contains.lower() in e.all_text().lower())
-                and (predicate is None or predicate(e))
-            ]
-            return found[count - 1] if len(found) >= count else None
-
-        def describe() -> str:
-            shown = "\n".join(f"  {e.all_text()[:120]!r}" for e in self.ephemerals(user)[-5:])
-            return (
-                f"ephemeral #{count} for {user} (contains={contains!r}); shown:\n{shown or '  (none)'}"
-                f"{self._problem_tail()}"
-            )
-
-        return await self._wait(check, timeout, describe)
-
-    async def wait_for_modal(
-        self,
-        user: UserRef,
-        predicate: Callable[[ViewRecord], bool] | None = None,
-        *,
-        callback_id: str | None = None,
-        timeout: float = 10,
-    ) -> ViewRecord:
-        """The modal a person sees, once one matching is open."""
-
-        def check() -> ViewRecord | None:
-            view = self.open_modal(user)
-            if view is None or (callback_id is not None and view.callback_id != callback_id):
-                return None
-            return view if predicate is None or predicate(view) else None
-
-        def describe() -> str:
-            view = self.open_modal(user)
-            seen = f"{view.callback_id!r} ({view.title!r})" if view else "none"
-            return f"a modal for {user} (callback_id={callback_id!r}); open: {seen}{self._problem_tail()}"
-
-        return await self._wait(check, timeout, describe)
-
-    async def wait_for_home(
-        self,
-        user: UserRef,
-        predicate: Callable[[ViewRecord], bool] | None = None,
-        *,
-        contains: str | None = None,
-        timeout: float = 10,
-    ) -> ViewRecord:
-        """A person's Home tab, once published (and matching)."""
-
-        def check() -> ViewRecord | None:
-            view = self.home_view(user)
-            if view is None or (contains is not None and contains.lower() not in view.all_text().lower()):
-                return None
-            return view if predicate is None or predicate(view) else None
-
-        return await self._wait(
-            check, timeout, lambda: f"a Home tab for {user} (contains={contains!r}){self._problem_tail()}"
-        )
-
-    async def wait_for_file(
-        self,
-        predicate: Callable[[FileRecord], bool] | None = None,
-        *,
-        channel: str | None = None,
-        name: str | None = None,
-        timeout: float = 10,
-    ) -> FileRecord:
-        """A completed upload (shared into `channel`, named `name`, matching the predicate)."""
-
-        def check() -> FileRecord | None:
-            for record in self.files(channel):
-                if (name is None or record.name == name) and (predicate is None or predicate(record)):
-                    return record
-            return None
-
-        return await self._wait(
-            check, timeout, lambda: f"a file (channel={channel}, name={name}){self._problem_tail()}"
-        )
 
     async def wait_for_delivery(
         self,
@@ -731,12 +800,12 @@ class LocalSlack:
                 return
             if now > deadline:
                 raise WaitTimeout(f"not idle after {timeout:g} s: {busy or 'activity kept restarting'}")
-            await self._notifier.wait(min(0.05, quiet))
+            await self.notifier.wait(min(0.05, quiet))
 
     def _busy(self) -> str:
         reasons = []
-        if self.api.in_flight:
-            reasons.append(f"{self.api.in_flight} API call(s) in flight")
+        if self.router.in_flight:
+            reasons.append(f"{self.router.in_flight} API call(s) in flight")
         if self.engine.in_flight:
             reasons.append(f"{self.engine.in_flight} delivery(ies) awaiting an ack")
         if self._hooks_in_flight:
@@ -763,9 +832,10 @@ class LocalSlack:
             names.append(name)
         return names
 
-    def _name(self, user_id: str) -> str:
-        user = self.workspace.users.get(user_id)
-        return user.name if user else user_id
 
-    def _problem_tail(self) -> str:
-        return ("\nproblems so far:\n- " + "\n- ".join(self._problems)) if self._problems else ""
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workspace"
+
+
+def _scope_set(scopes: str) -> frozenset[str]:
+    return frozenset(scope.strip() for scope in scopes.split(",") if scope.strip())

@@ -7,18 +7,20 @@ Business errors are HTTP 200 `{"ok": false, "error": code}` with Slack's real co
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.clock import Clock
 from bot.emulator import api_chat, api_conversations, api_files, api_views
 from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors
 from bot.emulator.faults import Faults
+from bot.emulator.installs import BotIdentity, Grant, Installation
 from bot.emulator.journal import ApiCall, Journal
 from bot.emulator.workspace import TRIGGER_TTL_SECONDS, Conversation, SlackError, Workspace
 
@@ -32,18 +34,6 @@ JSON_FIELDS = frozenset({"blocks", "attachments", "files", "view", "metadata", "
 MAX_TEXT_CHARS = 40_000
 # Deprecated methods Slack now refuses.
 RETIRED_METHODS = frozenset({"files.upload", "channels.history", "im.open", "groups.history"})
-
-
-@dataclass(frozen=True)
-class BotIdentity:
-    """Who the app is in this workspace, and the tokens it holds."""
-
-    user_id: str
-    bot_id: str
-    app_id: str
-    name: str
-    bot_token: str
-    app_token: str
 
 
 class Params(dict[str, Any]):
@@ -75,35 +65,32 @@ class Params(dict[str, Any]):
 
 
 Handler = Callable[["WebApi", Params], Awaitable[dict[str, Any]]]
+# App-level methods (no workspace behind them): parameters and the bearer token, if any.
+AppHandler = Callable[[Params, str | None], Awaitable[dict[str, Any]]]
+# Which workspace's Web API a token's call goes to (raises Slack's error for a bad token).
+Resolver = Callable[[str, Params], tuple["WebApi", Grant]]
 
 
-class WebApi:
-    """Routes `/api/<method>` to the handlers of the api_* modules."""
+class ApiRouter:
+    """Answers `/api/<method>`: faults, then app-level methods, else the Web API of the token's workspace."""
 
     def __init__(
         self,
         *,
-        workspace: Workspace,
         journal: Journal,
         faults: Faults,
-        manifest: Manifest,
-        bot: BotIdentity,
-        emitter: EventEmitter,
         report: Callable[[str], None],
-        base_url: Callable[[], str],
-        issue_socket_url: Callable[[], str],
+        resolve: Resolver,
+        app_methods: Mapping[str, AppHandler],
+        clock: Clock,
     ) -> None:
-        self.workspace = workspace
         self.journal = journal
         self.faults = faults
-        self.manifest = manifest
-        self.bot = bot
-        self.emitter = emitter
         self.report = report
-        self.base_url = base_url
-        self.issue_socket_url = issue_socket_url
+        self.resolve = resolve
+        self.app_methods = app_methods
+        self.clock = clock
         self.in_flight = 0
-        self.trigger_ttl = TRIGGER_TTL_SECONDS
         self.handlers: dict[str, Handler] = {
             **api_conversations.HANDLERS,
             **api_chat.HANDLERS,
@@ -117,19 +104,21 @@ class WebApi:
         params, undecodable = await self._read_params(request)
         token = _bearer(request) or params.pop("token", None)
         params.pop("token", None)
+        for key, value in _basic_auth(request).items():
+            params.setdefault(key, value)
         call = ApiCall(
             seq=self.journal.next_seq(),
             method=method,
-            params=dict(params),
+            params={k: v for k, v in params.items() if k != "client_secret"},
             token=token,
             http_method=request.method,
-            at=self.workspace.clock.now(),
+            at=self.clock.now(),
         )
         self.journal.add(call)
         started = time.monotonic()
         self.in_flight += 1
         try:
-            status, body, headers = await self._answer(method, params, token, undecodable)
+            status, body, headers = await self._answer(call, params, token, undecodable)
         finally:
             self.in_flight -= 1
         call.status, call.response, call.duration = status, body, time.monotonic() - started
@@ -137,9 +126,10 @@ class WebApi:
         return web.json_response(body, status=status, headers=headers)
 
     async def _answer(
-        self, method: str, params: Params, token: str | None, undecodable: str | None
+        self, call: ApiCall, params: Params, token: str | None, undecodable: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        headers = {"x-oauth-scopes": self.manifest.scopes_header()} if token == self.bot.bot_token else {}
+        method = call.method
+        headers: dict[str, str] = {}
         slow = self.faults.take_api_fault(method, "slow")
         if slow is not None:
             await asyncio.sleep(slow.seconds)
@@ -150,12 +140,21 @@ class WebApi:
         if failing is not None:
             return failing.status, {"ok": False, "error": "fatal_error"}, {}
         try:
-            handler = self._route(method)
-            self._authenticate(method, token)
-            self._check_scope(method, params)
-            if undecodable is not None:
-                raise SlackError("invalid_blocks_format" if undecodable == "blocks" else "invalid_arguments")
-            body = await handler(self, params)
+            app_method = self.app_methods.get(method)
+            if app_method is not None:
+                body = await app_method(params, token)
+            else:
+                handler = self._route(method)
+                if not token:
+                    raise SlackError("not_authed")
+                api, grant = self.resolve(token, params)
+                call.team_id = api.workspace.team_id
+                if grant.kind == "bot":
+                    headers["x-oauth-scopes"] = grant.installation.bot_scopes
+                api.check_scope(method, params)
+                if undecodable is not None:
+                    raise SlackError("invalid_blocks_format" if undecodable == "blocks" else "invalid_arguments")
+                body = await handler(api, params)
         except SlackError as error:
             return 200, {"ok": False, "error": error.code, **error.extra}, headers
         except (TypeError, ValueError, KeyError, AttributeError) as error:
@@ -174,36 +173,6 @@ class WebApi:
             self.report(f"unknown method: {method} (not part of the local Slack; real Slack may not have it)")
             raise SlackError("unknown_method")
         return handler
-
-    def _authenticate(self, method: str, token: str | None) -> None:
-        if not token:
-            raise SlackError("not_authed")
-        if method == "apps.connections.open":
-            if token == self.bot.bot_token:
-                raise SlackError("not_allowed_token_type")
-            if token != self.bot.app_token:
-                raise SlackError("invalid_auth")
-            return
-        if token == self.bot.app_token:
-            raise SlackError("not_allowed_token_type")
-        if token != self.bot.bot_token:
-            raise SlackError("invalid_auth")
-
-    def _check_scope(self, method: str, params: Params) -> None:
-        kind: str | None = None
-        if method == "conversations.open":
-            users = [u for u in str(params.get("users", "")).split(",") if u]
-            kind = "mpim" if len(users) > 1 else "im"
-        elif method in CONVERSATION_SCOPES:
-            conversation = self.workspace.find_conversation(str(params.get("channel", "")))
-            kind = conversation.kind if conversation is not None else None
-        needed = self.manifest.missing_scope(method, kind)
-        if needed is not None:
-            provided = self.manifest.scopes_header()
-            self.report(
-                f"missing scope: {method} needs {' or '.join(needed)} (the manifest's bot scopes: {provided or 'none'})"
-            )
-            raise SlackError("missing_scope", needed=",".join(needed), provided=provided)
 
     async def _read_params(self, request: web.Request) -> tuple[Params, str | None]:
         """Query string, then the JSON or form body; returns the params and a field that isn't valid JSON."""
@@ -229,7 +198,51 @@ class WebApi:
                     undecodable = name
         return params, undecodable
 
-    # ---- helpers the handlers share --------------------------------------------------------------------
+
+class WebApi:
+    """The Web API as one workspace's app sees it: the api_* handlers work on its state and bot."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        journal: Journal,
+        faults: Faults,
+        manifest: Manifest,
+        bot: BotIdentity,
+        emitter: EventEmitter,
+        report: Callable[[str], None],
+        base_url: Callable[[], str],
+        trigger_ttl: float = TRIGGER_TTL_SECONDS,
+    ) -> None:
+        self.workspace = workspace
+        self.journal = journal
+        self.faults = faults
+        self.manifest = manifest
+        self.bot = bot
+        self.emitter = emitter
+        self.report = report
+        self.base_url = base_url
+        self.trigger_ttl = trigger_ttl
+        # The installation whose token is calling (auth.test tells an org-wide token apart).
+        self.installation: Installation | None = None
+
+    def check_scope(self, method: str, params: Params) -> None:
+        """Slack's `missing_scope` when the manifest's bot scopes don't cover this call."""
+        kind: str | None = None
+        if method == "conversations.open":
+            users = [u for u in str(params.get("users", "")).split(",") if u]
+            kind = "mpim" if len(users) > 1 else "im"
+        elif method in CONVERSATION_SCOPES:
+            conversation = self.workspace.find_conversation(str(params.get("channel", "")))
+            kind = conversation.kind if conversation is not None else None
+        needed = self.manifest.missing_scope(method, kind)
+        if needed is not None:
+            provided = self.manifest.scopes_header()
+            self.report(
+                f"missing scope: {method} needs {' or '.join(needed)} (the manifest's bot scopes: {provided or 'none'})"
+            )
+            raise SlackError("missing_scope", needed=",".join(needed), provided=provided)
 
     def conversation(self, ref: Any) -> Conversation:
         """A conversation the bot can see, or `channel_not_found`."""
@@ -289,3 +302,15 @@ def _bearer(request: web.Request) -> str | None:
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
     return None
+
+
+def _basic_auth(request: web.Request) -> dict[str, str]:
+    """client_id and client_secret from HTTP Basic auth (how slack_sdk sends them to oauth.v2.access)."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return {}
+    try:
+        client_id, _, client_secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"client_id": client_id, "client_secret": client_secret}

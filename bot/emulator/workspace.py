@@ -441,6 +441,20 @@ class FileRecord:
 
 
 @dataclass
+class Enterprise:
+    """An Enterprise Grid organization: workspaces under one enterprise id."""
+
+    id: str
+    name: str
+    domain: str
+    team_ids: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, str]:
+        """The `enterprise` object interaction payloads and oauth.v2.access carry."""
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass
 class Trigger:
     """A trigger_id handed to the app with an interaction: single use, short-lived."""
 
@@ -484,6 +498,18 @@ class AssistantThread:
     prompts: list[dict[str, Any]] = field(default_factory=list)
 
 
+class IdSource:
+    """Slack-style ids unique across every workspace of one Slack (`U…` never repeats between teams)."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, Iterator[int]] = {}
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh id with this prefix (`T…`, `U…`, `C…`, `D…`, `V…`, `F…`, `E…`)."""
+        counter = self._counters.setdefault(prefix, itertools.count(1))
+        return f"{prefix}{next(counter):08d}"
+
+
 class Workspace:
     """All of one workspace's state, with ids and timestamps that look and sort like Slack's."""
 
@@ -494,10 +520,13 @@ class Workspace:
         team_name: str,
         team_domain: str,
         team_id: str | None = None,
+        ids: IdSource | None = None,
+        enterprise: Enterprise | None = None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.clock = clock
-        self._counters: dict[str, Iterator[int]] = {}
+        self.enterprise = enterprise
+        self._ids = ids or IdSource()
         self._last_ts_us = 0
         self._on_change = on_change or (lambda: None)
         self.team_id = team_id or self.new_id("T")
@@ -519,9 +548,8 @@ class Workspace:
     # ---- ids and time -------------------------------------------------------------------------
 
     def new_id(self, prefix: str) -> str:
-        """A fresh Slack-style id (`U…`, `C…`, `D…`, `V…`, `F…`)."""
-        counter = self._counters.setdefault(prefix, itertools.count(1))
-        return f"{prefix}{next(counter):08d}"
+        """A fresh Slack-style id (`U…`, `C…`, `D…`, `V…`, `F…`), unique in the whole Slack."""
+        return self._ids.new_id(prefix)
 
     def next_ts(self) -> str:
         """A unique, increasing message timestamp `<seconds>.<6 digits>` taken from the clock."""
@@ -566,6 +594,12 @@ class Workspace:
             bot_id=bot_id,
             app_id=app_id,
         )
+        self.users[user.id] = user
+        self.changed()
+        return user
+
+    def admit(self, user: User) -> User:
+        """Let a user of the organization (an org-wide app's bot) into this workspace, same id."""
         self.users[user.id] = user
         self.changed()
         return user
