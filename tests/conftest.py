@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ LEAKY_VARIABLES = (
     "SLACK_API_URL",
     "SLACK_CLIENT_ID",
     "SLACK_CLIENT_SECRET",
+    "SLACK_REDIRECT_URI",
     "FLYWHEEL_DATA_DIR",
     "DATABASE_URL",
     "CHROMA_URL",
@@ -93,3 +95,51 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 def settings(tmp_path: Path) -> Settings:
     """Settings with everything in this test's directory."""
     return load_settings(FLYWHEEL_DATA_DIR=str(tmp_path / "data"))
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    """A Chroma server this test started: its URL, and the folder it keeps everything in."""
+
+    url: str
+    path: Path
+
+
+@pytest.fixture
+async def chroma_server(tmp_path: Path) -> AsyncIterator[ChromaServer]:
+    """A Chroma server of the test's own (the `chroma` command beside Python), stopped afterwards."""
+    import asyncio
+    import socket
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = tmp_path / "chroma-server"
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("chroma")),
+        "run",
+        "--path",
+        str(path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                await asyncio.to_thread(urllib.request.urlopen, f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the Chroma server did not start within 30 s")
+        yield ChromaServer(url=url, path=path)
+    finally:
+        process.terminate()
+        await process.wait()

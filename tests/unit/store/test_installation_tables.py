@@ -1,8 +1,8 @@
 """The installation tables our migrations create are the ones slack_sdk's stores read and write."""
 
-from sqlalchemy import MetaData
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import MetaData
 
 from bot.store.models.installations import (
     BOTS_TABLE,
