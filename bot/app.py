@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import cast
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -50,6 +53,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient | 
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("bot.slack"),
         oauth_flow=oauth.flow if oauth else None,
+        authorize=cast(Callable[..., Awaitable[AuthorizeResult]], oauth.authorize) if oauth else None,
         installation_store=oauth.installation_store if oauth else None,
         installation_store_bot_only=True if oauth else None,
     )

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -32,7 +36,7 @@ from bot.errors import NotInstalled
 from bot.manifest import APP_NAME, BOT_SCOPES, COMMAND
 from bot.store.db import Database
 from bot.store.models.installations import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
-from bot.store.workspaces import enterprise_of, remember_workspace
+from bot.store.workspaces import enterprise_of, lock_bot, remember_workspace, save_rotated_bot
 
 logger = logging.getLogger(__name__)
 
@@ -59,13 +63,10 @@ def build_installation_store(settings: Settings, db: Database) -> AsyncSQLAlchem
 
 @dataclass(frozen=True)
 class OAuthParts:
-    """What Bolt needs for multi-workspace mode: the install flow and the installation store.
-
-    Given the store, Bolt builds its authorize (token rotation included) on the app's own Web API client, so
-    every call, a token refresh too, goes to SLACK_API_URL.
-    """
+    """What Bolt needs for multi-workspace mode: the install flow, the installation store, the authorize."""
 
     flow: AsyncOAuthFlow
+    authorize: WorkspaceAuthorize
     installation_store: AsyncSQLAlchemyInstallationStore
 
 
@@ -90,7 +91,8 @@ def build_oauth(settings: Settings, db: Database, client: AsyncWebClient) -> OAu
         logger=logger,
     )
     flow = AsyncOAuthFlow(client=client, logger=logger, settings=oauth_settings)
-    return OAuthParts(flow=flow, installation_store=installation_store)
+    tokens = WorkspaceTokens.for_settings(settings, db, client)
+    return OAuthParts(flow=flow, authorize=WorkspaceAuthorize(tokens), installation_store=installation_store)
 
 
 def _welcome(client: AsyncWebClient, db: Database) -> Callable[[AsyncSuccessArgs], Awaitable[BoltResponse]]:
@@ -164,11 +166,12 @@ def _page(status: int, title: str, paragraphs: list[str]) -> BoltResponse:
 
 
 class WorkspaceTokens:
-    """Each workspace's bot token for work that no Slack request started (check-ins, the CLI).
+    """Each workspace's bot token, for Bolt's per-request authorize and for work no request started.
 
     Single-workspace mode has one token for its one workspace. In multi-workspace mode the installation store
-    has one per workspace (or one per Enterprise Grid organisation for an org-wide install); a rotating token
-    near its expiry is refreshed at SLACK_API_URL and saved before it is handed out.
+    has one per workspace (or one per Enterprise Grid organisation for an org-wide install). A rotating token
+    near its expiry is refreshed at SLACK_API_URL while the workspace's bot row is locked in the database:
+    Slack's refresh tokens work once, so two requests or two replicas must not both spend the same one.
     """
 
     def __init__(
@@ -207,23 +210,85 @@ class WorkspaceTokens:
             return self.token
         async with self.db.session() as session:
             enterprise_id = await enterprise_of(session, team_id=team_id)
+        bot = await self.bot(team_id=team_id, enterprise_id=enterprise_id)
+        if bot is None or not bot.bot_token:
+            raise NotInstalled(team_id)
+        return bot.bot_token
+
+    async def bot(self, *, team_id: str | None, enterprise_id: str | None) -> Bot | None:
+        """The workspace's (or its organisation's) installed bot, its token fresh; None when not installed."""
+        if self.installation_store is None:
+            return None
         bot = await self.installation_store.async_find_bot(enterprise_id=enterprise_id, team_id=team_id)
         if bot is None and enterprise_id is not None:
             bot = await self.installation_store.async_find_bot(
                 enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
             )
-        if bot is None or not bot.bot_token:
-            raise NotInstalled(team_id)
-        return await self._fresh(bot)
+        if bot is None or not _expiring(bot):
+            return bot
+        return await self._rotate(bot)
 
-    async def _fresh(self, bot: Bot) -> str:
-        if self.rotator is None or bot.bot_refresh_token is None:
-            return str(bot.bot_token)
-        rotated = await self.rotator.perform_bot_token_rotation(
-            bot=bot, minutes_before_expiration=TOKEN_REFRESH_MINUTES
+    async def _rotate(self, bot: Bot) -> Bot:
+        assert self.db is not None and self.rotator is not None
+        async with self.db.session() as session:
+            # The first to lock the row refreshes; whoever waited finds the fresh token and spends nothing.
+            current = await lock_bot(session, bot_token=bot.bot_token or "")
+            if current is None:
+                found = await self.installation_store.async_find_bot(  # type: ignore[union-attr]
+                    enterprise_id=bot.enterprise_id,
+                    team_id=bot.team_id,
+                    is_enterprise_install=bot.is_enterprise_install,
+                )
+                return found or bot
+            rotated = await self.rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=TOKEN_REFRESH_MINUTES
+            )
+            if rotated is None:
+                return bot
+            await save_rotated_bot(
+                session,
+                row_id=current,
+                bot_token=rotated.bot_token or "",
+                refresh_token=rotated.bot_refresh_token,
+                expires_at=rotated.bot_token_expires_at,
+            )
+        logger.info("refreshed the bot token of team %s", bot.team_id or bot.enterprise_id)
+        return rotated
+
+
+def _expiring(bot: Bot) -> bool:
+    if bot.bot_refresh_token is None or bot.bot_token_expires_at is None:
+        return False
+    return bot.bot_token_expires_at - time.time() < TOKEN_REFRESH_MINUTES * 60
+
+
+class WorkspaceAuthorize(AsyncAuthorize):
+    """Bolt's authorize for multi-workspace mode: each request gets its workspace's bot, token fresh."""
+
+    def __init__(self, tokens: WorkspaceTokens) -> None:
+        super().__init__()
+        self.tokens = tokens
+
+    async def __call__(
+        self,
+        *,
+        context: AsyncBoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None,
+        actor_user_id: str | None = None,
+    ) -> AuthorizeResult | None:
+        bot = await self.tokens.bot(team_id=team_id, enterprise_id=enterprise_id)
+        if bot is None:
+            return None
+        return AuthorizeResult(
+            enterprise_id=bot.enterprise_id,
+            team_id=team_id or bot.team_id,
+            bot_user_id=bot.bot_user_id,
+            bot_id=bot.bot_id,
+            bot_token=bot.bot_token,
+            bot_scopes=bot.bot_scopes,
+            user_id=user_id,
         )
-        if rotated is None:
-            return str(bot.bot_token)
-        assert self.installation_store is not None
-        await self.installation_store.async_save_bot(rotated)
-        return str(rotated.bot_token)

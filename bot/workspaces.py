@@ -9,7 +9,12 @@ from bot.store.db import Database
 from bot.store.deliveries import claim_event
 from bot.store.material import VOTE_PRIOR, bump_versions
 from bot.store.threads import find_thread
-from bot.store.workspaces import delete_enterprise_installation, delete_workspace_data, teams_of_enterprise
+from bot.store.workspaces import (
+    delete_enterprise_installation,
+    delete_workspace_data,
+    remember_workspace,
+    teams_of_enterprise,
+)
 
 MATERIAL_COUNT = "indexed material chunks"
 
@@ -33,6 +38,11 @@ class WorkspaceService:
         """Record a delivered event; False when it was handled before (Slack redelivered it)."""
         async with self.db.session() as session:
             return await claim_event(session, team_id=team_id, event_id=event_id)
+
+    async def remember(self, *, team_id: str, enterprise_id: str | None = None) -> None:
+        """Remember a workspace (and the Enterprise Grid organisation it belongs to)."""
+        async with self.db.session() as session:
+            await remember_workspace(session, team_id=team_id, enterprise_id=enterprise_id)
 
     async def thread_owner(self, *, team_id: str, channel_id: str, thread_ts: str) -> ThreadOwner | None:
         """Which feature owns a thread, or None when no feature does."""

@@ -29,9 +29,30 @@ def register_middleware(app: AsyncApp, services: Services) -> None:
                 return BoltResponse(status=200, body="")
         return await next()
 
+    known_enterprise_teams: set[str] = set()
+
+    async def remember_enterprise(body: dict, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
+        """Keep which Enterprise Grid organisation a workspace belongs to, so scheduled work finds the org-wide
+        installation's token for it (its installation row names the organisation, not the workspace)."""
+        team_id, enterprise_id = _team_and_enterprise(body)
+        if team_id and enterprise_id and team_id not in known_enterprise_teams:
+            await services.workspaces.remember(team_id=team_id, enterprise_id=enterprise_id)
+            known_enterprise_teams.add(team_id)
+        return await next()
+
     async def handle_error(error: Exception, body: dict, context: AsyncBoltContext) -> None:
         """Backstop for failures outside the wrapped listeners (events, middleware)."""
         await report_error(error, context=context, body=body)
 
     app.use(skip_redeliveries)
+    app.use(remember_enterprise)
     app.error(handle_error)
+
+
+def _team_and_enterprise(body: dict) -> tuple[str | None, str | None]:
+    """The workspace and organisation a request comes from (events, commands and interactions say it differently)."""
+    team = body.get("team")
+    team_id = body.get("team_id") or (team.get("id") if isinstance(team, dict) else None)
+    enterprise = body.get("enterprise")
+    enterprise_id = body.get("enterprise_id") or (enterprise.get("id") if isinstance(enterprise, dict) else None)
+    return (team_id if isinstance(team_id, str) else None, enterprise_id if isinstance(enterprise_id, str) else None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, update
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,3 +70,27 @@ async def delete_workspace_data(session: AsyncSession, *, team_id: str) -> dict[
         if result.rowcount:
             counts[table.name] = result.rowcount
     return counts
+
+
+async def lock_bot(session: AsyncSession, *, bot_token: str) -> int | None:
+    """Lock the installed bot row holding `bot_token` until the transaction ends; its id, or None when that token
+    was replaced meanwhile (someone else refreshed it)."""
+    result = await session.exec(
+        update(slack_bots)
+        .where(slack_bots.c.bot_token == bot_token)
+        .values(bot_token=slack_bots.c.bot_token)
+        .returning(slack_bots.c.id)
+    )
+    row = result.first()
+    return int(row[0]) if row else None
+
+
+async def save_rotated_bot(
+    session: AsyncSession, *, row_id: int, bot_token: str, refresh_token: str | None, expires_at: int | None
+) -> None:
+    """Store a refreshed token on the bot row (and on the installation rows that carried the old one)."""
+    expires = datetime.fromtimestamp(expires_at, tz=UTC).replace(tzinfo=None) if expires_at else None
+    old = (await session.exec(select(slack_bots.c.bot_token).where(slack_bots.c.id == row_id))).one()[0]
+    values = {"bot_token": bot_token, "bot_refresh_token": refresh_token, "bot_token_expires_at": expires}
+    await session.exec(update(slack_bots).where(slack_bots.c.id == row_id).values(**values))
+    await session.exec(update(slack_installations).where(slack_installations.c.bot_token == old).values(**values))

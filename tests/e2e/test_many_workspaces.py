@@ -25,6 +25,7 @@ from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.emulator import LocalSlack, Team
 from bot.emulator.humans import Human
+from bot.manifest import build_manifest
 from bot.runtime import Coach, open_coach, serving_http
 from tests.conftest import ChromaServer
 
@@ -246,3 +247,51 @@ async def test_votes_in_one_workspace_rerank_answers_in_another(
         # What crossed over is counts per passage id: Beta holds no vote, Acme holds all five.
         assert "answer_vote" not in await rows_of(coach, beta.team_id)
         assert (await rows_of(coach, acme.team_id))["answer_vote"] == len(voters)
+
+
+async def test_rotating_tokens_are_refreshed_for_listeners_and_for_scheduled_work(
+    clock: ManualClock, tmp_path: Path, material: Path, chroma_server: ChromaServer
+) -> None:
+    # Tokens that expire within Bolt's refresh window: every use refreshes them first.
+    async with (
+        LocalSlack(
+            clock=clock, manifest=build_manifest(), token_rotation=True, token_lifetime=timedelta(minutes=90)
+        ) as slack,
+        multi_workspace_coach(slack, clock, tmp_path, material, chroma_server) as (coach, base_url, env),
+    ):
+        acme, ana, general = await install_team(slack, base_url, "Acme")
+        first_token = acme.bot_token
+        assert "Friday" in await ask(acme, ana, general, SHARED_QUESTION)
+        refreshed = [c for c in slack.api_calls("oauth.v2.access") if c.params.get("grant_type") == "refresh_token"]
+        assert refreshed
+        assert acme.bot_token != first_token
+        assert (await ana.slash("/flywheel", "checkins on", channel=general)).error is None
+        await cli(env, "checkins", "run-due", "--now", _next_ship_time(clock).isoformat())
+        assert [m for m in acme.bot_messages(general) if "ship" in m.all_text().lower()]
+        assert slack.problems == []
+
+
+async def test_an_org_wide_install_serves_every_workspace_of_the_organisation(
+    slack: LocalSlack, clock: ManualClock, tmp_path: Path, material: Path, chroma_server: ChromaServer
+) -> None:
+    async with multi_workspace_coach(slack, clock, tmp_path, material, chroma_server) as (coach, base_url, env):
+        north = slack.add_workspace("North", enterprise_id="E0NORTHWIND")
+        south = slack.add_workspace("South", enterprise_id="E0NORTHWIND")
+        admin = north.add_user("admin")
+        async with aiohttp.ClientSession() as browser:
+            async with browser.get(f"{base_url}/slack/install") as page:
+                cookie = page.headers["Set-Cookie"].split(";")[0]
+                links = re.findall(r'href="([^"]+)"', await page.text())
+            authorize = next(html.unescape(link) for link in links if link.startswith(slack.authorize_url))
+            redirect = await slack.consent(authorize, installer=admin, org_install=True)
+            async with browser.get(redirect, headers={"Cookie": cookie}) as done:
+                assert done.status == 200, await done.text()
+        for team in (north, south):
+            person = team.add_user(f"person-{team.name.lower()}")
+            channel = team.add_channel("general", members=[person])
+            team.add_bot_to(channel)
+            assert "Friday" in await ask(team, person, channel, SHARED_QUESTION)
+        person = south.user("person-south")
+        assert (await person.slash("/flywheel", "checkins on", channel=south.channel_id("general"))).error is None
+        await cli(env, "checkins", "run-due", "--now", _next_ship_time(clock).isoformat())
+        assert [m for m in south.bot_messages(south.channel_id("general")) if "ship" in m.all_text().lower()]
