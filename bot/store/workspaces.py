@@ -6,16 +6,17 @@ from sqlalchemy import delete
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.inserts import column_values, insert_unless_present
 from bot.store.models import Workspace
 
 
 async def remember_workspace(session: AsyncSession, *, team_id: str, name: str | None = None) -> Workspace:
-    """The workspace row, created on first sight."""
+    """The workspace row, created on first sight (by exactly one of several requests seeing it at once)."""
+    await session.exec(
+        insert_unless_present(session, Workspace, column_values(Workspace(team_id=team_id, name=name)), key=["team_id"])
+    )
     workspace = await session.get(Workspace, team_id)
-    if workspace is None:
-        workspace = Workspace(team_id=team_id, name=name)
-        session.add(workspace)
-        await session.flush()
+    assert workspace is not None  # just written, or written by whoever won the race
     return workspace
 
 
