@@ -136,7 +136,7 @@ async def test_up_and_down_at_once_end_as_one_vote_whose_history_adds_up(engines
         answer_id = await _new_answer(engines[0], team_id)
         wanted = [UP if (n + round_number) % 2 else DOWN for n in range(RACERS)]
 
-        async def vote(db: Database, answer_id: int = answer_id) -> tuple[int, int]:
+        async def vote(db: Database, answer_id: int = answer_id, wanted: list[int] = wanted) -> tuple[int, int]:
             choice = wanted[engines.index(db)]
             async with db.session() as session:
                 previous = await answer_store.cast_vote(
@@ -189,6 +189,8 @@ async def test_map_versions_saved_at_once_all_get_their_own_number(engines: list
         assert sorted(await race(engines, save)) == list(range(1, RACERS + 1))
     async with engines[0].session() as session:
         count = (
-            await session.exec(select(func.count()).select_from(LoopMapVersion).where(col(LoopMapVersion.team_id) == "T1"))
+            await session.exec(
+                select(func.count()).select_from(LoopMapVersion).where(col(LoopMapVersion.team_id) == "T1")
+            )
         ).one()
     assert count == ROUNDS * RACERS
