@@ -119,11 +119,14 @@ async def load_schedule(session: AsyncSession, *, team_id: str, channel_id: str)
 
 async def turn_on(
     session: AsyncSession, *, team_id: str, channel_id: str, default: Schedule, user_id: str, now: datetime
-) -> CheckinSchedule:
-    """Start (or resume) a channel's check-ins from `now`; a new schedule takes `default`'s settings."""
+) -> bool:
+    """Start (or resume) a channel's check-ins from `now`; a new schedule takes `default`'s settings.
+
+    True when this call turned them on; False when they were on already (or another request just did it).
+    """
     loaded = await load_schedule(session, team_id=team_id, channel_id=channel_id)
     if loaded is not None and loaded.row.state == SCHEDULE_ON:
-        return loaded.row
+        return False
     schedule = loaded.schedule if loaded is not None else default
     return await store.turn_on(
         session,

@@ -91,10 +91,13 @@ class CheckinService:
 
     # ---- schedules ---------------------------------------------------------------------------------
 
-    async def turn_on(self, *, team_id: str, channel_id: str, user_id: str, timezone: str) -> Status:
-        """Start (or resume) check-ins in a channel; a new schedule takes the defaults in `timezone`."""
+    async def turn_on(self, *, team_id: str, channel_id: str, user_id: str, timezone: str) -> tuple[bool, Status]:
+        """Start (or resume) check-ins in a channel; a new schedule takes the defaults in `timezone`.
+
+        Returns whether this request turned them on (of several at once, exactly one did), and the status.
+        """
         async with self.db.session() as session:
-            await records.turn_on(
+            started = await records.turn_on(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
@@ -103,7 +106,7 @@ class CheckinService:
                 now=self.clock.now(),
             )
         self.changed.set()
-        return await self.status(team_id=team_id, channel_id=channel_id)
+        return started, await self.status(team_id=team_id, channel_id=channel_id)
 
     async def turn_off(self, *, team_id: str, channel_id: str) -> bool:
         """Stop check-ins in a channel; False when they were not running."""

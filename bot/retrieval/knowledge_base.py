@@ -263,16 +263,21 @@ class KnowledgeBase:
         self._vote_counts = dict(counts)
 
     def add_votes(self, passage_ids: Iterable[str], *, up: int = 0, down: int = 0) -> None:
-        """Move the prior by one vote change (negative numbers take a vote back)."""
+        """Move the prior by one vote change (negative numbers take a vote back).
+
+        Plain sums, never clamped here: changes of votes cast at once may arrive in any order, and only
+        sums give the same counts whatever the order (readers clamp).
+        """
         counts = dict(self._vote_counts)
         for passage_id in passage_ids:
             old_up, old_down = counts.get(passage_id, (0, 0))
-            counts[passage_id] = (max(0, old_up + up), max(0, old_down + down))
+            counts[passage_id] = (old_up + up, old_down + down)
         self._vote_counts = counts
 
     def vote_counts(self, passage_id: str) -> tuple[int, int]:
         """The (up, down) votes the prior holds for a passage."""
-        return self._vote_counts.get(passage_id, (0, 0))
+        up, down = self._vote_counts.get(passage_id, (0, 0))
+        return max(0, up), max(0, down)
 
     # ---- search
 

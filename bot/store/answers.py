@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFoundError
+from bot.store.inserts import column_values, insert_unless_present
 from bot.store.models import Workspace
 from bot.store.models.answers import (
     DOWN,
@@ -146,27 +147,39 @@ async def thread_questions(
 async def cast_vote(
     session: AsyncSession, *, team_id: str, answer_id: int, user_id: str, vote: int, now: datetime | None = None
 ) -> int:
-    """Record a person's vote on an answer (a second vote replaces the first); returns the previous vote or 0."""
+    """Record a person's vote on an answer (a second vote replaces the first); returns the previous vote or 0.
+
+    Safe under concurrency: of several votes cast at once, each returns the vote it really replaced, so the
+    (previous, new) pairs chain from no vote to the stored one and counts moved by them stay right.
+    """
     if vote not in (UP, DOWN):
         raise ValueError("a vote is +1 or -1")
     await get_answer(session, team_id=team_id, answer_id=answer_id)
-    existing = await _vote(session, team_id=team_id, answer_id=answer_id, user_id=user_id)
     moment = now or datetime.now(UTC)
-    if existing is None:
-        session.add(
-            AnswerVote(
-                team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote, created_at=moment, updated_at=moment
-            )
+    new_vote = AnswerVote(
+        team_id=team_id, answer_id=answer_id, user_id=user_id, vote=vote, created_at=moment, updated_at=moment
+    )
+    key = (
+        col(AnswerVote.team_id) == team_id,
+        col(AnswerVote.answer_id) == answer_id,
+        col(AnswerVote.user_id) == user_id,
+    )
+    changes: dict[str, Any] = {"vote": vote, "updated_at": moment} | ({"reason": None} if vote == UP else {})
+    while True:
+        inserted = await session.exec(
+            insert_unless_present(
+                session, AnswerVote, column_values(new_vote), key=["team_id", "answer_id", "user_id"]
+            ).returning(col(AnswerVote.id))
         )
-        await session.flush()
-        return 0
-    previous = existing.vote
-    existing.vote = vote
-    existing.updated_at = moment
-    if vote == UP:
-        existing.reason = None
-    session.add(existing)
-    return previous
+        if inserted.scalar_one_or_none() is not None:
+            return 0
+        previous = (await session.exec(select(AnswerVote.vote).where(*key))).first()
+        if previous is None:
+            continue  # deleted since the insert found it: insert again
+        # Compare and set: only replace the vote this call read; if another click changed it meanwhile, read again.
+        swapped = await session.exec(update(AnswerVote).where(*key, col(AnswerVote.vote) == previous).values(**changes))
+        if swapped.rowcount:
+            return previous
 
 
 async def set_vote_reason(session: AsyncSession, *, team_id: str, answer_id: int, user_id: str, reason: str) -> None:

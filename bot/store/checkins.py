@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.inserts import column_values, insert_unless_present
 from bot.store.models.checkins import (
     DISPATCH_CLAIMED,
     DISPATCH_FAILED,
@@ -95,23 +95,30 @@ async def turn_on(
     user_id: str,
     now: datetime,
     next_due_at: datetime | None,
-) -> CheckinSchedule:
-    """Start (or resume) a channel's check-ins from `now` (a new schedule takes `columns`): nothing before is owed."""
-    row = await get_schedule(session, team_id=team_id, channel_id=channel_id)
-    if row is None:
-        row = CheckinSchedule(team_id=team_id, channel_id=channel_id, set_up_by=user_id, **columns)
-        session.add(row)
-    elif row.state != SCHEDULE_ON:
-        row.set_up_by = user_id
-    else:
-        return row
-    row.state = SCHEDULE_ON
-    row.paused_reason = None
-    row.checked_through = now
-    row.next_due_at = next_due_at
-    row.updated_at = now
-    await session.flush()
-    return row
+) -> bool:
+    """Start (or resume) a channel's check-ins from `now` (a new schedule takes `columns`): nothing before is owed.
+
+    True only for the call that changed the state: of several turning them on at once, exactly one.
+    """
+    started = {"state": SCHEDULE_ON, "paused_reason": None, "checked_through": now, "next_due_at": next_due_at}
+    new_row = CheckinSchedule(team_id=team_id, channel_id=channel_id, set_up_by=user_id, updated_at=now, **columns)
+    inserted = await session.exec(
+        insert_unless_present(
+            session, CheckinSchedule, column_values(new_row) | started, key=["team_id", "channel_id"]
+        ).returning(col(CheckinSchedule.id))
+    )
+    if inserted.scalar_one_or_none() is not None:
+        return True
+    resumed = await session.exec(
+        update(CheckinSchedule)
+        .where(
+            col(CheckinSchedule.team_id) == team_id,
+            col(CheckinSchedule.channel_id) == channel_id,
+            col(CheckinSchedule.state) != SCHEDULE_ON,
+        )
+        .values(set_up_by=user_id, updated_at=now, **started)
+    )
+    return bool(resumed.rowcount)
 
 
 async def turn_off(session: AsyncSession, *, team_id: str, channel_id: str, now: datetime) -> bool:
@@ -302,13 +309,9 @@ async def claim_dispatch(
         claim_token=token,
         attempts=1 if status == DISPATCH_CLAIMED else 0,
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(CheckinDispatch)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "week", "prompt"])
-        .returning(CheckinDispatch.id)
-    )
+    statement = insert_unless_present(
+        session, CheckinDispatch, values, key=["team_id", "channel_id", "week", "prompt"]
+    ).returning(col(CheckinDispatch.id))
     result = await session.exec(statement)
     return result.scalar_one_or_none()
 

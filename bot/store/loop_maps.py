@@ -93,24 +93,32 @@ async def save_map_version(
     created_by: str | None,
     interview_id: int | None = None,
 ) -> LoopMapVersion:
-    """Add the next version of a channel's loop map (earlier versions stay as history)."""
-    current = await session.exec(
-        select(func.max(LoopMapVersion.version)).where(
-            LoopMapVersion.team_id == team_id, LoopMapVersion.channel_id == channel_id
+    """Add the next version of a channel's loop map (earlier versions stay as history).
+
+    Versions saved at once each get their own number: the unique (channel, version) key refuses the
+    slower one, which reads the newest number again and takes the next.
+    """
+    while True:
+        current = await session.exec(
+            select(func.max(LoopMapVersion.version)).where(
+                LoopMapVersion.team_id == team_id, LoopMapVersion.channel_id == channel_id
+            )
         )
-    )
-    row = LoopMapVersion(
-        team_id=team_id,
-        channel_id=channel_id,
-        version=(current.one() or 0) + 1,
-        answers=answers,
-        diagnosis=diagnosis,
-        created_by=created_by,
-        interview_id=interview_id,
-    )
-    session.add(row)
-    await session.flush()
-    return row
+        row = LoopMapVersion(
+            team_id=team_id,
+            channel_id=channel_id,
+            version=(current.one() or 0) + 1,
+            answers=answers,
+            diagnosis=diagnosis,
+            created_by=created_by,
+            interview_id=interview_id,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue
+        return row
 
 
 async def create_interview(

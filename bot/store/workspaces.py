@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.inserts import column_values, insert_unless_present
 from bot.store.models import Workspace
 from bot.store.models.installations import slack_bots, slack_installations
 
@@ -15,13 +16,13 @@ from bot.store.models.installations import slack_bots, slack_installations
 async def remember_workspace(
     session: AsyncSession, *, team_id: str, name: str | None = None, enterprise_id: str | None = None
 ) -> Workspace:
-    """The workspace row, created on first sight (its name and Enterprise Grid organisation kept when known)."""
+    """The workspace row, created on first sight by exactly one of several requests seeing it at once (its name
+    and Enterprise Grid organisation kept when known)."""
+    fresh = Workspace(team_id=team_id, name=name, enterprise_id=enterprise_id)
+    await session.exec(insert_unless_present(session, Workspace, column_values(fresh), key=["team_id"]))
     workspace = await session.get(Workspace, team_id)
-    if workspace is None:
-        workspace = Workspace(team_id=team_id, name=name, enterprise_id=enterprise_id)
-        session.add(workspace)
-        await session.flush()
-    elif enterprise_id and workspace.enterprise_id != enterprise_id:
+    assert workspace is not None  # just written, or written by whoever won the race
+    if enterprise_id and workspace.enterprise_id != enterprise_id:
         workspace.enterprise_id = enterprise_id
         workspace.name = name or workspace.name
         await session.flush()

@@ -68,15 +68,22 @@ class CheckinsSlack:
         await run(request, rest.strip())
 
     async def command_on(self, request: CommandRequest, _rest: str) -> None:
-        """Start check-ins in the channel, announce it, and show the status privately."""
+        """Start check-ins in the channel, announce it, and show the status privately.
+
+        Only the request that changed the state announces it: two people turning check-ins on at once
+        get one post in the channel.
+        """
         current = await self.checkins.status(team_id=request.team_id, channel_id=request.channel_id)
         if current.state == SCHEDULE_ON:
             await _respond_status(request, current)
             return
         timezone = await _user_timezone(request.client, request.user_id)
-        status = await self.checkins.turn_on(
+        started, status = await self.checkins.turn_on(
             team_id=request.team_id, channel_id=request.channel_id, user_id=request.user_id, timezone=timezone
         )
+        if not started:
+            await _respond_status(request, status)
+            return
         assert status.schedule is not None
         try:
             await request.client.chat_postMessage(

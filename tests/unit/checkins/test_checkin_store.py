@@ -69,9 +69,12 @@ async def test_pausing_stops_the_schedule_until_it_is_turned_on_again(database: 
         assert await store.pause(session, team_id="T1", channel_id="C1", reason="archived", now=MONDAY)
         assert await store.due_schedules(session, now=TUESDAY_TEN) == []
     async with database.session() as session:
-        row = await records.turn_on(
+        assert await records.turn_on(
             session, team_id="T1", channel_id="C1", default=Schedule(), user_id="U2", now=TUESDAY_TEN
         )
+    async with database.session() as session:
+        row = await store.get_schedule(session, team_id="T1", channel_id="C1")
+        assert row is not None
         assert (row.state, row.set_up_by, row.paused_reason) == ("on", "U2", None)
         assert row.next_due_at == datetime(2026, 3, 5, 10, tzinfo=UTC)  # Tuesday's is not owed
 
