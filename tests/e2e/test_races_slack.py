@@ -66,6 +66,7 @@ async def test_two_people_turning_checkins_on_at_once_get_one_announcement(
             await slack.wait_idle()
             # Turned off, then on again by both at once: resuming announces once too.
             await ana.slash("/flywheel", "checkins off", channel=channel)
+            await slack.wait_idle()
             await asyncio.gather(
                 ana.slash("/flywheel", "checkins on", channel=channel),
                 bo.slash("/flywheel", "checkins on", channel=channel),
