@@ -17,7 +17,9 @@ PRIVACY = (
     "reasons), interview answers and loop maps, check-in schedules and the items you report, and any "
     "material your workspace indexed: all kept per workspace, never shown to another. Only anonymous vote "
     "counts per passage of the shared guide are pooled across workspaces, to rank answers for everyone. "
-    "I log no message text and no tokens, and no model is trained on your data. Removing the app from "
+    "Answers are quoted from the material; only if whoever runs me set a language model (LLM_MODEL) are "
+    "your question and the passages sent to that model's provider to word the answer. I log no message "
+    "text and no tokens, and no model is trained on your data. Removing the app from "
     "the workspace (or `flywheel-coach workspace delete` by whoever runs the coach) deletes all of it at once."
 )
 """The privacy notice shown in `/flywheel help` and on the Home tab."""

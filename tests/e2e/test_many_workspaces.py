@@ -28,6 +28,7 @@ from bot.emulator.humans import Human
 from bot.manifest import build_manifest
 from bot.runtime import Coach, open_coach, serving_http
 from tests.conftest import ChromaServer
+from tests.e2e.conftest import CoachFactory
 
 FLYWHEEL = Path(sys.executable).with_name("flywheel-coach")
 SECRET_WORD = "quokkabrine"
@@ -295,3 +296,41 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_organisation(
         assert (await person.slash("/flywheel", "checkins on", channel=south.channel_id("general"))).error is None
         await cli(env, "checkins", "run-due", "--now", _next_ship_time(clock).isoformat())
         assert [m for m in south.bot_messages(south.channel_id("general")) if "ship" in m.all_text().lower()]
+
+
+async def test_a_workspace_deleted_from_the_cli_stops_being_served_by_the_running_coach_at_once(
+    slack: LocalSlack, coach_factory: CoachFactory, tmp_path: Path, material: Path, chroma_server: ChromaServer
+) -> None:
+    environment = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_API_URL": slack.api_url,
+        "FLYWHEEL_DATA_DIR": str(tmp_path / "data"),
+        "KNOWLEDGE_DIR": str(material),
+        "CHROMA_URL": chroma_server.url,
+    }
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana])
+    async with coach_factory(
+        "http", data_dir=tmp_path / "data", KNOWLEDGE_DIR=str(material), CHROMA_URL=chroma_server.url
+    ):
+        handbook = tmp_path / "handbook"
+        handbook.mkdir()
+        (handbook / "releases.md").write_text(TEAM_DOC)
+        await cli(environment, "index", str(handbook), "--team", slack.team_id)
+        assert SECRET_WORD in await ask(slack, ana, general, SECRET_QUESTION)
+        deleted = await cli(environment, "workspace", "delete", slack.team_id, "--yes")
+        assert "indexed material chunks 1" in deleted
+        assert SECRET_WORD not in await ask(slack, ana, general, SECRET_QUESTION)
+
+
+async def test_uninstalling_a_single_workspace_coach_deletes_its_data_too(
+    slack: LocalSlack, coach_factory: CoachFactory, material: Path
+) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana])
+    async with coach_factory("http", KNOWLEDGE_DIR=str(material)) as coach:
+        assert "Friday" in await ask(slack, ana, general, SHARED_QUESTION)
+        assert (await rows_of(coach, slack.team_id)).get("answer") == 1
+        await slack.uninstall(slack)
+        await slack.wait_idle()
+        assert await rows_of(coach, slack.team_id) == {}

@@ -70,3 +70,12 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ConfigError, match=r"^FLYWHEEL_DATA_DIR=.* cannot be created"):
         load_settings(FLYWHEEL_DATA_DIR=str(blocker / "data")).ensure_data_dir()
+
+
+def test_any_workspace_mode_needs_client_credentials_and_no_bot_token() -> None:
+    credentials = {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "s3cret"}
+    assert load_settings(**credentials).multi_workspace
+    assert not load_settings(**credentials, SLACK_BOT_TOKEN="xoxb-1").multi_workspace
+    assert not load_settings(SLACK_CLIENT_ID="123.456").multi_workspace
+    with pytest.raises(ConfigError, match="SLACK_REDIRECT_URI is invalid"):
+        load_settings(**credentials, SLACK_REDIRECT_URI="coach.example.com/slack/oauth_redirect")

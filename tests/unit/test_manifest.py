@@ -83,3 +83,13 @@ def test_scopes_are_exactly_what_the_code_and_the_subscriptions_need() -> None:
             by_kind = CONVERSATION_SCOPES[method]
             needed.update(by_kind[kind] for kind in CONVERSATION_KINDS if kind in by_kind)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_an_http_manifest_can_be_distributed_with_its_oauth_redirect_beside_the_request_url() -> None:
+    manifest = build_manifest(request_url="https://coach.example.com/slack/events")
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://coach.example.com/slack/oauth_redirect"]
+    assert manifest["settings"]["org_deploy_enabled"] is True
+    assert {"app_uninstalled", "tokens_revoked"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    socket_mode = build_manifest()
+    assert "redirect_urls" not in socket_mode["oauth_config"]
+    assert socket_mode["settings"]["org_deploy_enabled"] is False
