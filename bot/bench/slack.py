@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -114,7 +115,13 @@ def free_port() -> int:
 
 
 def replica_environment(
-    slack: LocalSlack, *, port: int, database_url: str, chroma_url: str, data_dir: Path, knowledge_dir: Path
+    slack: LocalSlack,
+    *,
+    redirect_uri: str,
+    database_url: str,
+    chroma_url: str,
+    data_dir: Path,
+    knowledge_dir: Path,
 ) -> dict[str, str]:
     """What a `serve` replica in any-workspace mode needs to serve the local Slack's workspaces."""
     return {
@@ -122,7 +129,7 @@ def replica_environment(
         "SLACK_CLIENT_SECRET": slack.client_secret,
         "SLACK_SIGNING_SECRET": slack.signing_secret,
         "SLACK_API_URL": slack.api_url,
-        "SLACK_REDIRECT_URI": f"http://127.0.0.1:{port}/slack/oauth_redirect",
+        "SLACK_REDIRECT_URI": redirect_uri,
         "DATABASE_URL": database_url,
         "CHROMA_URL": chroma_url,
         "FLYWHEEL_DATA_DIR": str(data_dir),
@@ -175,15 +182,17 @@ async def serving_replicas(
     """`count` real `serve` processes on one database and one Chroma server, each healthy; stopped on exit.
 
     They start together (migrations and first indexing race, as they do in a deployment) and each keeps its
-    own data dir, so nothing but the database and the Chroma server is shared.
+    own data dir, so nothing but the database and the Chroma server is shared. They share one redirect URL,
+    the first replica's, as replicas behind a load balancer share its public one (Slack checks that the code
+    exchange names the URL the install link named).
     """
     replicas: list[Replica] = []
+    ports = [free_port() for _ in range(count)]
     try:
-        for number in range(count):
-            port = free_port()
+        for number, port in enumerate(ports):
             environment = replica_environment(
                 slack,
-                port=port,
+                redirect_uri=f"http://127.0.0.1:{ports[0]}/slack/oauth_redirect",
                 database_url=database_url,
                 chroma_url=chroma_url,
                 data_dir=workdir / f"replica-{number}",
@@ -255,7 +264,8 @@ async def install_through_oauth(
         authorize = next(html.unescape(link) for link in links if link.startswith(slack.authorize_url))
         redirect = await slack.consent(authorize, installer=installer)
         if redirect_to is not None:
-            redirect = redirect.replace(install_from, redirect_to, 1)
+            target = urlsplit(redirect_to)
+            redirect = urlunsplit(urlsplit(redirect)._replace(scheme=target.scheme, netloc=target.netloc))
         async with browser.get(redirect, headers={"Cookie": cookie}) as done:
             text = await done.text()
             if done.status != 200:
