@@ -611,7 +611,9 @@ def bench_slack(
         typer.echo(
             f"{load.workspaces} workspaces, {load.replicas} replicas, {load.seconds:.1f} s: "
             f"{load.answers} answers, {load.answers_per_second:.1f} answers/s, p50 {load.p50_ms:.1f} ms, "
-            f"p95 {load.p95_ms:.1f} ms, lost {load.lost}, duplicated {load.duplicated}"
+            f"p95 {load.p95_ms:.1f} ms, lost {load.lost}, duplicated {load.duplicated}; CPU s in the window: "
+            f"replicas {', '.join(f'{cpu:.1f}' for cpu in load.replica_cpu_seconds)}, "
+            f"local Slack and driver {load.local_slack_cpu_seconds:.1f}"
         )
         return
     report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))

@@ -309,8 +309,12 @@ class LoadReport:
     p95_ms: float
     lost: int
     duplicated: int
+    # Where the time went during the timed window: CPU seconds of each replica and of this process (the local
+    # Slack and the load driver), so a missed target points at a culprit.
+    replica_cpu_seconds: tuple[float, ...]
+    local_slack_cpu_seconds: float
 
-    def to_json(self) -> dict[str, float | int]:
+    def to_json(self) -> dict[str, float | int | list[float]]:
         """Plain numbers for `bench slack --json`."""
         return {
             "workspaces": self.workspaces,
@@ -322,6 +326,8 @@ class LoadReport:
             "p95_ms": round(self.p95_ms, 2),
             "lost": self.lost,
             "duplicated": self.duplicated,
+            "replica_cpu_seconds": [round(seconds, 2) for seconds in self.replica_cpu_seconds],
+            "local_slack_cpu_seconds": round(self.local_slack_cpu_seconds, 2),
         }
 
 
@@ -356,6 +362,7 @@ async def run_load_bench(
             return await _drive_mentions(
                 slack,
                 installed,
+                fleet=fleet,
                 replicas=replicas,
                 seconds=seconds,
                 in_flight=in_flight or replicas * IN_FLIGHT_PER_REPLICA,
@@ -376,8 +383,24 @@ async def _install_many(slack: LocalSlack, fleet: list[Replica], count: int) -> 
     return list(installed)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux's /proc; 0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based, as proc(5) counts).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _drive_mentions(
-    slack: LocalSlack, installed: list[InstalledWorkspace], *, replicas: int, seconds: float, in_flight: int
+    slack: LocalSlack,
+    installed: list[InstalledWorkspace],
+    *,
+    fleet: list[Replica],
+    replicas: int,
+    seconds: float,
+    in_flight: int,
 ) -> LoadReport:
     """Keep `in_flight` mentions going, each from the next workspace, for `seconds` after a warm-up round."""
     questions = [q for q in SAMPLE_QUESTIONS if "banana" not in q]
@@ -408,6 +431,8 @@ async def _drive_mentions(
     await asyncio.gather(*(mention(measure=False) for _ in range(replicas * 4)))
     began = time.perf_counter()
     deadline = began + seconds
+    cpu_before = [cpu_seconds(replica.process.pid) for replica in fleet]
+    own_before = time.process_time()
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
@@ -415,6 +440,8 @@ async def _drive_mentions(
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     elapsed = time.perf_counter() - began
+    replica_cpu = tuple(cpu_seconds(r.process.pid) - before for r, before in zip(fleet, cpu_before, strict=True))
+    own_cpu = time.process_time() - own_before
     await slack.wait_idle(timeout=30)
     duplicated = sum(
         1 for workspace, thread in asked if len(workspace.team.bot_messages(workspace.channel, thread)) > 1
@@ -429,4 +456,6 @@ async def _drive_mentions(
         p95_ms=percentile(samples, 0.95) if samples else 0.0,
         lost=lost,
         duplicated=duplicated,
+        replica_cpu_seconds=replica_cpu,
+        local_slack_cpu_seconds=own_cpu,
     )
