@@ -591,7 +591,7 @@ def bench_slack(
     With --workspaces or --replicas it is a load test: that many workspaces installed through OAuth, served by
     that many `serve` processes on one database (DATABASE_URL, else a temporary SQLite file) and one Chroma
     server (CHROMA_URL, else one it starts), mentioned concurrently for --seconds; it prints answers per
-    second, p50/p95 from delivery to answer, and lost and duplicated answers.
+    second, p50/p95 from delivery to answer, and late (after 10 s), lost (never) and duplicated answers.
 
     Example: flywheel-coach bench slack --rounds 5
     Example: flywheel-coach bench slack --workspaces 100 --replicas 2 --seconds 20
@@ -611,7 +611,8 @@ def bench_slack(
         typer.echo(
             f"{load.workspaces} workspaces, {load.replicas} replicas, {load.seconds:.1f} s: "
             f"{load.answers} answers, {load.answers_per_second:.1f} answers/s, p50 {load.p50_ms:.1f} ms, "
-            f"p95 {load.p95_ms:.1f} ms, lost {load.lost}, duplicated {load.duplicated}; CPU s in the window: "
+            f"p95 {load.p95_ms:.1f} ms, late {load.late}, lost {load.lost}, duplicated {load.duplicated}; "
+            "CPU s in the window: "
             f"replicas {', '.join(f'{cpu:.1f}' for cpu in load.replica_cpu_seconds)}, "
             f"local Slack and driver {load.local_slack_cpu_seconds:.1f}"
         )
