@@ -449,10 +449,11 @@ async def _drive_mentions(
     await slack.wait_idle(timeout=30)
     # A late answer is not a lost one: give the replicas time to work off their backlog before counting.
     settle_until = time.perf_counter() + SETTLE_SECONDS
-    while time.perf_counter() < settle_until and any(
-        not workspace.team.bot_messages(workspace.channel, thread) for workspace, thread in asked
-    ):
-        await asyncio.sleep(0.5)
+    for workspace, thread in asked:
+        with contextlib.suppress(WaitTimeout):
+            await workspace.team.wait_for_message(
+                channel=workspace.channel, thread_ts=thread, timeout=max(0.0, settle_until - time.perf_counter())
+            )
     await asyncio.sleep(1)  # a duplicate would come right after the first answer
     answers_per_thread = [len(workspace.team.bot_messages(workspace.channel, thread)) for workspace, thread in asked]
     lost = answers_per_thread.count(0)
