@@ -579,17 +579,44 @@ def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the fi
 def bench_slack(
     rounds: int = typer.Option(3, "--rounds", min=1, help="Rounds of the sample questions to time."),
     transport: Transport = typer.Option(Transport.HTTP, "--transport", help="How the local Slack delivers."),
+    workspaces: int | None = typer.Option(
+        None, "--workspaces", min=1, help="Load test: install this many workspaces through OAuth."
+    ),
+    replicas: int | None = typer.Option(None, "--replicas", min=1, help="Load test: `serve` processes to start."),
+    seconds: float = typer.Option(20.0, "--seconds", min=1.0, help="Load test: how long to drive mentions."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Time an app_mention delivered by the local Slack until the coach's answer is posted in its thread.
 
+    With --workspaces or --replicas it is a load test: that many workspaces installed through OAuth, served by
+    that many `serve` processes on one database (DATABASE_URL, else a temporary SQLite file) and one Chroma
+    server (CHROMA_URL, else one it starts), mentioned concurrently for --seconds; it prints answers per
+    second, p50/p95 from delivery to answer, and late (after 10 s), lost (never) and duplicated answers.
+
     Example: flywheel-coach bench slack --rounds 5
+    Example: flywheel-coach bench slack --workspaces 100 --replicas 2 --seconds 20
     """
     import json
 
-    from bot.bench.slack import time_slack_answers
+    from bot.bench.slack import run_load_bench, time_slack_answers
 
     configure_logging(logging.ERROR)
+    if workspaces is not None or replicas is not None:
+        load = run(
+            run_load_bench(settings_or_fail(), workspaces=workspaces or 100, replicas=replicas or 2, seconds=seconds)
+        )
+        if as_json:
+            typer.echo(json.dumps(load.to_json(), indent=2))
+            return
+        typer.echo(
+            f"{load.workspaces} workspaces, {load.replicas} replicas, {load.seconds:.1f} s: "
+            f"{load.answers} answers, {load.answers_per_second:.1f} answers/s, p50 {load.p50_ms:.1f} ms, "
+            f"p95 {load.p95_ms:.1f} ms, late {load.late}, lost {load.lost}, duplicated {load.duplicated}; "
+            "CPU s in the window: "
+            f"replicas {', '.join(f'{cpu:.1f}' for cpu in load.replica_cpu_seconds)}, "
+            f"local Slack and driver {load.local_slack_cpu_seconds:.1f}"
+        )
+        return
     report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
