@@ -18,6 +18,7 @@ from bot.checkins.scheduler import Scheduler
 from bot.clock import Clock
 from bot.config import Settings
 from bot.listeners.checkins.poster import SlackCheckinPoster
+from bot.listeners.interview_effects import InterviewEffects
 from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,9 @@ class Coach:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start_background(self) -> None:
-        """Index the material on first start and start scheduled work; then the coach is ready."""
+        """Index the material on first start, finish what a dead process left, start scheduled work; then ready."""
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
+        await InterviewEffects(self.services.interview).recover(self.app.client)
         scheduler = Scheduler(self.services.checkins, self.services.clock)
         poster = SlackCheckinPoster(self.app.client)
         self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))
