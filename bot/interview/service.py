@@ -33,6 +33,7 @@ from bot.store.db import Database
 from bot.store.effects import (
     add_effect,
     claim_next_effect,
+    drop_open_effects,
     effect_ts,
     finish_effect,
     interviews_with_open_effects,
@@ -181,6 +182,7 @@ class InterviewService:
                 running = await active_interview(session, team_id=team_id, channel_id=channel_id)
                 if running is not None and running.id is not None:
                     await abandon_interview(session, team_id=team_id, interview_id=running.id)
+                    await drop_open_effects(session, team_id=team_id, interview_id=running.id, now=datetime.now(UTC))
             current = await latest_map(session, team_id=team_id, channel_id=channel_id)
             state = start(current.answers if current else None, script=self.script)
             row = await create_interview(

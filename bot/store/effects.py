@@ -102,6 +102,19 @@ async def release_effect(session: AsyncSession, *, team_id: str, effect_id: int,
     )
 
 
+async def drop_open_effects(session: AsyncSession, *, team_id: str, interview_id: int, now: datetime) -> None:
+    """Settle a stopped interview's unfinished effects without performing them (its thread is left as it is)."""
+    await session.exec(
+        update(PendingEffect)
+        .where(
+            col(PendingEffect.team_id) == team_id,
+            col(PendingEffect.interview_id) == interview_id,
+            col(PendingEffect.status) != EFFECT_DONE,
+        )
+        .values(status=EFFECT_DONE, done_at=now, error="interview stopped")
+    )
+
+
 async def effect_ts(session: AsyncSession, *, team_id: str, effect_id: int) -> str | None:
     """The ts of the message a finished effect posted (None while it is unfinished)."""
     result = await session.exec(

@@ -1,9 +1,10 @@
-"""Kill the real coach (`flywheel-coach serve`) at every step boundary of the interview, restart it, finish.
+"""Kill the real coach at every step boundary of the interview and of check-ins, restart it, finish.
 
 Each case arms one fault-injection point (`FLYWHEEL_CRASH_AT`), drives the interview through the local Slack
 until the process dies there (SIGKILL, as `kill -9` would), starts `serve` again without the hook, finishes
 the interview and checks what people see: the current question shown, no answer lost, no message posted
-twice or overwritten, the map and its picture there once. Runs on SQLite and PostgreSQL.
+twice or overwritten, the map and its picture there once. Check-ins die inside `checkins run-due` (the
+scheduler's pass) and the next pass posts each prompt once. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import re
 import signal
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,12 +24,14 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
+from bot.clock import ManualClock
 from bot.emulator import LocalSlack
 from bot.emulator.humans import Human
 from bot.emulator.workspace import Message
 from bot.store.db import Database
 from bot.store.models.loop_map import LoopMapVersion
 from tests.conftest import LEAKY_VARIABLES
+from tests.e2e.test_checkins_concurrency import AFTER_LEASE, SHIP_DUE, dispatch_rows, run_due, seed, ship_prompts
 from tests.e2e.test_interview import TYPED
 
 COACH = Path(sys.executable).parent / "flywheel-coach"
@@ -233,3 +237,29 @@ async def test_a_kill_at_any_interview_step_boundary_leaves_a_consistent_thread(
     (version,) = await stored_answers(database_url, slack.team_id, growth)
     assert set(version.answers) == {question_id for question_id, _ in TYPED}
     assert all(record["user_id"] == ana.id for record in version.answers.values())
+
+
+CHECKIN_POINTS = ["checkin.claimed", "checkin.ship.posted"]
+
+
+@pytest.mark.parametrize("point", CHECKIN_POINTS)
+async def test_a_kill_at_any_checkin_step_boundary_posts_the_prompt_once(
+    point: str, database: Database, slack: LocalSlack, clock: ManualClock, environment: dict[str, str]
+) -> None:
+    (channel,) = await seed(database, slack, 1)
+    clock.set(SHIP_DUE)
+
+    doomed = await run_due({**environment, "FLYWHEEL_CRASH_AT": point}, SHIP_DUE)
+    _, err = await doomed.communicate()
+    assert doomed.returncode == -signal.SIGKILL, err.decode()[-1000:]
+    await slack.wait_idle()
+    (row,) = await dispatch_rows(database, slack.team_id)
+    assert (row.status, row.message_ts) == ("claimed", None)  # the key was written, the ts never recorded
+
+    clock.set(AFTER_LEASE)
+    survivor = await run_due(environment, AFTER_LEASE)
+    out, err = await survivor.communicate()
+    assert survivor.returncode == 0, err.decode()[-1000:]
+    assert ship_prompts(slack) == Counter({channel: 1})
+    (row,) = await dispatch_rows(database, slack.team_id)
+    assert row.status == "posted" and row.message_ts
