@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.installations import WorkspaceTokens
 from bot.listeners.checkins.poster import SlackCheckinPoster
+from bot.listeners.interview_effects import InterviewEffects
 from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
@@ -35,10 +36,11 @@ class Coach:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start_background(self) -> None:
-        """Index the material on first start and start scheduled work; then the coach is ready."""
+        """Index the material on first start, finish what a dead process left, start scheduled work; then ready."""
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
-        scheduler = Scheduler(self.services.checkins, self.services.clock)
         tokens = WorkspaceTokens.for_settings(self.settings, self.services.db, self.app.client)
+        await InterviewEffects(self.services.interview).recover(self.app.client, tokens)
+        scheduler = Scheduler(self.services.checkins, self.services.clock)
         poster = SlackCheckinPoster(self.app.client, tokens)
         self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))
         self.ready.set()

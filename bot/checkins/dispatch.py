@@ -41,6 +41,7 @@ from bot.checkins.posting import ChannelGone, CheckinPoster, PostFailed
 from bot.checkins.records import load_schedule, schedule_of, ship_item
 from bot.checkins.schedule import LATE_AFTER, Disposition, DuePrompt, Prompt, Schedule, due_prompts, next_occurrence
 from bot.checkins.weeks import shift_week
+from bot.faults import crash_point
 from bot.interview.diagnosis import TeamSearch, diagnose_cited
 from bot.store.checkins import (
     advance_cursor,
@@ -235,6 +236,7 @@ class Dispatcher:
 
     async def _run_chunk(self, poster: CheckinPoster, chunk: list[_Channel], now: datetime, report: PassReport) -> None:
         claims = await self._claim(chunk, now, report)
+        crash_point("checkin.claimed")
         by_channel: dict[int, list[_Claim]] = defaultdict(list)
         for claim in claims:
             by_channel[id(claim.channel)].append(claim)
@@ -382,6 +384,7 @@ class Dispatcher:
             key=_key(dispatch),
             thread_ts=thread_ts,
         )
+        crash_point(f"checkin.{prompt.value}.posted")
         if isinstance(message, DigestMessage):
             await self._after_digest(poster, dispatch, ts, message.digest, items)
         return ts, thread_ts

@@ -17,18 +17,17 @@ from bot.blocks.common import Block
 from bot.blocks.loop_map import build_home_section, build_map_missing, build_map_summary
 from bot.errors import CoachError
 from bot.interview.diagnosis import Diagnosis
-from bot.interview.diagram import render_png_async
-from bot.interview.engine import InterviewState, Outcome, existing_answer, progress
+from bot.interview.engine import Outcome, existing_answer
 from bot.interview.script import QuestionKind
-from bot.interview.service import THREAD_KIND, InterviewService, Step
+from bot.interview.service import THREAD_KIND, InterviewService
 from bot.listeners.context import actor_of
 from bot.listeners.errors import channel_unreachable, reporting_errors
+from bot.listeners.interview_effects import NOT_IN_CHANNEL, InterviewEffects, upload_map_picture
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
-NOT_IN_CHANNEL = "Invite me to this channel first (`/invite @flywheel-coach`), then try again."
 INTERVIEW_USAGE = "Usage: `/flywheel interview` or `/flywheel interview restart`."
 MEMBERS_PAGE = 1000
 """Members asked for per `conversations.members` page (Slack's most)."""
@@ -40,6 +39,7 @@ class InterviewSlack:
 
     def __init__(self, interviews: InterviewService) -> None:
         self.interviews = interviews
+        self.effects = InterviewEffects(interviews)
 
     async def handle_interview_command(self, request: CommandRequest) -> None:
         """`/flywheel interview`: start (or with `restart`, start over) the channel's interview."""
@@ -160,24 +160,9 @@ class InterviewSlack:
     async def _start(
         self, client: AsyncWebClient, *, team_id: str, channel_id: str, user_id: str, restart: bool = False
     ) -> None:
-        """Open an interview and post its intro and first question in a new thread."""
+        """Open an interview; its intro and first question are posted as the effects it recorded."""
         started = await self.interviews.start(team_id=team_id, channel_id=channel_id, user_id=user_id, restart=restart)
-        interview_id = started.interview.id or 0
-        _, total = progress(started.state, script=self.interviews.script)
-        text, intro = blocks.build_intro(started_by=user_id, total=total, base_version=started.base_version)
-        root = await _post(client, channel=channel_id, text=text, blocks=intro)
-        thread_ts = root["ts"]
-        await self.interviews.attach_thread(
-            team_id=team_id, channel_id=channel_id, interview_id=interview_id, thread_ts=thread_ts
-        )
-        await self._ask(
-            client,
-            started.state,
-            team_id=team_id,
-            interview_id=interview_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-        )
+        await self.effects.run(client, team_id=team_id, interview_id=started.interview.id or 0)
 
     async def _apply(
         self,
@@ -191,7 +176,7 @@ class InterviewSlack:
         note: str | None = None,
         message_ts: str | None = None,
     ) -> None:
-        """Apply one reply and post what follows: the next question, a re-ask, the why, or the map.
+        """Apply one reply and show what follows: a re-ask or the why at once, or the step's recorded effects.
 
         `question_id` None answers the question being asked. `message_ts` is the question message a
         button was clicked on; it is closed even when the click arrives before that message's ts was stored.
@@ -203,6 +188,7 @@ class InterviewSlack:
             reply=reply,
             user_id=user_id,
             note=note,
+            message_ts=message_ts,
         )
         row = step.interview
         channel_id, thread_ts = row.channel_id, row.thread_ts or None
@@ -219,69 +205,7 @@ class InterviewSlack:
             text, why = blocks.build_why(step.result.question, passages)
             await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=why)
             return
-        await self._close_question(client, step, user_id=user_id, message_ts=message_ts)
-        if step.outcome is Outcome.FINISHED:
-            if step.diagnosis is not None and step.map_version is not None:
-                await _post_map(
-                    client, step.diagnosis, channel_id=channel_id, version=step.map_version.version, thread_ts=thread_ts
-                )
-            return
-        await self._ask(
-            client,
-            step.result.state,
-            team_id=team_id,
-            interview_id=interview_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts or "",
-        )
-
-    async def _ask(
-        self,
-        client: AsyncWebClient,
-        state: InterviewState,
-        *,
-        team_id: str,
-        interview_id: int,
-        channel_id: str,
-        thread_ts: str,
-    ) -> None:
-        """Post the question the interview now waits for, and remember its message."""
-        question = self.interviews.script.get(state.current or "")
-        position, total = progress(state, script=self.interviews.script)
-        text, question_blocks = blocks.build_question(
-            question,
-            interview_id=interview_id,
-            position=position,
-            total=total,
-            existing=existing_answer(state, question.id),
-            has_previous=bool(state.previous),
-        )
-        posted = await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=question_blocks)
-        await self.interviews.question_posted(team_id=team_id, interview_id=interview_id, question_ts=posted["ts"])
-
-    async def _close_question(
-        self, client: AsyncWebClient, step: Step, *, user_id: str, message_ts: str | None
-    ) -> None:
-        """Replace the answered (or left) question's buttons with what happened, so they can't be pressed again."""
-        row, state, question_id = step.interview, step.result.state, step.question_id
-        question_ts = message_ts or row.question_ts
-        if not question_ts or question_id is None:
-            return
-        question = self.interviews.script.get(question_id)
-        _, total = progress(state, script=self.interviews.script)
-        if step.outcome is Outcome.WENT_BACK:
-            text, closed = blocks.build_went_back(question, position=len(state.history) + 2, total=total)
-        else:
-            record = state.answers[question_id]
-            position = state.history.index(question_id) + 1 if question_id in state.history else total
-            kept = not record.skipped and record.user_id != user_id
-            text, closed = blocks.build_answered(question, record, position=position, total=total, kept=kept)
-        try:
-            await client.chat_update(channel=row.channel_id, ts=question_ts, text=text, blocks=closed)
-        except SlackApiError as failure:
-            logger.warning(
-                "could not close question message in team %s: %s", row.team_id, failure.response.get("error")
-            )
+        await self.effects.run(client, team_id=team_id, interview_id=interview_id)
 
 
 async def _post_map(
@@ -290,13 +214,8 @@ async def _post_map(
     """The map's summary, then its picture in the same thread (the summary's own, when posted at the top)."""
     text, summary = build_map_summary(diagnosis, channel_id=channel_id, version=version)
     posted = await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=summary)
-    png = await render_png_async(diagnosis, title=f"Loop map · version {version}")
-    await client.files_upload_v2(
-        channel=channel_id,
-        thread_ts=thread_ts or posted["ts"],
-        file=png,
-        filename=f"loop-map-v{version}.png",
-        title=f"Loop map v{version}",
+    await upload_map_picture(
+        client, diagnosis, channel_id=channel_id, version=version, thread_ts=thread_ts or posted["ts"]
     )
 
 

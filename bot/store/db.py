@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import bot.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SCRUB_ATTEMPTS = 100
 MIGRATION_LOCK_KEY = 0x466C7977  # any constant of our own: PostgreSQL's advisory lock id for migrating
 
 
@@ -122,12 +126,21 @@ class Database:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     async def scrub(self) -> None:
-        """Leave no trace of deleted rows on disk: SQLite overwrites them (secure_delete) in its write-ahead
-        log, which this folds into the database file and empties. (PostgreSQL reuses the space of deleted rows
-        after its autovacuum.)"""
-        if self.is_sqlite:
+        """Leave no trace of deleted rows on disk.
+
+        SQLite overwrites deleted rows (secure_delete), but the write-ahead log still holds the pages as they
+        were: fold it into the database file and empty it, waiting out readers that hold it open. (PostgreSQL
+        reuses the space of deleted rows after its autovacuum.)
+        """
+        if not self.is_sqlite:
+            return
+        for _attempt in range(SCRUB_ATTEMPTS):
             async with self.engine.connect() as connection:
-                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                result = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not result[0]:  # (busy, log frames, checkpointed frames)
+                return
+            await asyncio.sleep(0.05)
+        logger.warning("the write-ahead log stayed busy: deleted rows leave it at the next checkpoint")
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

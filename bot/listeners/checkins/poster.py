@@ -7,7 +7,6 @@ dispatcher as `ChannelGone` or `PostFailed`.
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +16,7 @@ from bot.blocks.checkins import build_checkin_message, checkin_message_text, pau
 from bot.checkins.compose import CheckinMessage
 from bot.checkins.posting import CHANNEL_GONE, ChannelGone, PostFailed
 from bot.errors import NotInstalled
+from bot.listeners.tokens import BotTokens
 
 CHECKIN_EVENT = "flywheel_checkin"
 """The message metadata type that carries a check-in's dispatch key, so a message whose ts was lost is found."""
@@ -30,14 +30,6 @@ async def _call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     except SlackApiError as error:
         code = str(error.response.get("error"))
         raise (ChannelGone(code) if code in CHANNEL_GONE else PostFailed(code)) from error
-
-
-class BotTokens(Protocol):
-    """Where a workspace's bot token comes from (one fixed token, or the installation store)."""
-
-    async def bot_token(self, team_id: str) -> str:
-        """The token to act in `team_id` with; raises NotInstalled when there is none."""
-        ...
 
 
 class SlackCheckinPoster:

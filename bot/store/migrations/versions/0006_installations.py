@@ -3,15 +3,15 @@
 The three `slack_*` tables are the ones slack_sdk's SQLAlchemy installation and OAuth state stores use,
 column for column.
 
-Revision ID: 0007_installations
-Revises: 0004_checkins
+Revision ID: 0006_installations
+Revises: 0005_pending_work
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_installations"
-down_revision = "0004_checkins"
+revision = "0006_installations"
+down_revision = "0005_pending_work"
 branch_labels = None
 depends_on = None
 
