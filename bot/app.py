@@ -41,7 +41,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient | 
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         ignoring_self_events_enabled=True,
-        logger=logging.getLogger("bot.slack"),
+        logger=logging.getLogger("slack_bolt.coach"),  # Bolt's lines quote bodies: bot.logs filters them as a library's
     )
     register_middleware(app, services)
     register_listeners(app, services)

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 
 from bot.app import create_app
 from bot.checkins.scheduler import Scheduler
@@ -64,12 +65,21 @@ async def open_coach(settings: Settings, *, clock: Clock | None = None, start: b
 
 @web.middleware
 async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer 400 to a body Bolt cannot parse, instead of a 500 and a stack trace."""
-    try:
-        return await handler(request)
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("refused a malformed request body on %s", request.path)
-        return web.json_response({"error": "malformed request body"}, status=400)
+    """Answer 400 to a POST whose body is not one JSON object as Bolt reads it, instead of a 500 and a traceback.
+
+    Bolt parses the body before verifying the signature and assumes an object (`body.get(...)`); an array,
+    a string or a number in its place would fail deep inside Bolt. Refusing them here needs no secret.
+    """
+    if request.method == "POST":
+        raw = await request.read()
+        try:
+            parsed = parse_body(raw.decode("utf-8"), request.content_type)
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            logger.warning("refused a malformed request body on %s", request.path)
+            return web.json_response({"error": "malformed request body"}, status=400)
+    return await handler(request)
 
 
 def build_web_app(coach: Coach, *, path: str = "/slack/events") -> web.Application:
