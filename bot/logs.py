@@ -38,7 +38,7 @@ class WithoutPrivateText(logging.Filter):
             record.msg = _wording(record.getMessage())
             record.args = None
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = traceback_without_messages(record.exc_info)  # type: ignore[arg-type]
+            record.exc_text = traceback_without_messages(record.exc_info)
         return True
 
 

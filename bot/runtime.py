@@ -65,21 +65,24 @@ async def open_coach(settings: Settings, *, clock: Clock | None = None, start: b
 
 @web.middleware
 async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer 400 to a POST whose body is not one JSON object as Bolt reads it, instead of a 500 and a traceback.
+    """Answer 400 to a POST Bolt cannot read, instead of a 500 and a traceback.
 
-    Bolt parses the body before verifying the signature and assumes an object (`body.get(...)`); an array,
-    a string or a number in its place would fail deep inside Bolt. Refusing them here needs no secret.
+    Bolt parses the body before verifying the signature and assumes Slack's shapes: an object, with
+    `user`, `channel`, `team` and the like as strings or objects. Anything else fails inside Bolt while it
+    builds the request (listeners' failures never reach here: Bolt reports them to the error handler).
     """
-    if request.method == "POST":
-        raw = await request.read()
-        try:
-            parsed = parse_body(raw.decode("utf-8"), request.content_type)
-        except (ValueError, UnicodeDecodeError):
-            parsed = None
-        if not isinstance(parsed, dict):
-            logger.warning("refused a malformed request body on %s", request.path)
-            return web.json_response({"error": "malformed request body"}, status=400)
-    return await handler(request)
+    if request.method != "POST":
+        return await handler(request)
+    raw = await request.read()
+    try:
+        parsed = parse_body(raw.decode("utf-8"), request.content_type)
+        if isinstance(parsed, dict):
+            return await handler(request)
+    except (ValueError, UnicodeDecodeError, TypeError, AttributeError, KeyError, IndexError) as error:
+        logger.warning("refused a request body Bolt cannot read on %s (%s)", request.path, type(error).__name__)
+    else:
+        logger.warning("refused a request body that is not an object on %s", request.path)
+    return web.json_response({"error": "malformed request body"}, status=400)
 
 
 def build_web_app(coach: Coach, *, path: str = "/slack/events") -> web.Application:

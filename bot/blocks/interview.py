@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.errors import InputError
 from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+from bot.errors import InputError
 from bot.interview.engine import AnswerRecord
 from bot.interview.script import Question, QuestionKind
 
@@ -237,7 +237,9 @@ def read_answer_modal(view: dict[str, Any]) -> tuple[int, str, str, list[str], s
     pick = _mapping(_mapping(values.get(BLOCK_PICK)).get(ACTION_PICK))
     single, several = pick.get("selected_option"), pick.get("selected_options")
     options = [single] if isinstance(single, dict) else several if isinstance(several, list) else []
-    picked = [option["value"] for option in options if isinstance(option, dict) and isinstance(option.get("value"), str)]
+    picked = [
+        option["value"] for option in options if isinstance(option, dict) and isinstance(option.get("value"), str)
+    ]
     note = _mapping(_mapping(values.get(BLOCK_NOTE)).get(ACTION_NOTE_TEXT)).get("value")
     return interview_id, question_id, channel_id, picked, note.strip() if isinstance(note, str) else ""
 

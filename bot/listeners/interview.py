@@ -86,7 +86,9 @@ class InterviewSlack:
         await ack()
         actor = actor_of(context, body)
         interview_id, question_id, value = blocks.read_button_value(action.get("value"))
-        await self._named(team_id=actor.team_id, interview_id=interview_id, question_id=question_id, at=actor.channel_id)
+        await self._named(
+            team_id=actor.team_id, interview_id=interview_id, question_id=question_id, at=actor.channel_id
+        )
         await self._apply(
             client,
             team_id=actor.team_id,

@@ -3,8 +3,8 @@
 import json
 import re
 from dataclasses import dataclass
-from enum import Enum
 from datetime import date, time
+from enum import Enum
 from typing import Any, TypeVar
 
 from bot.blocks import checkins as blocks
@@ -91,7 +91,9 @@ def _selected(body: dict[str, Any], block_id: str) -> str | None:
 def _selected_all(body: dict[str, Any], block_id: str, field: str) -> list[str]:
     """The picked option values (`selected_options`) or users (`selected_users`), when they are text."""
     picked = _state(body, block_id).get(field)
-    items = [item.get("value") if isinstance(item, dict) else item for item in picked] if isinstance(picked, list) else []
+    items = (
+        [item.get("value") if isinstance(item, dict) else item for item in picked] if isinstance(picked, list) else []
+    )
     return [item for item in items if isinstance(item, str)]
 
 
