@@ -13,7 +13,7 @@ from bot.blocks import checkins as blocks
 from bot.blocks.common import Block
 from bot.checkins.schedule import Prompt
 from bot.checkins.service import CheckinService, ItemChange, Status
-from bot.checkins.weeks import week_key
+from bot.checkins.weeks import week_key, week_monday
 from bot.errors import CoachError, InputError
 from bot.listeners.checkins.forms import (
     action_value,
@@ -148,11 +148,11 @@ class CheckinsSlack:
         """ "Add a shipped item": the item modal for the prompt's week."""
         await ack()
         actor = actor_of(context, body)
+        week = action_value(body).get("week", "")
+        week_monday(week)  # an InputError, said to the person, when the button names no week
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=blocks.build_item_modal(
-                channel_id=actor.channel_id, week=action_value(body).get("week", ""), owner=actor.user_id
-            ),
+            view=blocks.build_item_modal(channel_id=actor.channel_id, week=week, owner=actor.user_id),
         )
 
     async def handle_edit_item(
