@@ -42,6 +42,19 @@ class WithoutPrivateText(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of each line (a test runner swaps it, then closes it)."""
+
+    @property
+    def stream(self) -> IO[str]:
+        """The process's stderr now."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        """StreamHandler's constructor sets a stream; this handler always follows `sys.stderr` instead."""
+
+
 def configure_logging(level: int = logging.WARNING, *, stream: IO[str] | None = None) -> logging.Handler:
     """Log to stderr (or `stream`) at `level`, every record through `WithoutPrivateText`; returns the handler.
 
@@ -50,7 +63,7 @@ def configure_logging(level: int = logging.WARNING, *, stream: IO[str] | None = 
     root = logging.getLogger()
     for previous in [handler for handler in root.handlers if _is_ours(handler)]:
         root.removeHandler(previous)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else StderrHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(WithoutPrivateText())
     root.addHandler(handler)
