@@ -90,6 +90,7 @@ async def test_marker_text_and_the_token_never_reach_the_logs(
             await ana.mention(team, f"what is the deletion test? {marker}")
             answer = await slack.wait_for_message(channel=team, contains="deletion")
             await ana.click(answer_blocks.ACTION_VOTE_UP, message=answer)
+            await slack.wait_idle()  # 👍 then 👎 at once is the vote race another helper owns
             await ana.click(answer_blocks.ACTION_VOTE_DOWN, message=answer)
             await slack.wait_for_modal(ana, callback_id=answer_blocks.VIEW_REASON)
             await ana.submit_modal({answer_blocks.ACTION_REASON: f"missed {marker}"})
@@ -109,11 +110,13 @@ async def test_marker_text_and_the_token_never_reach_the_logs(
             await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
             slack.advance(datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK) - clock.now())
             ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
+            await slack.wait_idle()  # the prompt's thread is recorded after it is posted
             await ana.post(team, f"{marker} search | feedback | {marker} rate", thread_ts=ship.ts)
             await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains=marker)
             await ana.post(team, f"{marker} | telepathy | x", thread_ts=ship.ts)
             slack.advance(datetime(2026, 3, 5, 10, 0, 5, tzinfo=NEW_YORK) - clock.now())
             measure = await slack.wait_for_message(channel=team, contains="Did it work?")
+            await slack.wait_idle()
             await ana.post(team, f"#1 moved +2.5 next: scale learned {marker}", thread_ts=measure.ts)
             await ana.post(team, f"#1 moved by {marker}", thread_ts=measure.ts)
             await slack.wait_idle()
