@@ -51,7 +51,7 @@ def create_app(settings: Settings, services: Services, client: AsyncWebClient | 
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         ignoring_self_events_enabled=True,
-        logger=logging.getLogger("bot.slack"),
+        logger=logging.getLogger("slack_bolt.coach"),  # Bolt's lines quote bodies: bot.logs filters them as a library's
         oauth_flow=oauth.flow if oauth else None,
         authorize=cast(Callable[..., Awaitable[AuthorizeResult]], oauth.authorize) if oauth else None,
         installation_store=oauth.installation_store if oauth else None,

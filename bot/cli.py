@@ -18,6 +18,7 @@ from bot.bench import Transport
 from bot.config import Settings, load_settings
 from bot.errors import CoachError
 from bot.interview.loop_map import MapFormat
+from bot.logs import configure_logging
 
 if TYPE_CHECKING:
     from bot.retrieval.knowledge_base import KnowledgeBase
@@ -111,11 +112,6 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
         fail(error.message)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-
-
-def configure_logging(level: int = logging.WARNING) -> None:
-    """Log to stderr, once, for the whole process."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 # ---------------------------------------------------------------- running the coach

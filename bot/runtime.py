@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 
 from bot.app import create_app
 from bot.checkins.scheduler import Scheduler
@@ -68,12 +69,24 @@ async def open_coach(settings: Settings, *, clock: Clock | None = None, start: b
 
 @web.middleware
 async def refuse_malformed_bodies(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer 400 to a body Bolt cannot parse, instead of a 500 and a stack trace."""
-    try:
+    """Answer 400 to a POST Bolt cannot read, instead of a 500 and a traceback.
+
+    Bolt parses the body before verifying the signature and assumes Slack's shapes: an object, with
+    `user`, `channel`, `team` and the like as strings or objects. Anything else fails inside Bolt while it
+    builds the request (listeners' failures never reach here: Bolt reports them to the error handler).
+    """
+    if request.method != "POST":
         return await handler(request)
-    except (ValueError, UnicodeDecodeError):
-        logger.warning("refused a malformed request body on %s", request.path)
-        return web.json_response({"error": "malformed request body"}, status=400)
+    raw = await request.read()
+    try:
+        parsed = parse_body(raw.decode("utf-8"), request.content_type)
+        if isinstance(parsed, dict):
+            return await handler(request)
+    except (ValueError, UnicodeDecodeError, TypeError, AttributeError, KeyError, IndexError) as error:
+        logger.warning("refused a request body Bolt cannot read on %s (%s)", request.path, type(error).__name__)
+    else:
+        logger.warning("refused a request body that is not an object on %s", request.path)
+    return web.json_response({"error": "malformed request body"}, status=400)
 
 
 def build_web_app(coach: Coach, *, path: str = "/slack/events") -> web.Application:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+from bot.errors import InputError
 
 ACTION_VOTE_UP = "answer_vote_up"
 ACTION_VOTE_DOWN = "answer_vote_down"
@@ -176,10 +177,24 @@ def reason_metadata(answer_id: int, channel_id: str, thread_ts: str | None) -> s
     return json.dumps({"a": answer_id, "c": channel_id, "t": thread_ts}, separators=(",", ":"))
 
 
-def read_reason_metadata(raw: str) -> tuple[int, str, str | None]:
-    """(answer id, channel id, thread ts) from the reason modal's metadata."""
-    data = json.loads(raw or "{}")
-    return int(data["a"]), str(data.get("c") or ""), data.get("t")
+UNREADABLE_REASON = "I couldn't tell which answer that was about: vote on the answer again."
+
+
+def read_reason_metadata(raw: object) -> tuple[int, str, str | None]:
+    """(answer id, channel id, thread ts) from the reason modal's metadata; InputError when it isn't ours."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError as error:
+        raise InputError(UNREADABLE_REASON) from error
+    answer_id = data.get("a") if isinstance(data, dict) else None
+    if type(answer_id) is not int or not 0 < answer_id < 2**31 or not isinstance(data, dict):
+        raise InputError(UNREADABLE_REASON)
+    channel_id, thread_ts = data.get("c"), data.get("t")
+    return (
+        answer_id,
+        channel_id if isinstance(channel_id, str) else "",
+        thread_ts if isinstance(thread_ts, str) else None,
+    )
 
 
 def build_reason_modal(*, answer_id: int, channel_id: str, thread_ts: str | None) -> dict[str, Any]:
@@ -211,8 +226,13 @@ def build_reason_modal(*, answer_id: int, channel_id: str, thread_ts: str | None
 
 def read_reason(view: dict[str, Any]) -> str:
     """The reason typed into the modal (empty when skipped)."""
-    values = view.get("state", {}).get("values", {})
-    return str((values.get(BLOCK_REASON, {}).get(ACTION_REASON, {}) or {}).get("value") or "").strip()
+    values = _mapping(_mapping(view.get("state")).get("values"))
+    reason = _mapping(_mapping(values.get(BLOCK_REASON)).get(ACTION_REASON)).get("value")
+    return reason.strip() if isinstance(reason, str) else ""
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def build_home_section(*, answered: int, gaps: Sequence[str]) -> list[Block]:

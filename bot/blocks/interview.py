@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+from bot.errors import InputError
 from bot.interview.engine import AnswerRecord
 from bot.interview.script import Question, QuestionKind
 
@@ -41,10 +42,24 @@ def button_value(interview_id: int, question_id: str, value: str = "") -> str:
     return json.dumps({"i": interview_id, "q": question_id, "v": value}, separators=(",", ":"))
 
 
-def read_button_value(raw: str) -> tuple[int, str, str]:
-    """(interview id, question id, choice value) from a button's value."""
-    data = json.loads(raw)
-    return int(data["i"]), str(data["q"]), str(data.get("v", ""))
+UNREADABLE_BUTTON = "I couldn't read that button: run `/flywheel interview` to get a fresh question."
+
+
+def read_button_value(raw: object) -> tuple[int, str, str]:
+    """(interview id, question id, choice value) from a button's value; InputError when it isn't one of ours."""
+    return _interview_reference(raw, choice_key="v")[:3]
+
+
+def _interview_reference(raw: object, *, choice_key: str) -> tuple[int, str, str]:
+    """The interview id, question id and one more string field of a value we wrote as JSON."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+        if not isinstance(data, dict) or not isinstance(data.get("q"), str) or not _row_id(data.get("i")):
+            raise InputError(UNREADABLE_BUTTON)
+        extra = data.get(choice_key, "")
+        return data["i"], data["q"], extra if isinstance(extra, str) else ""
+    except ValueError as error:
+        raise InputError(UNREADABLE_BUTTON) from error
 
 
 def build_intro(*, started_by: str, total: int, base_version: int | None) -> tuple[str, list[Block]]:
@@ -213,15 +228,29 @@ def build_answer_modal(
 
 
 def read_answer_modal(view: dict[str, Any]) -> tuple[int, str, str, list[str], str]:
-    """(interview id, question id, channel id, picked values, note) from a submitted answer modal."""
-    meta = json.loads(view.get("private_metadata") or "{}")
-    values = view.get("state", {}).get("values", {})
-    pick = values.get(BLOCK_PICK, {}).get(ACTION_PICK, {})
-    picked = [option["value"] for option in pick.get("selected_options") or []]
-    if pick.get("selected_option"):
-        picked = [pick["selected_option"]["value"]]
-    note = (values.get(BLOCK_NOTE, {}).get(ACTION_NOTE_TEXT, {}).get("value") or "").strip()
-    return int(meta["i"]), str(meta["q"]), str(meta["c"]), picked, note
+    """(interview id, question id, channel id, picked values, note) from a submitted answer modal.
+
+    InputError when the modal's metadata isn't ours; fields of the wrong type read as empty.
+    """
+    interview_id, question_id, channel_id = _interview_reference(view.get("private_metadata"), choice_key="c")
+    values = _mapping(_mapping(view.get("state")).get("values"))
+    pick = _mapping(_mapping(values.get(BLOCK_PICK)).get(ACTION_PICK))
+    single, several = pick.get("selected_option"), pick.get("selected_options")
+    options = [single] if isinstance(single, dict) else several if isinstance(several, list) else []
+    picked = [
+        option["value"] for option in options if isinstance(option, dict) and isinstance(option.get("value"), str)
+    ]
+    note = _mapping(_mapping(values.get(BLOCK_NOTE)).get(ACTION_NOTE_TEXT)).get("value")
+    return interview_id, question_id, channel_id, picked, note.strip() if isinstance(note, str) else ""
+
+
+def _row_id(value: object) -> bool:
+    """Whether `value` can be a row id (a positive int that fits the database's integer column)."""
+    return type(value) is int and 0 < value < 2**31
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _option(question: Question, value: str) -> dict[str, Any]:

@@ -28,11 +28,17 @@ logger = logging.getLogger(__name__)
 SUGGESTED_PROMPT = re.compile(rf"^{blocks.ACTION_SUGGESTED}_\d+$")
 
 
+ANSWER_ID = re.compile(r"[1-9][0-9]{0,8}")
+"""An answer button's value: the answer's row id, as we wrote it."""
+
+
 def _answer_id(body: dict[str, Any]) -> int:
-    try:
-        return int((body.get("actions") or [{}])[0].get("value", ""))
-    except ValueError:
-        raise InputError("That button no longer points at an answer.") from None
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    value = first.get("value")
+    if not isinstance(value, str) or not ANSWER_ID.fullmatch(value):
+        raise InputError("That button no longer points at an answer.")
+    return int(value)
 
 
 class AnswerSlack:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +24,9 @@ UNEXPECTED_ERROR = (
     "Nothing you stored was lost; please try again in a minute."
 )
 
+_PLAIN_WORD = re.compile(r"/?[a-z_]{1,40}")
+"""A request type or command name as Slack sends them (anything else is someone's text, not logged)."""
+
 _CHANNEL_UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 """Web API errors meaning the coach can't post in a channel until someone invites it (or unarchives it)."""
 
@@ -36,7 +40,7 @@ async def report_error(error: Exception, *, context: AsyncBoltContext, body: dic
     """Tell the person what went wrong: a domain error's own line, or a reference to the logged failure."""
     if isinstance(error, CoachError):
         text = error.message
-        logger.info("coach error for team %s: %s", context.team_id, error.message)
+        logger.info("coach error for team %s: %s", context.team_id, type(error).__name__)  # its message quotes input
     else:
         ref = uuid.uuid4().hex[:8]
         text = UNEXPECTED_ERROR.format(ref=ref)
@@ -45,10 +49,16 @@ async def report_error(error: Exception, *, context: AsyncBoltContext, body: dic
             ref,
             context.team_id,
             context.channel_id,
-            body.get("type") or body.get("command"),
+            request_kind(body),
             exc_info=error,
         )
     await _tell_person(context, body, text)
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """What kind of request this was, for a log line: its type or command, when that is a plain word."""
+    kind = body.get("type") or body.get("command")
+    return kind if isinstance(kind, str) and _PLAIN_WORD.fullmatch(kind) else "?"
 
 
 def reporting_errors(listener: Listener) -> Listener:

@@ -15,9 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import interview as blocks
 from bot.blocks.common import Block
 from bot.blocks.loop_map import build_home_section, build_map_missing, build_map_summary
-from bot.errors import CoachError
+from bot.errors import CoachError, InputError
 from bot.interview.diagnosis import Diagnosis
-from bot.interview.engine import Outcome, existing_answer
+from bot.interview.engine import InterviewState, Outcome, existing_answer
 from bot.interview.script import QuestionKind
 from bot.interview.service import THREAD_KIND, InterviewService
 from bot.listeners.context import actor_of
@@ -25,12 +25,15 @@ from bot.listeners.errors import channel_unreachable, reporting_errors
 from bot.listeners.interview_effects import NOT_IN_CHANNEL, InterviewEffects, upload_map_picture
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.services import Services
+from bot.store.models.loop_map import InterviewSession
 
 logger = logging.getLogger(__name__)
 
 INTERVIEW_USAGE = "Usage: `/flywheel interview` or `/flywheel interview restart`."
 MEMBERS_PAGE = 1000
 """Members asked for per `conversations.members` page (Slack's most)."""
+OTHER_CHANNEL = "That button belongs to an interview in another channel: answer it there."
+CHANNEL_ID = re.compile(r"[A-Z0-9]{1,40}")
 QUESTION_BUTTONS = re.compile("^(" + "|".join((rf"{blocks.ACTION_CHOICE}_\d+", *blocks.CONTROL_WORDS)) + ")$")
 
 
@@ -82,7 +85,10 @@ class InterviewSlack:
         """A question's button: a choice answers with that choice; back, skip, why, keep, keep all steer."""
         await ack()
         actor = actor_of(context, body)
-        interview_id, question_id, value = blocks.read_button_value(action["value"])
+        interview_id, question_id, value = blocks.read_button_value(action.get("value"))
+        await self._named(
+            team_id=actor.team_id, interview_id=interview_id, question_id=question_id, at=actor.channel_id
+        )
         await self._apply(
             client,
             team_id=actor.team_id,
@@ -99,8 +105,10 @@ class InterviewSlack:
         """Open the answer modal (a pick plus a free-text note) for the question."""
         await ack()
         actor = actor_of(context, body)
-        interview_id, question_id, _ = blocks.read_button_value(action["value"])
-        row, state = await self.interviews.load(team_id=actor.team_id, interview_id=interview_id)
+        interview_id, question_id, _ = blocks.read_button_value(action.get("value"))
+        row, state = await self._named(
+            team_id=actor.team_id, interview_id=interview_id, question_id=question_id, at=actor.channel_id
+        )
         if state.current != question_id:
             record = state.answers.get(question_id)
             await client.chat_postEphemeral(
@@ -122,12 +130,13 @@ class InterviewSlack:
         self, ack: AsyncAck, view: dict, body: dict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         """The answer modal: the pick (one, or several) and the optional note."""
-        interview_id, question_id, _, picked, note = blocks.read_answer_modal(view)
+        interview_id, question_id, channel_id, picked, note = blocks.read_answer_modal(view)
         if not picked:
             await ack(response_action="errors", errors={blocks.BLOCK_PICK: "Pick at least one answer."})
             return
         await ack()
         actor = actor_of(context, body)
+        await self._named(team_id=actor.team_id, interview_id=interview_id, question_id=question_id, at=channel_id)
         question = self.interviews.script.get(question_id)
         await self._apply(
             client,
@@ -145,7 +154,10 @@ class InterviewSlack:
         """Home's "Update interview" button: start the interview in that channel."""
         await ack()
         actor = actor_of(context, body)
-        await self._start(client, team_id=actor.team_id, channel_id=action["value"], user_id=actor.user_id)
+        channel_id = action.get("value")
+        if not isinstance(channel_id, str) or not CHANNEL_ID.fullmatch(channel_id):
+            raise InputError(blocks.UNREADABLE_BUTTON)
+        await self._start(client, team_id=actor.team_id, channel_id=channel_id, user_id=actor.user_id)
 
     async def home_section(self, team_id: str, user_id: str, client: AsyncWebClient) -> list[Block]:
         """The maps, and the interviews under way, of the channels this person belongs to."""
@@ -156,6 +168,17 @@ class InterviewSlack:
             [item for item in listing.maps if item.channel_id in theirs],
             running=[channel_id for channel_id in listing.running if channel_id in theirs],
         )
+
+    async def _named(
+        self, *, team_id: str, interview_id: int, question_id: str, at: str
+    ) -> tuple[InterviewSession, InterviewState]:
+        """The interview a button or modal names, when it is one of this workspace's and runs in channel `at`."""
+        if question_id not in self.interviews.script:
+            raise InputError(blocks.UNREADABLE_BUTTON)
+        row, state = await self.interviews.load(team_id=team_id, interview_id=interview_id)
+        if row.channel_id != at:
+            raise InputError(OTHER_CHANNEL)
+        return row, state
 
     async def _start(
         self, client: AsyncWebClient, *, team_id: str, channel_id: str, user_id: str, restart: bool = False

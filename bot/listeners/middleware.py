@@ -15,6 +15,17 @@ from bot.services import Services
 logger = logging.getLogger(__name__)
 
 
+EVENT_TEXT_FIELDS = ("type", "user", "channel", "ts", "thread_ts", "text", "channel_type", "tab", "subtype", "bot_id")
+"""Event fields the listeners read as text: Slack sends each as a string when it sends it at all."""
+
+
+def well_formed_event(event: object) -> bool:
+    """Whether an event is an object whose text fields are strings (or absent)."""
+    if not isinstance(event, dict):
+        return False
+    return all(event.get(field) is None or isinstance(event.get(field), str) for field in EVENT_TEXT_FIELDS)
+
+
 def register_middleware(app: AsyncApp, services: Services) -> None:
     """Install de-duplication of redelivered events and the central error handler."""
 
@@ -27,6 +38,16 @@ def register_middleware(app: AsyncApp, services: Services) -> None:
             if not first_time:
                 logger.info("skipped redelivered event %s (team %s)", event_id, team_id)
                 return BoltResponse(status=200, body="")
+        return await next()
+
+    async def ignore_misshapen_events(body: dict, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
+        """Acknowledge, and drop, an event whose fields are not the strings Slack sends (a hand-made request)."""
+        if body.get("type") == "event_callback" and not well_formed_event(body.get("event")):
+            logger.warning(
+                "ignored a misshapen event (team %s)",
+                body.get("team_id") if isinstance(body.get("team_id"), str) else "?",
+            )
+            return BoltResponse(status=200, body="")
         return await next()
 
     known_enterprise_teams: set[str] = set()
@@ -44,6 +65,7 @@ def register_middleware(app: AsyncApp, services: Services) -> None:
         """Backstop for failures outside the wrapped listeners (events, middleware)."""
         await report_error(error, context=context, body=body)
 
+    app.use(ignore_misshapen_events)
     app.use(skip_redeliveries)
     app.use(remember_enterprise)
     app.error(handle_error)

@@ -4,7 +4,8 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from bot.blocks import checkins as blocks
 from bot.checkins.items import NextStep, Result
@@ -14,6 +15,9 @@ from bot.listeners.router import IncomingMessage
 from bot.stages import Stage
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+UNKNOWN_CHOICE = "That isn't one of the listed choices: pick one of them."
+E = TypeVar("E", bound=Enum)
 
 FormErrors = dict[str, str]
 """A modal's errors to show, by input block id."""
@@ -44,40 +48,71 @@ class ResultForm:
 
 
 def action_value(body: dict[str, Any]) -> dict[str, str]:
-    """The JSON value of the clicked button (see `blocks.checkins._value`)."""
-    try:
-        value: dict[str, str] = json.loads(body["actions"][0].get("value") or "{}")
-    except (KeyError, IndexError, ValueError):
-        return {}
-    return value
-
-
-def _state(body: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return ((body.get("view") or {}).get("state") or {}).get("values", {}).get(block_id, {}).get(blocks.INPUT) or {}
-
-
-def _selected(body: dict[str, Any], block_id: str) -> str | None:
-    option = _state(body, block_id).get("selected_option")
-    return option.get("value") if option else None
+    """The JSON value of the clicked button (see `blocks.checkins._value`); empty when it isn't one of ours."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    return _strings_of(_mapping(first).get("value"))
 
 
 def view_metadata(body: dict[str, Any]) -> dict[str, str]:
-    """What the modal carried from where it was opened (channel, week, item)."""
+    """What the modal carried from where it was opened (channel, week, item); empty when it isn't ours."""
+    return _strings_of(_mapping(body.get("view")).get("private_metadata"))
+
+
+def _strings_of(raw: object) -> dict[str, str]:
+    """The string fields of a JSON object we wrote; anything else (not JSON, an array, a number) reads as none."""
     try:
-        metadata: dict[str, str] = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
+        data = json.loads(raw) if isinstance(raw, str) else None
     except ValueError:
         return {}
-    return metadata
+    return {key: value for key, value in _mapping(data).items() if isinstance(value, str)}
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _state(body: dict[str, Any], block_id: str) -> dict[str, Any]:
+    values = _mapping(_mapping(_mapping(body.get("view")).get("state")).get("values"))
+    return _mapping(_mapping(values.get(block_id)).get(blocks.INPUT))
+
+
+def _text(body: dict[str, Any], block_id: str, field: str = "value") -> str:
+    """A text field of an input (a plain-text value, a picked time or user); empty when missing or not text."""
+    value = _state(body, block_id).get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _selected(body: dict[str, Any], block_id: str) -> str | None:
+    value = _mapping(_state(body, block_id).get("selected_option")).get("value")
+    return value if isinstance(value, str) else None
+
+
+def _selected_all(body: dict[str, Any], block_id: str, field: str) -> list[str]:
+    """The picked option values (`selected_options`) or users (`selected_users`), when they are text."""
+    picked = _state(body, block_id).get(field)
+    items = (
+        [item.get("value") if isinstance(item, dict) else item for item in picked] if isinstance(picked, list) else []
+    )
+    return [item for item in items if isinstance(item, str)]
+
+
+def _choice(kind: type[E], value: str | None) -> E | None:
+    """The enum member `value` names, or None when it names none."""
+    try:
+        return kind(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def parse_settings(body: dict[str, Any], current: Schedule) -> tuple[Schedule | None, FormErrors]:
     """The schedule a submitted settings modal describes, or the errors to show per block."""
-    zone = (_state(body, blocks.BLOCK_TIMEZONE).get("value") or "").strip()
+    zone = _text(body, blocks.BLOCK_TIMEZONE).strip()
     slots: dict[Prompt, Slot] = {}
     errors: FormErrors = {}
     for prompt in CYCLE_ORDER:
         day = _selected(body, blocks.day_block(prompt))
-        clock = _state(body, blocks.time_block(prompt)).get("selected_time") or ""
+        clock = _text(body, blocks.time_block(prompt), "selected_time")
         if day is None:
             errors[blocks.day_block(prompt)] = "Pick a day."
             continue
@@ -92,8 +127,10 @@ def parse_settings(body: dict[str, Any], current: Schedule) -> tuple[Schedule | 
                 f"Must come after the {blocks.PROMPT_LABELS[earlier].lower()} (the week runs Monday to Sunday)."
             )
             break
-    enabled = [option["value"] for option in _state(body, blocks.BLOCK_ENABLED).get("selected_options") or []]
-    participants = _state(body, blocks.BLOCK_PARTICIPANTS).get("selected_users") or []
+    enabled = [_choice(Prompt, value) for value in _selected_all(body, blocks.BLOCK_ENABLED, "selected_options")]
+    participants = _selected_all(body, blocks.BLOCK_PARTICIPANTS, "selected_users")
+    if None in enabled:
+        errors[blocks.BLOCK_ENABLED] = UNKNOWN_CHOICE
     if errors:
         return None, errors
     try:
@@ -103,7 +140,7 @@ def parse_settings(body: dict[str, Any], current: Schedule) -> tuple[Schedule | 
             measure=slots[Prompt.MEASURE],
             reminder=slots[Prompt.REMINDER],
             digest=slots[Prompt.DIGEST],
-            enabled=frozenset(Prompt(value) for value in enabled),
+            enabled=frozenset(prompt for prompt in enabled if prompt is not None),
             participants=tuple(participants),
             skips=current.skips,
         )
@@ -114,21 +151,22 @@ def parse_settings(body: dict[str, Any], current: Schedule) -> tuple[Schedule | 
 
 def parse_item(body: dict[str, Any], *, default_owner: str) -> tuple[ItemForm | None, FormErrors]:
     """The item a submitted item modal describes, or the errors to show per block."""
-    what = (_state(body, blocks.BLOCK_WHAT).get("value") or "").strip()
-    stage = _selected(body, blocks.BLOCK_STAGE)
+    what = _text(body, blocks.BLOCK_WHAT).strip()
+    picked_stage = _selected(body, blocks.BLOCK_STAGE)
+    stage = _choice(Stage, picked_stage)
     errors: FormErrors = {}
     if not what:
         errors[blocks.BLOCK_WHAT] = "Say what ships."
     if stage is None:
-        errors[blocks.BLOCK_STAGE] = "Pick the loop stage it strengthens."
+        errors[blocks.BLOCK_STAGE] = "Pick the loop stage it strengthens." if picked_stage is None else UNKNOWN_CHOICE
     if errors or stage is None:
         return None, errors
     metadata = view_metadata(body)
     return ItemForm(
         what=what,
-        owner=_state(body, blocks.BLOCK_OWNER).get("selected_user") or default_owner,
-        stage=Stage(stage),
-        expected_metric=_state(body, blocks.BLOCK_METRIC).get("value") or "",
+        owner=_text(body, blocks.BLOCK_OWNER, "selected_user") or default_owner,
+        stage=stage,
+        expected_metric=_text(body, blocks.BLOCK_METRIC),
         channel_id=metadata.get("channel", ""),
         week=metadata.get("week", ""),
         item_id=metadata.get("item") or None,
@@ -137,20 +175,22 @@ def parse_item(body: dict[str, Any], *, default_owner: str) -> tuple[ItemForm | 
 
 def parse_result(body: dict[str, Any]) -> tuple[ResultForm | None, FormErrors]:
     """The result a submitted result modal reports, or the error to show."""
-    result = _selected(body, blocks.BLOCK_RESULT)
+    picked_result, picked_next = _selected(body, blocks.BLOCK_RESULT), _selected(body, blocks.BLOCK_NEXT)
+    result, next_step = _choice(Result, picked_result), _choice(NextStep, picked_next)
     try:
-        number = parse_number(_state(body, blocks.BLOCK_NUMBER).get("value"))
+        number = parse_number(_text(body, blocks.BLOCK_NUMBER) or None)
     except InputError as error:
         return None, {blocks.BLOCK_NUMBER: error.message}
     if result is None:
-        return None, {blocks.BLOCK_RESULT: "Pick what the metric did."}
-    next_step = _selected(body, blocks.BLOCK_NEXT)
+        return None, {blocks.BLOCK_RESULT: "Pick what the metric did." if picked_result is None else UNKNOWN_CHOICE}
+    if next_step is None and picked_next:
+        return None, {blocks.BLOCK_NEXT: UNKNOWN_CHOICE}
     return ResultForm(
         item_id=view_metadata(body).get("item", ""),
-        result=Result(result),
+        result=result,
         number=number,
-        learned=_state(body, blocks.BLOCK_LEARNED).get("value") or "",
-        next_step=NextStep(next_step) if next_step else None,
+        learned=_text(body, blocks.BLOCK_LEARNED),
+        next_step=next_step,
     ), {}
 
 

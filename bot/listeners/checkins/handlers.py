@@ -13,7 +13,7 @@ from bot.blocks import checkins as blocks
 from bot.blocks.common import Block
 from bot.checkins.schedule import Prompt
 from bot.checkins.service import CheckinService, ItemChange, Status
-from bot.checkins.weeks import week_key
+from bot.checkins.weeks import week_key, week_monday
 from bot.errors import CoachError, InputError
 from bot.listeners.checkins.forms import (
     action_value,
@@ -30,6 +30,8 @@ from bot.listeners.router import CommandRequest, IncomingMessage
 from bot.store.models.checkins import SCHEDULE_ON
 
 logger = logging.getLogger(__name__)
+
+OTHER_CHANNEL = "That button belongs to another channel's check-ins: use it there."
 
 Verb = Callable[[CommandRequest, str], Awaitable[None]]
 
@@ -153,11 +155,11 @@ class CheckinsSlack:
         """ "Add a shipped item": the item modal for the prompt's week."""
         await ack()
         actor = actor_of(context, body)
+        week = action_value(body).get("week", "")
+        week_monday(week)  # an InputError, said to the person, when the button names no week
         await client.views_open(
             trigger_id=body["trigger_id"],
-            view=blocks.build_item_modal(
-                channel_id=actor.channel_id, week=action_value(body).get("week", ""), owner=actor.user_id
-            ),
+            view=blocks.build_item_modal(channel_id=actor.channel_id, week=week, owner=actor.user_id),
         )
 
     async def handle_edit_item(
@@ -167,6 +169,7 @@ class CheckinsSlack:
         await ack()
         actor = actor_of(context, body)
         stored = await self.checkins.stored_item(team_id=actor.team_id, item_id=action_value(body).get("item", ""))
+        _require_same_channel(actor.channel_id, stored.row.channel_id)
         await client.views_open(
             trigger_id=body["trigger_id"],
             view=blocks.build_item_modal(
@@ -179,10 +182,10 @@ class CheckinsSlack:
     ) -> None:
         """ "Report result": the result modal for that item."""
         await ack()
-        item = await self.checkins.item(
-            team_id=actor_of(context, body).team_id, item_id=action_value(body).get("item", "")
-        )
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.build_result_modal(item))
+        actor = actor_of(context, body)
+        stored = await self.checkins.stored_item(team_id=actor.team_id, item_id=action_value(body).get("item", ""))
+        _require_same_channel(actor.channel_id, stored.row.channel_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=blocks.build_result_modal(stored.item))
 
     async def handle_skip_week(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -225,12 +228,9 @@ class CheckinsSlack:
         """ "Settings" in the status message."""
         await ack()
         actor = actor_of(context, body)
-        await self._open_settings(
-            client,
-            trigger_id=body["trigger_id"],
-            team_id=actor.team_id,
-            channel_id=action_value(body).get("channel") or actor.channel_id,
-        )
+        channel_id = action_value(body).get("channel") or actor.channel_id
+        _require_same_channel(actor.channel_id, channel_id)
+        await self._open_settings(client, trigger_id=body["trigger_id"], team_id=actor.team_id, channel_id=channel_id)
 
     # ---- modals ----------------------------------------------------------------------------------
 
@@ -420,6 +420,12 @@ class CheckinsSlack:
                 logger.warning(
                     "could not update check-in message (channel %s): %s", channel_id, error.response.get("error")
                 )
+
+
+def _require_same_channel(clicked_in: str, named: str) -> None:
+    """A button clicked in a channel acts only on that channel's check-ins (Home's buttons name their own)."""
+    if clicked_in and named != clicked_in:
+        raise InputError(OTHER_CHANNEL)
 
 
 async def _user_timezone(client: AsyncWebClient, user_id: str) -> str:

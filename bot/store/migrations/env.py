@@ -27,7 +27,7 @@ def run_with_own_engine() -> None:
     import asyncio
 
     async def main() -> None:
-        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
+        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "", hide_parameters=True)
         async with engine.begin() as connection:
             await connection.run_sync(run_on)
         await engine.dispose()
