@@ -212,10 +212,19 @@ class KnowledgeBase:
         self._indexes = indexes
         self._versions = versions
 
-    async def sync(self, team_id: str | None = None) -> None:
-        """Reload the shared scope and `team_id`'s if another process changed them (indexed, or deleted)."""
-        scopes = [GLOBAL_SCOPE] if team_id is None else [GLOBAL_SCOPE, scope_for(team_id)]
-        versions = await self.ledger.versions(scopes)
+    @staticmethod
+    def scopes_for(team_id: str | None) -> list[str]:
+        """The scopes a question of `team_id` searches: the shared material, and the workspace's own."""
+        return [GLOBAL_SCOPE] if team_id is None else [GLOBAL_SCOPE, scope_for(team_id)]
+
+    async def sync(self, team_id: str | None = None, versions: Mapping[str, int] | None = None) -> None:
+        """Reload the shared scope and `team_id`'s if another process changed them (indexed, or deleted).
+
+        `versions` are the scopes' current versions when the caller has read them already.
+        """
+        scopes = self.scopes_for(team_id)
+        if versions is None:
+            versions = await self.ledger.versions(scopes)
         stale = [scope for scope in scopes if versions.get(scope, 0) != self._versions.get(scope, 0)]
         if not stale:
             return
@@ -282,8 +291,7 @@ class KnowledgeBase:
     # ---- search
 
     def _scopes(self, team_id: str | None) -> list[ScopeIndex]:
-        scopes = [GLOBAL_SCOPE] if team_id is None else [GLOBAL_SCOPE, scope_for(team_id)]
-        return [self._indexes[s] for s in scopes if s in self._indexes]
+        return [self._indexes[s] for s in self.scopes_for(team_id) if s in self._indexes]
 
     def retrieve_sync(
         self,

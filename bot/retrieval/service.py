@@ -117,13 +117,18 @@ class AnswerService:
     # ---- answering
 
     async def sync(self, team_id: str | None) -> None:
-        """Catch up with what other processes changed: material indexed or deleted, votes cast anywhere."""
-        await self.knowledge.sync(team_id)
+        """Catch up with what other processes changed: material indexed or deleted, votes cast anywhere.
+
+        One small read per question: the versions of the shared material, the workspace's own, and the votes.
+        """
+        scopes = self.knowledge.scopes_for(team_id)
         async with self.db.session() as session:
-            version = (await read_versions(session, names=[VOTE_PRIOR])).get(VOTE_PRIOR, 0)
-            if version != self._prior_version:
+            versions = await read_versions(session, names=[*scopes, VOTE_PRIOR])
+            prior = versions.get(VOTE_PRIOR, 0)
+            if prior != self._prior_version:
                 self.knowledge.set_vote_counts(await store.vote_counts(session))
-                self._prior_version = version
+                self._prior_version = prior
+        await self.knowledge.sync(team_id, versions)
 
     async def answer(self, text: str, *, team_id: str | None = None) -> Answer:
         """Answer from the material (the workspace's own too, when given) without keeping anything."""

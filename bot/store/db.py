@@ -41,6 +41,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor = dbapi_connection.cursor()
     # WAL lets readers and one writer work at once; the busy timeout makes concurrent writers wait.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL still never corrupts the database and survives a killed process; it only skips an
+    # fsync per commit (a power cut may lose the last commits), which makes commits several times cheaper.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     # A deleted workspace's text is overwritten on disk, not left in free pages.
