@@ -1,0 +1,73 @@
+"""Hostile text at the edge, through the local Slack: control characters and echoed pings.
+
+Runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL (which refuses NUL in text).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.emulator import LocalSlack
+from bot.runtime import Coach
+from tests.e2e.conftest import CoachFactory
+
+NEW_YORK = ZoneInfo("America/New_York")
+MONDAY_MORNING = datetime(2026, 3, 2, 9, tzinfo=NEW_YORK)
+SHIP_TIME = datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK)
+FAILED = "Something went wrong"
+
+
+@pytest.fixture
+async def coach(
+    coach_factory: CoachFactory, database_url: str, clock: ManualClock
+) -> AsyncIterator[Coach]:
+    """The coach over HTTP on each database under test, started on a Monday morning in New York."""
+    clock.set(MONDAY_MORNING)
+    async with coach_factory("http", DATABASE_URL=database_url) as running:
+        yield running
+
+
+def _nothing_failed(slack: LocalSlack) -> None:
+    notes = [json.dumps(call.params) for call in slack.api_calls() if FAILED in json.dumps(call.params)]
+    assert notes == []
+
+
+async def test_a_nul_character_in_a_dm_is_answered(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    asked = await ana.dm("What is the\x00 deletion\x07 test?")
+    answer = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=asked)
+    assert "deletion test" in answer.text.lower()
+    await slack.wait_idle()
+    _nothing_failed(slack)
+
+
+async def test_a_nul_character_in_flywheel_ask_is_answered(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.slash("/flywheel", "ask where do data\x00 flywheels usually break?", channel=general)
+    private = await slack.wait_for_ephemeral(ana, contains="Break 1")
+    assert "\\u0000" not in json.dumps(private.blocks)
+    await slack.wait_idle()
+    _nothing_failed(slack)
+
+
+async def test_a_nul_character_in_a_ship_item_is_stored_without_it(
+    slack: LocalSlack, clock: ManualClock, coach: Coach
+) -> None:
+    ana = slack.add_user("ana", tz="America/New_York")
+    team = slack.add_channel("growth", members=[ana])
+    await ana.slash("/flywheel", "checkins on", channel=team)
+    await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
+    slack.advance(SHIP_TIME - clock.now())
+    ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
+    await ana.post(team, "Thumbs\x00 on answers | feedback | share of\x1b rated answers", thread_ts=ship.ts)
+    added = await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains="Thumbs on answers")
+    assert "share of rated answers" in added.all_text()
+    await slack.wait_idle()
+    _nothing_failed(slack)
