@@ -10,15 +10,18 @@ Block = dict[str, Any]
 SECTION_TEXT_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
 _BROADCAST = re.compile(r"(?i)@(everyone|channel|here)\b")
+# An ampersand that doesn't already start one of Slack's three entities.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
 
 
 def escape(text: str) -> str:
     """Make user-supplied text safe for mrkdwn: no `<!channel>`-style pings, links or user mentions.
 
     Slack only needs &, < and > escaped; a bare `@here` is also defused with a zero-width joiner so
-    clients that auto-link it do not notify anyone.
+    clients that auto-link it do not notify anyone. Message text arrives from Slack already escaped
+    (`a &lt; b`), so existing entities are kept: escaping twice gives the same text as escaping once.
     """
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _BARE_AMPERSAND.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub(lambda match: "@\u200d" + match.group(1), escaped)
 
 

@@ -128,7 +128,7 @@ def build_answered(
     note = f"\n> {escape(truncate(record.note, 300))}" if record.note else ""
     verb = "kept" if kept else "answered"
     stage = f" · {question.stage_name}" if question.stage_name else ""
-    text = f"Question {position} of {total}{stage}: {question.describe(record.value)}"
+    text = f"Question {position} of {total}{stage}: {escape(question.describe(record.value))}"
     blocks = [
         section(f":white_check_mark: *Q{position}{stage}*: {_plain_prompt(question)}\n{answer}{note}"),
         context(f"{verb.capitalize()} by {who}"),
@@ -144,7 +144,7 @@ def build_went_back(question: Question, *, position: int, total: int) -> tuple[s
 
 def build_reask(message: str) -> tuple[str, list[Block]]:
     """A reply the interview couldn't understand: what it expected, ask again."""
-    text = f"Sorry, I didn't get that. {message}"
+    text = f"Sorry, I didn't get that. {escape(message)}"
     return text, [section(f":thinking_face: {escape(message)}")]
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.emulator import api_chat, api_conversations, api_files, api_views
-from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors
+from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors, broadcast_pings
 from bot.emulator.faults import Faults
 from bot.emulator.journal import ApiCall, Journal
 from bot.emulator.workspace import TRIGGER_TTL_SECONDS, Conversation, SlackError, Workspace
@@ -261,6 +261,12 @@ class WebApi:
             raise SlackError("not_in_channel")
         return conversation
 
+    def report_pings(self, method: str, text: Any, blocks: Any = None) -> None:
+        """Report a message from the app that would ping a whole channel (echoed user text, unescaped)."""
+        pings = broadcast_pings(text, blocks)
+        if pings:
+            self.report(f"{method} would ping everyone: " + ", ".join(pings))
+
     def checked_content(
         self, params: Mapping[str, Any], *, method: str, require_content: bool = True
     ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -274,6 +280,7 @@ class WebApi:
             raise SlackError("no_text")
         if len(text) > MAX_TEXT_CHARS:
             raise SlackError("msg_too_long")
+        self.report_pings(method, text, blocks)
         if blocks:
             errors = block_errors(blocks)
             if errors:

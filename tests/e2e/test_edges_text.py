@@ -11,6 +11,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 
 from bot.clock import ManualClock
 from bot.emulator import LocalSlack
@@ -24,9 +26,7 @@ FAILED = "Something went wrong"
 
 
 @pytest.fixture
-async def coach(
-    coach_factory: CoachFactory, database_url: str, clock: ManualClock
-) -> AsyncIterator[Coach]:
+async def coach(coach_factory: CoachFactory, database_url: str, clock: ManualClock) -> AsyncIterator[Coach]:
     """The coach over HTTP on each database under test, started on a Monday morning in New York."""
     clock.set(MONDAY_MORNING)
     async with coach_factory("http", DATABASE_URL=database_url) as running:
@@ -71,3 +71,49 @@ async def test_a_nul_character_in_a_ship_item_is_stored_without_it(
     assert "share of rated answers" in added.all_text()
     await slack.wait_idle()
     _nothing_failed(slack)
+
+
+def _pings_sent(slack: LocalSlack) -> list[str]:
+    """Every text the app sent that would notify a whole channel."""
+    return [
+        str(call.params.get("text") or call.params.get("markdown_text"))
+        for call in slack.api_calls()
+        if any(ping in json.dumps(call.params) for ping in ("<!channel>", "<!here>", "<!everyone>"))
+    ]
+
+
+async def test_no_fallback_text_repeats_a_channel_ping(slack: LocalSlack, clock: ManualClock, coach: Coach) -> None:
+    ana = slack.add_user("ana", tz="America/New_York")
+    team = slack.add_channel("growth", members=[ana])
+    await ana.slash("/flywheel", "interview", channel=team)
+    intro = await slack.wait_for_message(channel=team, contains="Loop interview started")
+    await slack.wait_for_message(channel=team, thread_ts=intro.ts, contains="Question 1 of")
+    await ana.post(team, "<!channel> banana", thread_ts=intro.ts)
+    await slack.wait_for_message(channel=team, thread_ts=intro.ts, contains="didn't get that")
+
+    await ana.slash("/flywheel", "<!here>", channel=team)
+    await slack.wait_for_ephemeral(ana, contains="I don't know")
+
+    await ana.slash("/flywheel", "checkins on", channel=team)
+    await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
+    slack.advance(SHIP_TIME - clock.now())
+    ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
+    await ana.post(team, "Ping <!everyone> on answers | feedback | <!channel> rate", thread_ts=ship.ts)
+    await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains="on answers")
+    await slack.wait_idle()
+    assert _pings_sent(slack) == []
+    assert [problem for problem in slack.clear_problems() if "ping" in problem] == []
+
+
+async def test_a_model_answer_posted_whole_does_not_ping(slack: LocalSlack, coach: Coach) -> None:
+    reply = "<!channel> Duolingo's session generator now takes 14 ms instead of 750 ms [1]."
+    coach.services.knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    slack.faults.server_error("chat.startStream", times=3)  # the answer is then posted whole, with a fallback text
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, "How fast is Duolingo's session generator now?")
+    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert "14 ms" in answer.text
+    await slack.wait_idle()
+    assert _pings_sent(slack) == []
+    assert [problem for problem in slack.clear_problems() if "ping" in problem] == []
