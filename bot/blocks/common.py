@@ -12,6 +12,7 @@ BUTTON_TEXT_LIMIT = 75
 _BROADCAST = re.compile(r"(?i)@(everyone|channel|here)\b")
 # An ampersand that doesn't already start one of Slack's three entities.
 _BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
+_LINK = re.compile(r"(<(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>]*)?>)")
 
 
 def escape(text: str) -> str:
@@ -23,6 +24,29 @@ def escape(text: str) -> str:
     """
     escaped = _BARE_AMPERSAND.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub(lambda match: "@\u200d" + match.group(1), escaped)
+
+
+def from_plain_input(text: str) -> str:
+    """Text typed in a plain-text field, in the form Slack gives typed message text (&, < and > escaped).
+
+    A plain-text field has no mentions or links: typing `<@U123>` there names no one. Brought to message
+    form, it reads like a typed message everywhere after (no mention is found in it, none is shown).
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_plain_input(text: str) -> str:
+    """Message-form text back as a person would type it in a plain-text field (to pre-fill one)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape_keeping_links(text: str) -> str:
+    """Like `escape`, but the web and mail links Slack put in a message (`<http://x|label>`) stay links."""
+    pieces = _LINK.split(text)
+    return "".join(
+        _BROADCAST.sub(lambda match: "@\u200d" + match.group(1), piece) if _LINK.fullmatch(piece) else escape(piece)
+        for piece in pieces
+    )
 
 
 def truncate(text: str, limit: int) -> str:

@@ -6,7 +6,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    from_plain_input,
+    plain,
+    section,
+    to_plain_input,
+    truncate,
+)
 from bot.interview.engine import AnswerRecord
 from bot.interview.script import Question, QuestionKind
 
@@ -188,7 +199,7 @@ def build_answer_modal(
         "max_length": NOTE_MAX_CHARS,
     }
     if existing and existing.note:
-        note_element["initial_value"] = existing.note[:NOTE_MAX_CHARS]
+        note_element["initial_value"] = to_plain_input(existing.note)[:NOTE_MAX_CHARS]
     hint = question.note_hint or "Anything worth remembering about this answer."
     return {
         "type": "modal",
@@ -220,7 +231,7 @@ def read_answer_modal(view: dict[str, Any]) -> tuple[int, str, str, list[str], s
     picked = [option["value"] for option in pick.get("selected_options") or []]
     if pick.get("selected_option"):
         picked = [pick["selected_option"]["value"]]
-    note = (values.get(BLOCK_NOTE, {}).get(ACTION_NOTE_TEXT, {}).get("value") or "").strip()
+    note = from_plain_input((values.get(BLOCK_NOTE, {}).get(ACTION_NOTE_TEXT, {}).get("value") or "").strip())
     return int(meta["i"]), str(meta["q"]), str(meta["c"]), picked, note
 
 

@@ -266,7 +266,13 @@ async def chat_start_stream(api: WebApi, params: Params) -> dict[str, Any]:
         if not params.get("recipient_user_id"):
             raise SlackError("missing_recipient_user_id")
     message = new_bot_message(
-        api, conversation.id, text=_stream_text(api, params, "chat.startStream"), blocks=[], attachments=[], thread_ts=thread_ts, streaming=True
+        api,
+        conversation.id,
+        text=_stream_text(api, params, "chat.startStream"),
+        blocks=[],
+        attachments=[],
+        thread_ts=thread_ts,
+        streaming=True,
     )
     return {"channel": conversation.id, "ts": message.ts}
 

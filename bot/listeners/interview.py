@@ -17,7 +17,7 @@ from bot.blocks.common import Block, escape
 from bot.blocks.loop_map import build_home_section, build_map_missing, build_map_summary
 from bot.errors import CoachError
 from bot.interview.diagnosis import Diagnosis
-from bot.interview.diagram import render_png_async
+from bot.interview.diagram import describe, render_png_async
 from bot.interview.engine import InterviewState, Outcome, existing_answer, progress
 from bot.interview.script import QuestionKind
 from bot.interview.service import THREAD_KIND, InterviewService, Step
@@ -290,13 +290,15 @@ async def _post_map(
     """The map's summary, then its picture in the same thread (the summary's own, when posted at the top)."""
     text, summary = build_map_summary(diagnosis, channel_id=channel_id, version=version)
     posted = await _post(client, channel=channel_id, thread_ts=thread_ts, text=text, blocks=summary)
-    png = await render_png_async(diagnosis, title=f"Loop map · version {version}")
+    title = f"Loop map · version {version}"
+    png = await render_png_async(diagnosis, title=title)
     await client.files_upload_v2(
         channel=channel_id,
         thread_ts=thread_ts or posted["ts"],
         file=png,
         filename=f"loop-map-v{version}.png",
         title=f"Loop map v{version}",
+        alt_txt=describe(diagnosis, title=title),
     )
 
 

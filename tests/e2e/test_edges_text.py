@@ -18,6 +18,7 @@ from bot.clock import ManualClock
 from bot.emulator import LocalSlack
 from bot.runtime import Coach
 from tests.e2e.conftest import CoachFactory
+from tests.e2e.test_interview import TYPED
 
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY_MORNING = datetime(2026, 3, 2, 9, tzinfo=NEW_YORK)
@@ -117,3 +118,18 @@ async def test_a_model_answer_posted_whole_does_not_ping(slack: LocalSlack, coac
     await slack.wait_idle()
     assert _pings_sent(slack) == []
     assert [problem for problem in slack.clear_problems() if "ping" in problem] == []
+
+
+async def test_the_loop_map_picture_has_alt_text(slack: LocalSlack, coach_factory: CoachFactory) -> None:
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana])
+    async with coach_factory("http"):
+        await ana.slash("/flywheel", "interview", channel=growth)
+        intro = await slack.wait_for_message(channel=growth, contains="Loop interview started")
+        for number, (_, reply) in enumerate(TYPED, start=1):
+            await slack.wait_for_message(channel=growth, thread_ts=intro.ts, contains=f"Question {number} of 14")
+            await ana.post(growth, reply, thread_ts=intro.ts)
+        picture = await slack.wait_for_file(channel=growth, name="loop-map-v1.png")
+    assert picture.alt_txt is not None
+    assert picture.alt_txt.startswith("Loop map · version 1: a diagram of the five loop stages")
+    assert "Collection" in picture.alt_txt and "Fix first:" in picture.alt_txt

@@ -314,7 +314,10 @@ class CheckinsSlack:
                 await self._measure_reply(message, thread.week)
         except InputError as error:
             await message.client.chat_postEphemeral(
-                channel=message.channel_id, user=message.user_id, thread_ts=message.thread_ts, text=escape(error.message)
+                channel=message.channel_id,
+                user=message.user_id,
+                thread_ts=message.thread_ts,
+                text=escape(error.message),
             )
 
     async def home_section(self, team_id: str, user_id: str, client: AsyncWebClient) -> list[Block]:
