@@ -301,6 +301,10 @@ def map_show(
 
     if output_format is MapFormat.PNG and out is None:
         fail("--format png writes binary data: add --out FILE.")
+    if out is not None and out.is_dir():
+        fail(f"--out {out} is a folder: give a file name inside it.")
+    if out is not None and not out.parent.is_dir():
+        fail(f"--out {out}: the folder {out.parent} does not exist.")
     settings = settings_or_fail()
 
     async def main() -> str | bytes:
@@ -309,7 +313,10 @@ def map_show(
 
     output = run(main())
     if out is not None:
-        out.write_bytes(output if isinstance(output, bytes) else output.encode())
+        try:
+            out.write_bytes(output if isinstance(output, bytes) else output.encode())
+        except OSError as error:
+            fail(f"cannot write {out}: {error.strerror or error}.")
         typer.echo(f"wrote {out}")
     else:
         typer.echo(output, nl=False)
@@ -388,14 +395,16 @@ def index(
         fail(f"nothing to index: {', '.join(missing)} does not exist.")
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
-        return
-    for skipped in report.skipped:
-        console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}", highlight=False)
-    typer.echo(
-        f"indexed {len(report.indexed)} file(s) ({report.embedded_chunks} chunks embedded, "
-        f"{report.reused_chunks} reused), {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
-        f"{len(report.skipped)} skipped in {report.seconds:.1f} s"
-    )
+    else:
+        for skipped in report.skipped:
+            console.print(f"[yellow]skipped[/] {skipped.source}: {skipped.reason}", highlight=False)
+        typer.echo(
+            f"indexed {len(report.indexed)} file(s) ({report.embedded_chunks} chunks embedded, "
+            f"{report.reused_chunks} reused), {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+            f"{len(report.skipped)} skipped in {report.seconds:.1f} s"
+        )
+    if report.files and len(report.skipped) == len(report.files):
+        raise typer.Exit(1)  # every file named was skipped (each with its reason above): nothing was indexed
 
 
 @cli.command("ask")

@@ -130,7 +130,7 @@ def build_answer(
     blocks.extend(
         answer_footer(answer_id=answer_id, sources=sources, grounded=grounded, generated=generated, shareable=shareable)
     )
-    return truncate(text, 3000), blocks
+    return truncate(to_mrkdwn(text), 3000), blocks
 
 
 def build_empty_question(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 from bot.blocks.common import (
+    SECTION_TEXT_LIMIT,
     Block,
     actions,
     button,
     context,
     divider,
     escape,
+    escape_keeping_links,
     fields,
     header,
     plain,
@@ -102,8 +104,8 @@ def _duration(delta: timedelta) -> str:
 def item_line(item: ShipItem, number: int | None = None) -> str:
     """One item as a mrkdwn line: what, owner, stage, expected metric (user text escaped)."""
     prefix = f"{number}. " if number is not None else ""
-    metric = f" · expected to move: {escape(item.expected_metric)}" if item.expected_metric else ""
-    return f"*{prefix}{escape(item.what)}* · <@{item.owner}> · {item.stage.label}{metric}"
+    metric = f" · expected to move: {escape_keeping_links(item.expected_metric)}" if item.expected_metric else ""
+    return f"*{prefix}{escape_keeping_links(item.what)}* · <@{item.owner}> · {item.stage.label}{metric}"
 
 
 def result_line(item: ShipItem) -> str:
@@ -228,16 +230,31 @@ def measure_prompt_text(week: str, count: int) -> str:
 
 def build_reminder(week: str, owners: Sequence[str], items: Sequence[tuple[int, ShipItem]]) -> list[Block]:
     """Thursday afternoon: nudge the owners of items that still have no measured result."""
-    listed = "\n".join(f"• {item_line(item, number)}" for number, item in items[:MAX_LISTED_ITEMS])
     count = len(items)
-    return [
+    blocks = [
         section(
             f"{_mentions(owners)}: {count} change{'s' if count != 1 else ''} from {week_label(week)} "
             f'still {"have" if count != 1 else "has"} no measured result. Even "no change" is worth '
-            f"reporting: it tells the team what not to scale.\n{listed}"
+            "reporting: it tells the team what not to scale."
         ),
-        context("Use the buttons in the message above, or reply here: `#1 no change learned: …`."),
+        *packed_sections([f"• {item_line(item, number)}" for number, item in items[:MAX_LISTED_ITEMS]]),
     ]
+    if count > MAX_LISTED_ITEMS:
+        blocks.append(context(f"…and {count - MAX_LISTED_ITEMS} more: see the measure message above."))
+    blocks.append(context("Use the buttons in the message above, or reply here: `#1 no change learned: …`."))
+    return blocks
+
+
+def packed_sections(lines: Sequence[str]) -> list[Block]:
+    """Lines in as few sections as fit Slack's limit per section, so no line is cut off or lost."""
+    sections: list[str] = []
+    for line in lines:
+        line = truncate(line, SECTION_TEXT_LIMIT)
+        if sections and len(sections[-1]) + 1 + len(line) <= SECTION_TEXT_LIMIT:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    return [section(text) for text in sections]
 
 
 def reminder_text(count: int) -> str:
@@ -468,7 +485,7 @@ def build_result_modal(item: ShipItem) -> Block:
     step_element: dict[str, Any] = {"type": "radio_buttons", "options": steps}
     if item.next_step is not None:
         step_element["initial_option"] = next(o for o in steps if o["value"] == item.next_step.value)
-    metric = f" ({escape(item.expected_metric)})" if item.expected_metric else ""
+    metric = f" ({escape_keeping_links(item.expected_metric)})" if item.expected_metric else ""
     return _modal(
         VIEW_RESULT,
         "Report result",

@@ -10,16 +10,43 @@ Block = dict[str, Any]
 SECTION_TEXT_LIMIT = 3000
 BUTTON_TEXT_LIMIT = 75
 _BROADCAST = re.compile(r"(?i)@(everyone|channel|here)\b")
+# An ampersand that doesn't already start one of Slack's three entities.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
+_LINK = re.compile(r"(<(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>]*)?>)")
 
 
 def escape(text: str) -> str:
     """Make user-supplied text safe for mrkdwn: no `<!channel>`-style pings, links or user mentions.
 
     Slack only needs &, < and > escaped; a bare `@here` is also defused with a zero-width joiner so
-    clients that auto-link it do not notify anyone.
+    clients that auto-link it do not notify anyone. Message text arrives from Slack already escaped
+    (`a &lt; b`), so existing entities are kept: escaping twice gives the same text as escaping once.
     """
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _BARE_AMPERSAND.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub(lambda match: "@\u200d" + match.group(1), escaped)
+
+
+def from_plain_input(text: str) -> str:
+    """Text typed in a plain-text field, in the form Slack gives typed message text (&, < and > escaped).
+
+    A plain-text field has no mentions or links: typing `<@U123>` there names no one. Brought to message
+    form, it reads like a typed message everywhere after (no mention is found in it, none is shown).
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_plain_input(text: str) -> str:
+    """Message-form text back as a person would type it in a plain-text field (to pre-fill one)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape_keeping_links(text: str) -> str:
+    """Like `escape`, but the web and mail links Slack put in a message (`<http://x|label>`) stay links."""
+    pieces = _LINK.split(text)
+    return "".join(
+        _BROADCAST.sub(lambda match: "@\u200d" + match.group(1), piece) if _LINK.fullmatch(piece) else escape(piece)
+        for piece in pieces
+    )
 
 
 def truncate(text: str, limit: int) -> str:

@@ -6,7 +6,18 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    from_plain_input,
+    plain,
+    section,
+    to_plain_input,
+    truncate,
+)
 from bot.errors import InputError
 from bot.interview.engine import AnswerRecord
 from bot.interview.script import Question, QuestionKind
@@ -143,7 +154,7 @@ def build_answered(
     note = f"\n> {escape(truncate(record.note, 300))}" if record.note else ""
     verb = "kept" if kept else "answered"
     stage = f" · {question.stage_name}" if question.stage_name else ""
-    text = f"Question {position} of {total}{stage}: {question.describe(record.value)}"
+    text = f"Question {position} of {total}{stage}: {escape(question.describe(record.value))}"
     blocks = [
         section(f":white_check_mark: *Q{position}{stage}*: {_plain_prompt(question)}\n{answer}{note}"),
         context(f"{verb.capitalize()} by {who}"),
@@ -159,7 +170,7 @@ def build_went_back(question: Question, *, position: int, total: int) -> tuple[s
 
 def build_reask(message: str) -> tuple[str, list[Block]]:
     """A reply the interview couldn't understand: what it expected, ask again."""
-    text = f"Sorry, I didn't get that. {message}"
+    text = f"Sorry, I didn't get that. {escape(message)}"
     return text, [section(f":thinking_face: {escape(message)}")]
 
 
@@ -203,7 +214,7 @@ def build_answer_modal(
         "max_length": NOTE_MAX_CHARS,
     }
     if existing and existing.note:
-        note_element["initial_value"] = existing.note[:NOTE_MAX_CHARS]
+        note_element["initial_value"] = to_plain_input(existing.note)[:NOTE_MAX_CHARS]
     hint = question.note_hint or "Anything worth remembering about this answer."
     return {
         "type": "modal",
@@ -241,7 +252,13 @@ def read_answer_modal(view: dict[str, Any]) -> tuple[int, str, str, list[str], s
         option["value"] for option in options if isinstance(option, dict) and isinstance(option.get("value"), str)
     ]
     note = _mapping(_mapping(values.get(BLOCK_NOTE)).get(ACTION_NOTE_TEXT)).get("value")
-    return interview_id, question_id, channel_id, picked, note.strip() if isinstance(note, str) else ""
+    return (
+        interview_id,
+        question_id,
+        channel_id,
+        picked,
+        from_plain_input(note.strip()) if isinstance(note, str) else "",
+    )
 
 
 def _row_id(value: object) -> bool:

@@ -108,6 +108,18 @@ def render_png(trend: Sequence[WeekPoint], *, title: str) -> bytes:
     return buffer.getvalue()
 
 
+def describe(trend: Sequence[WeekPoint], *, title: str) -> str:
+    """The chart in words, for screen readers: shipped and measured items of each week shown."""
+    weeks = "; ".join(
+        f"{point.week}: skipped"
+        if point.skipped
+        else f"{point.week}: {point.shipped} shipped, {point.measured} measured"
+        for point in trend
+    )
+    text = f"{title}: bars of items shipped and measured per week, and a line for the share measured. {weeks}."
+    return text if len(text) <= 1000 else text[:999] + "…"
+
+
 async def render_png_async(trend: Sequence[WeekPoint], *, title: str) -> bytes:
     """`render_png` in a worker thread, for callers on the event loop."""
     return await asyncio.to_thread(render_png, trend, title=title)

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.checkins.chart import describe as describe_chart
 from bot.checkins.chart import render_png_async
 from bot.checkins.compose import (
     STREAK_HISTORY_WEEKS,
@@ -394,7 +395,8 @@ class Dispatcher:
     ) -> None:
         """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest)."""
         try:
-            png = await render_png_async(digest.trend, title=f"Shipped and measured, last {len(digest.trend)} weeks")
+            chart_title = f"Shipped and measured, last {len(digest.trend)} weeks"
+            png = await render_png_async(digest.trend, title=chart_title)
             await poster.upload_chart(
                 team_id=dispatch.team_id,
                 channel_id=dispatch.channel_id,
@@ -402,6 +404,7 @@ class Dispatcher:
                 png=png,
                 filename=f"checkins-{dispatch.week}.png",
                 title=f"Check-ins up to {dispatch.week}",
+                alt_text=describe_chart(digest.trend, title=chart_title),
             )
         except Exception:  # noqa: BLE001
             logger.exception("digest chart failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)

@@ -48,9 +48,9 @@ class CheckinPoster(Protocol):
         ...
 
     async def upload_chart(
-        self, *, team_id: str, channel_id: str, thread_ts: str, png: bytes, filename: str, title: str
+        self, *, team_id: str, channel_id: str, thread_ts: str, png: bytes, filename: str, title: str, alt_text: str
     ) -> None:
-        """Upload the digest's chart into its thread."""
+        """Upload the digest's chart into its thread, with `alt_text` saying what it shows."""
         ...
 
     async def find_message(

@@ -33,6 +33,8 @@ _RESULT_WORDS = (
     (Result.MOVED, ("moved", "improved", "better", "up", "increased", "won")),
 )
 _NUMBER = re.compile(r"(?<![\w.])([-+−]?\d+(?:[.,]\d+)?)")
+# A `|` between fields, not the one inside a link as Slack sends it (`<http://x.example|x.example>`).
+_FIELD_SEPARATOR = re.compile(r"\s*\|\s*(?![^<]*>)")
 _ITEM_NUMBER = re.compile(r"^\s*(?:#|item\s*)?(\d{1,3})\s*[.:)\-]?\s+", re.I)
 
 SHIP_FORMAT_HINT = "Reply with `what | stage | metric`, e.g. `Smarter retry emails | application | reactivation rate`."
@@ -123,7 +125,7 @@ def parse_ship_reply(text: str) -> ShipReply:
         stage = parse_stage(labelled.get("stage", "")) or parse_stage(clean)
         metric = labelled.get("metric", "")
     else:
-        pieces = [piece.strip() for piece in re.split(r"\s*\|\s*", clean)]
+        pieces = [piece.strip() for piece in _FIELD_SEPARATOR.split(clean)]
         what = pieces[0]
         stage = parse_stage(pieces[1]) if len(pieces) > 1 else parse_stage(clean)
         metric = pieces[2] if len(pieces) > 2 else ""

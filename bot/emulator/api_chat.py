@@ -244,7 +244,7 @@ async def chat_delete_scheduled_message(api: WebApi, params: Params) -> dict[str
     return {}
 
 
-def _stream_text(params: Params) -> str:
+def _stream_text(api: WebApi, params: Params, method: str) -> str:
     parts = [params.get("markdown_text") or ""]
     for chunk in params.get("chunks") or []:
         if isinstance(chunk, dict) and chunk.get("type") == "markdown_text":
@@ -252,6 +252,7 @@ def _stream_text(params: Params) -> str:
     text = "".join(parts)
     if len(text) > MAX_STREAM_CHUNK_CHARS:
         raise SlackError("msg_too_long")
+    api.report_pings(method, text)
     return text
 
 
@@ -265,7 +266,13 @@ async def chat_start_stream(api: WebApi, params: Params) -> dict[str, Any]:
         if not params.get("recipient_user_id"):
             raise SlackError("missing_recipient_user_id")
     message = new_bot_message(
-        api, conversation.id, text=_stream_text(params), blocks=[], attachments=[], thread_ts=thread_ts, streaming=True
+        api,
+        conversation.id,
+        text=_stream_text(api, params, "chat.startStream"),
+        blocks=[],
+        attachments=[],
+        thread_ts=thread_ts,
+        streaming=True,
     )
     return {"channel": conversation.id, "ts": message.ts}
 
@@ -281,7 +288,7 @@ def _streaming_message(api: WebApi, params: Params) -> Message:
 async def chat_append_stream(api: WebApi, params: Params) -> dict[str, Any]:
     """Append markdown to a streaming message."""
     message = _streaming_message(api, params)
-    message.text += _stream_text(params)
+    message.text += _stream_text(api, params, "chat.appendStream")
     api.workspace.changed()
     return {"channel": message.channel, "ts": message.ts}
 
@@ -296,7 +303,7 @@ async def chat_stop_stream(api: WebApi, params: Params) -> dict[str, Any]:
             api.report("invalid blocks in chat.stopStream: " + "; ".join(errors))
             raise SlackError("invalid_blocks", errors=errors)
     previous = api.workspace.message_to_api(message, base_url=api.base_url())
-    message.text += _stream_text(params)
+    message.text += _stream_text(api, params, "chat.stopStream")
     message.blocks = fill_ids(blocks)
     if isinstance(params.get("metadata"), dict):
         message.metadata = params["metadata"]

@@ -6,6 +6,7 @@ Each finding becomes a line in `LocalSlack.problems`, which tests turn into fail
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -86,6 +87,8 @@ DEFAULT_EVENTS = frozenset(
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_ID_LENGTH = 255
+# What notifies a whole channel or workspace when the app sends it: the coach never means to.
+_BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam\^)[^>]*>")
 
 
 def subscription_name(event: dict[str, Any], channel_type: str | None) -> str:
@@ -95,6 +98,21 @@ def subscription_name(event: dict[str, Any], channel_type: str | None) -> str:
         suffix = {"channel": "channels", "group": "groups", "im": "im", "mpim": "mpim"}.get(channel_type or "")
         return f"message.{suffix}" if suffix else "message"
     return kind
+
+
+def broadcast_pings(text: Any, blocks: Any = None) -> list[str]:
+    """The channel-wide pings (`<!channel>`, `<!here>`, …) in a message's text and its mrkdwn blocks."""
+    found = _BROADCAST.findall(text) if isinstance(text, str) else []
+    pending = [blocks]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "mrkdwn" and isinstance(item.get("text"), str):
+                found.extend(_BROADCAST.findall(item["text"]))
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
 def _quietly_parse(block: dict[str, Any]) -> Block | None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.emulator.api_chat import new_bot_message
 from bot.emulator.api_views import MAX_MODAL_STACK, normalise_view
-from bot.emulator.checks import block_errors, view_errors
+from bot.emulator.checks import block_errors, broadcast_pings, view_errors
 from bot.emulator.workspace import (
     RESPONSE_URL_TTL_SECONDS,
     RESPONSE_URL_USES,
@@ -43,7 +43,9 @@ def _is_true(value: Any) -> bool:
 
 
 def _content_problems(body: dict[str, Any]) -> list[str]:
-    return block_errors(body["blocks"]) if body.get("blocks") else []
+    problems = block_errors(body["blocks"]) if body.get("blocks") else []
+    pings = broadcast_pings(body.get("text"), body.get("blocks"))
+    return problems + ([f"it would ping everyone: {', '.join(pings)}"] if pings else [])
 
 
 def _ephemeral(

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.emulator import api_chat, api_conversations, api_files, api_views
-from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors
+from bot.emulator.checks import CONVERSATION_SCOPES, Manifest, block_errors, broadcast_pings
 from bot.emulator.faults import Faults
 from bot.emulator.installs import BotIdentity, Grant, Installation
 from bot.emulator.journal import ApiCall, Journal
@@ -274,6 +274,12 @@ class WebApi:
             raise SlackError("not_in_channel")
         return conversation
 
+    def report_pings(self, method: str, text: Any, blocks: Any = None) -> None:
+        """Report a message from the app that would ping a whole channel (echoed user text, unescaped)."""
+        pings = broadcast_pings(text, blocks)
+        if pings:
+            self.report(f"{method} would ping everyone: " + ", ".join(pings))
+
     def checked_content(
         self, params: Mapping[str, Any], *, method: str, require_content: bool = True
     ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -287,6 +293,7 @@ class WebApi:
             raise SlackError("no_text")
         if len(text) > MAX_TEXT_CHARS:
             raise SlackError("msg_too_long")
+        self.report_pings(method, text, blocks)
         if blocks:
             errors = block_errors(blocks)
             if errors:

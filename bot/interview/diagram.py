@@ -83,6 +83,32 @@ def render_png(diagnosis: Diagnosis, *, title: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
+ALT_TEXT_LIMIT = 1000
+"""Slack keeps alt text of an uploaded image up to this many characters."""
+
+
+def describe(diagnosis: Diagnosis, *, title: str) -> str:
+    """The picture in words, for screen readers: each stage's score, the drag, the breaks, the first fix."""
+    stages = ", ".join(
+        f"{score.name} {'not scored' if score.score is None else f'{score.score} of 100'}" for score in diagnosis.stages
+    )
+    parts = [f"{title}: a diagram of the five loop stages in a circle. Scores: {stages}."]
+    if diagnosis.drag is not None:
+        parts.append(f"The drag on the loop is {diagnosis.drag.label}.")
+    if diagnosis.breaks:
+        parts.append(
+            "Broken links: "
+            + "; ".join(f"{item.from_stage.label} to {item.to_stage.label} ({item.label})" for item in diagnosis.breaks)
+            + "."
+        )
+    else:
+        parts.append("No broken links between the stages.")
+    if diagnosis.recommendations:
+        parts.append(f"Fix first: {diagnosis.recommendations[0].title}.")
+    text = " ".join(parts)
+    return text if len(text) <= ALT_TEXT_LIMIT else text[: ALT_TEXT_LIMIT - 1] + "…"
+
+
 async def render_png_async(diagnosis: Diagnosis, *, title: str | None = None) -> bytes:
     """`render_png` in a worker thread, so the event loop keeps serving while matplotlib draws."""
     return await asyncio.to_thread(render_png, diagnosis, title=title)

@@ -88,6 +88,8 @@ _DURATION = re.compile(
     + _AMOUNT
     + r")?\s*([a-z]+)?(?:\s+or\s+(?:so|more|less|longer))?$"
 )
+# "1.5", "1,3" or "2 & 4": a decimal or several numbers, where a single-choice question takes one.
+_NOT_ONE_NUMBER = re.compile(r"#?\d+(?:[.,]\d|\s*(?:[,;/&+]|\band\b)\s*#?\d)")
 _NUMBERED = re.compile(r"^#?(\d+)(?:\s*[-–—:.,)]\s*|\s+|$)(.*)$", re.DOTALL)
 _DASH = re.compile(r"(\s+[-–—]\s+)")
 _NOTE_SPLIT = re.compile(r"\s+[-–—]\s+|\s*[:;,(]\s*")
@@ -162,6 +164,8 @@ def expected(question: Question) -> str:
 
 def _parse_single(question: Question, reply: str) -> Parsed:
     text = reply.strip()
+    if _NOT_ONE_NUMBER.match(text):
+        raise UnclearReply(f"This question takes one choice, not “{_quote(text)}”. {expected(question)}")
     numbered = _NUMBERED.match(text)
     if numbered:
         return Parsed(_choice_by_number(question, numbered.group(1)).value, _note(numbered.group(2)))

@@ -13,6 +13,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.common import escape
 from bot.errors import CoachError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def channel_unreachable(failure: SlackApiError) -> bool:
 async def report_error(error: Exception, *, context: AsyncBoltContext, body: dict[str, Any]) -> None:
     """Tell the person what went wrong: a domain error's own line, or a reference to the logged failure."""
     if isinstance(error, CoachError):
-        text = error.message
+        text = escape(error.message)  # it may quote what the person typed
         logger.info("coach error for team %s: %s", context.team_id, type(error).__name__)  # its message quotes input
     else:
         ref = uuid.uuid4().hex[:8]

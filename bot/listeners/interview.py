@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import interview as blocks
-from bot.blocks.common import Block
+from bot.blocks.common import Block, escape
 from bot.blocks.loop_map import build_home_section, build_map_missing, build_map_summary
 from bot.errors import CoachError, InputError
 from bot.interview.diagnosis import Diagnosis
@@ -216,7 +216,7 @@ class InterviewSlack:
         row = step.interview
         channel_id, thread_ts = row.channel_id, row.thread_ts or None
         if step.outcome is Outcome.STALE:
-            text = blocks.build_stale(step.result.answered_by) if step.answered_already else step.result.message
+            text = blocks.build_stale(step.result.answered_by) if step.answered_already else escape(step.result.message)
             await client.chat_postEphemeral(channel=channel_id, user=user_id, thread_ts=thread_ts, text=text)
             return
         if step.outcome is Outcome.REASK:

@@ -21,7 +21,7 @@ from bot.blocks.loop_map import build_map_summary
 from bot.errors import CoachError, NotInstalled
 from bot.faults import crash_point
 from bot.interview.diagnosis import Diagnosis
-from bot.interview.diagram import render_png_async
+from bot.interview.diagram import describe, render_png_async
 from bot.interview.engine import AnswerRecord
 from bot.interview.service import ClaimedEffect, EffectKind, InterviewService
 from bot.listeners.errors import channel_unreachable
@@ -160,14 +160,16 @@ def map_filename(version: int) -> str:
 async def upload_map_picture(
     client: AsyncWebClient, diagnosis: Diagnosis, *, channel_id: str, version: int, thread_ts: str
 ) -> None:
-    """Render a map version's picture and upload it into a thread."""
-    png = await render_png_async(diagnosis, title=f"Loop map · version {version}")
+    """Render a map version's picture and upload it into a thread, with alt text that says what it shows."""
+    title = f"Loop map · version {version}"
+    png = await render_png_async(diagnosis, title=title)
     await client.files_upload_v2(
         channel=channel_id,
         thread_ts=thread_ts,
         file=png,
         filename=map_filename(version),
         title=f"Loop map v{version}",
+        alt_txt=describe(diagnosis, title=title),
     )
 
 

@@ -1,4 +1,4 @@
-"""What runs around every request: skipping Slack's redeliveries, and the error handler of last resort."""
+"""What runs around every request: clean text, skipping Slack's redeliveries, and the error handler of last resort."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.listeners.errors import report_error
+from bot.listeners.normalise import normalise_text
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def well_formed_event(event: object) -> bool:
 
 
 def register_middleware(app: AsyncApp, services: Services) -> None:
-    """Install de-duplication of redelivered events and the central error handler."""
+    """Install text normalisation, de-duplication of redelivered events and the central error handler."""
 
     async def skip_redeliveries(body: dict, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # noqa: A002
         """Acknowledge an event already handled (same `event_id`) without handling it again."""
@@ -65,6 +66,7 @@ def register_middleware(app: AsyncApp, services: Services) -> None:
         """Backstop for failures outside the wrapped listeners (events, middleware)."""
         await report_error(error, context=context, body=body)
 
+    app.use(normalise_text)
     app.use(ignore_misshapen_events)
     app.use(skip_redeliveries)
     app.use(remember_enterprise)

@@ -47,9 +47,10 @@ def _is_hidden(path: Path, root: Path) -> bool:
 
 def discover(root: Path) -> list[SourceFile]:
     """Every visible file under `root` (or `root` itself), named `<folder>/<relative path>`."""
-    if root.is_file():
+    if not root.is_dir():
         return [SourceFile(root, f"{root.parent.name}/{root.name}" if root.parent.name else root.name)]
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not _is_hidden(p, root))
+    # Anything not a folder is listed (FIFOs and broken links too), so `load_file` can say why it is skipped.
+    files = sorted(p for p in root.rglob("*") if not p.is_dir() and not _is_hidden(p, root))
     return [SourceFile(p, f"{root.name}/{p.relative_to(root).as_posix()}") for p in files]
 
 
@@ -129,6 +130,10 @@ def _load_pdf(path: Path) -> LoadedDocument:
 
 def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     """Read one file; raise `UnreadableFile` with the reason when it cannot be indexed."""
+    if path.is_symlink() and not path.exists():
+        raise UnreadableFile("a broken symbolic link")
+    if not path.is_file():
+        raise UnreadableFile("not a regular file")  # a FIFO, socket or device: reading it could block forever
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type {suffix or '(no extension)'}")

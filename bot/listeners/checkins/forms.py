@@ -1,6 +1,7 @@
 """Reading what people sent: button values, the submitted modals, and the words after `/flywheel checkins`."""
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, time
@@ -15,6 +16,8 @@ from bot.listeners.router import IncomingMessage
 from bot.stages import Stage
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_RESULT_NUMBER = 1e12
+"""Larger than any metric change a team reports; beyond it the figure is a typo or an attack."""
 
 UNKNOWN_CHOICE = "That isn't one of the listed choices: pick one of them."
 E = TypeVar("E", bound=Enum)
@@ -195,13 +198,16 @@ def parse_result(body: dict[str, Any]) -> tuple[ResultForm | None, FormErrors]:
 
 
 def parse_number(text: str | None) -> float | None:
-    """The modal's number field (empty: no number)."""
+    """The modal's number field (empty: no number); `nan`, `inf` and numbers too large to mean anything are refused."""
     if text is None or not text.strip():
         return None
     try:
-        return float(text.strip().replace(",", "."))
-    except ValueError as error:
-        raise InputError(f"'{text[:20]}' is not a number: write it like 3.5 or -2.") from error
+        number = float(text.strip().replace(",", "."))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or abs(number) > MAX_RESULT_NUMBER:
+        raise InputError(f"'{text[:20]}' is not a number I can use: write it like 3.5 or -2.")
+    return number
 
 
 def last_day_away(text: str) -> date | None:

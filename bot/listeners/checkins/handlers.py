@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import checkins as blocks
-from bot.blocks.common import Block
+from bot.blocks.common import Block, escape
 from bot.checkins.schedule import Prompt
 from bot.checkins.service import CheckinService, ItemChange, Status
 from bot.checkins.weeks import week_key, week_monday
@@ -321,7 +321,10 @@ class CheckinsSlack:
                 await self._measure_reply(message, thread.week)
         except InputError as error:
             await message.client.chat_postEphemeral(
-                channel=message.channel_id, user=message.user_id, thread_ts=message.thread_ts, text=error.message
+                channel=message.channel_id,
+                user=message.user_id,
+                thread_ts=message.thread_ts,
+                text=escape(error.message),
             )
 
     async def home_section(self, team_id: str, user_id: str, client: AsyncWebClient) -> list[Block]:

@@ -62,9 +62,9 @@ class SlackCheckinPoster:
         return str(response["ts"])
 
     async def upload_chart(
-        self, *, team_id: str, channel_id: str, thread_ts: str, png: bytes, filename: str, title: str
+        self, *, team_id: str, channel_id: str, thread_ts: str, png: bytes, filename: str, title: str, alt_text: str
     ) -> None:
-        """Upload the digest's chart into its thread."""
+        """Upload the digest's chart into its thread, with `alt_text` saying what it shows."""
         await _call(
             self.client.files_upload_v2(
                 token=await self._token(team_id),
@@ -73,6 +73,7 @@ class SlackCheckinPoster:
                 file=png,
                 filename=filename,
                 title=title,
+                alt_txt=alt_text,
             )
         )
 
