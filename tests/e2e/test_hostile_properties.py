@@ -128,7 +128,7 @@ async def test_slash_commands_with_odd_text_never_crash_the_coach(
 ) -> None:
     user_id, channel_id = people
     verb = data.draw(st.sampled_from(["", "ask ", "interview ", "map ", "checkins ", "checkins away ", "help "]))
-    text = verb + data.draw(ODD_TEXT.filter(lambda typed: "\x00" not in typed))  # NUL: another helper's row
+    text = verb + data.draw(ODD_TEXT)
     with captured_logs() as log:
         # Typed by a person through the local Slack, so the command carries a response_url as Slack's do.
         result = await slack.user(user_id).slash("/flywheel", text, channel=channel_id)
