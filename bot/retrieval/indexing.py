@@ -12,7 +12,14 @@ import numpy as np
 from bot.retrieval.chroma_store import ChromaStore, FileEntry
 from bot.retrieval.chunking import chunk_document
 from bot.retrieval.embedder import MiniLMEmbedder
-from bot.retrieval.loading import DEFAULT_MAX_BYTES, SourceFile, UnreadableFile, discover, load_file
+from bot.retrieval.loading import (
+    DEFAULT_MAX_BYTES,
+    SourceFile,
+    UnreadableFile,
+    discover,
+    ensure_regular_file,
+    load_file,
+)
 from bot.retrieval.models import Chunk, FileResult, IndexReport, Outcome
 from bot.retrieval.vector_cache import VectorCache
 
@@ -121,6 +128,7 @@ class Indexer:
                 progress(IndexProgress("scan", done, len(files), file.source))
             previous = catalogue.get(file.source)
             try:
+                ensure_regular_file(file.path)  # before hashing: reading a FIFO would block the run forever
                 size = file.path.stat().st_size
                 if size > max_file_bytes:
                     raise UnreadableFile(f"too large ({size / 1e6:.1f} MB, the limit is {max_file_bytes / 1e6:.1f} MB)")

@@ -128,12 +128,17 @@ def _load_pdf(path: Path) -> LoadedDocument:
     return LoadedDocument(metadata_title.strip() or title_from_filename(path), "\n\n".join(sections))
 
 
-def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
-    """Read one file; raise `UnreadableFile` with the reason when it cannot be indexed."""
+def ensure_regular_file(path: Path) -> None:
+    """Raise `UnreadableFile` for a broken link or anything not a regular file (call it before any read)."""
     if path.is_symlink() and not path.exists():
         raise UnreadableFile("a broken symbolic link")
     if not path.is_file():
         raise UnreadableFile("not a regular file")  # a FIFO, socket or device: reading it could block forever
+
+
+def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
+    """Read one file; raise `UnreadableFile` with the reason when it cannot be indexed."""
+    ensure_regular_file(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFile(f"unsupported file type {suffix or '(no extension)'}")
