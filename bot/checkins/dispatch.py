@@ -390,19 +390,37 @@ class Dispatcher:
         return ts, thread_ts
 
     async def _after_digest(
-        self, poster: CheckinPoster, dispatch: CheckinDispatch, ts: str, digest: Digest, items: list[ShipItem]
+        self,
+        poster: CheckinPoster,
+        dispatch: CheckinDispatch,
+        ts: str,
+        digest: Digest,
+        items: list[ShipItem],
+        *,
+        taken_over: bool = False,
     ) -> None:
-        """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest)."""
+        """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest).
+
+        A digest `taken_over` from a process that died may have its chart already (looked up by file name);
+        the loop-map update adds a version only for evidence the map doesn't carry yet, so it may run twice.
+        """
+        filename = f"checkins-{dispatch.week}.png"
         try:
-            png = await render_png_async(digest.trend, title=f"Shipped and measured, last {len(digest.trend)} weeks")
-            await poster.upload_chart(
-                team_id=dispatch.team_id,
-                channel_id=dispatch.channel_id,
-                thread_ts=ts,
-                png=png,
-                filename=f"checkins-{dispatch.week}.png",
-                title=f"Check-ins up to {dispatch.week}",
-            )
+            if not taken_over or not await poster.has_file(
+                team_id=dispatch.team_id, channel_id=dispatch.channel_id, thread_ts=ts, filename=filename
+            ):
+                png = await render_png_async(
+                    digest.trend, title=f"Shipped and measured, last {len(digest.trend)} weeks"
+                )
+                await poster.upload_chart(
+                    team_id=dispatch.team_id,
+                    channel_id=dispatch.channel_id,
+                    thread_ts=ts,
+                    png=png,
+                    filename=filename,
+                    title=f"Check-ins up to {dispatch.week}",
+                )
+                crash_point("checkin.digest.charted")
         except Exception:  # noqa: BLE001
             logger.exception("digest chart failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)
         try:
@@ -465,6 +483,10 @@ class Dispatcher:
                 found = await self._find_posted(poster, stale)
                 if found is not None:
                     report.outcomes.append(_dispatch_outcome(stale, Action.FOUND, ts=found[0]))
+                    if loaded is not None and Prompt(stale.prompt) is Prompt.DIGEST:
+                        items = await self._history_items(stale)
+                        digest = compose_digest(loaded.schedule, stale, items, sent_at=now).digest
+                        await self._after_digest(poster, stale, found[0], digest, items, taken_over=True)
                     done = _posted(stale, token, *found)
                 elif loaded is None or now >= stale.deadline or loaded.row.state != SCHEDULE_ON:
                     report.outcomes.append(_dispatch_outcome(stale, Action.EXPIRED))
