@@ -77,7 +77,9 @@ THREAD_KIND = "checkin"
 CLAIM_LEASE = timedelta(minutes=10)
 """A claim older than this (clock time) belongs to a process that died; longer than any rate-limit wait."""
 FIND_WINDOW = timedelta(seconds=60)
-"""Looking for a dead process's message starts this long before its claim (the coach's and Slack's clocks differ)."""
+"""Looking for a dead process's message starts this long before the prompt was due (no claim is earlier; the
+coach's and Slack's clocks differ). Not before the latest claim: a dispatch taken over twice was posted by the
+first process, whose claim the second overwrote."""
 CHUNK_SIZE = 200
 DEFAULT_CONCURRENCY = 16
 MAX_ATTEMPTS = 5
@@ -503,7 +505,7 @@ class Dispatcher:
 
     async def _find_posted(self, poster: CheckinPoster, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
         """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its key."""
-        key, since = _key(dispatch), dispatch.claimed_at - FIND_WINDOW
+        key, since = _key(dispatch), dispatch.scheduled_at - FIND_WINDOW
         ts = await poster.find_message(team_id=dispatch.team_id, channel_id=dispatch.channel_id, key=key, since=since)
         if ts is not None:
             return ts, None
