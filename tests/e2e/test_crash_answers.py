@@ -28,10 +28,13 @@ from bot.clock import ManualClock
 from bot.emulator import LocalSlack
 from bot.emulator.humans import Human
 from bot.emulator.workspace import Message
-from bot.listeners.answers import ANSWER_EVENT
+from bot.installations import WorkspaceTokens
+from bot.listeners.answers import ANSWER_EVENT, AnswerSlack
+from bot.retrieval.service import AnswerService, Question, Surface
 from bot.store.db import Database
 from bot.store.models.answers import AnswerRecord
 from tests.conftest import LEAKY_VARIABLES
+from tests.e2e.conftest import CoachFactory
 from tests.e2e.test_checkins_concurrency import coach_environment, dispatch_rows, run_due, seed
 
 COACH = Path(sys.executable).parent / "flywheel-coach"
@@ -218,3 +221,37 @@ async def test_a_kill_after_the_digest_or_its_chart_leaves_one_digest_and_one_ch
     assert chart_message.thread_ts == digests[0].ts
     (row,) = [row for row in await dispatch_rows(database, slack.team_id) if row.prompt == "digest"]
     assert (row.status, row.message_ts) == ("posted", digests[0].ts)
+
+
+async def test_an_answer_streamed_by_a_process_that_died_is_finished_in_its_message_at_start_up(
+    slack: LocalSlack, coach_factory: CoachFactory
+) -> None:
+    # A streamed answer can't be killed in `serve` (its model is set in-process): what the dead process left
+    # is made by hand, a half-streamed message and the answer recorded with it, then a restart's recovery runs.
+    ana = slack.add_user("ana")
+    growth = slack.add_channel("growth", members=[ana.id])
+    async with coach_factory("http") as coach:
+        asked = await ana.mention(growth, "Where does the loop close?")
+        await slack.wait_for_message(channel=growth, thread_ts=asked)  # answered whole, as usual
+        question = Question(
+            text="And what feeds the model?", team_id=slack.team_id, channel_id=growth, user_id=ana.id,
+            surface=Surface.THREAD, thread_ts=asked, follows_up=True,
+        )  # fmt: skip
+        started = await coach.app.client.chat_startStream(
+            channel=growth, thread_ts=asked, markdown_text="A loop clo", recipient_team_id=slack.team_id,
+            recipient_user_id=ana.id,
+        )  # fmt: skip
+        answer = await coach.services.answers.answer(question.text, team_id=slack.team_id)
+        recorded = await coach.services.answers.record(question, answer, streamed_ts=started["ts"])
+
+        restarted = AnswerService(coach.services.db, coach.services.knowledge)  # claims before it began are dead
+        await AnswerSlack(restarted).recover(coach.app.client, WorkspaceTokens(token=slack.bot_token))
+        await AnswerSlack(restarted).recover(coach.app.client, WorkspaceTokens(token=slack.bot_token))
+        await slack.wait_idle()
+
+    finished = slack.workspace.get_message(growth, started["ts"])
+    assert finished.metadata == {"event_type": ANSWER_EVENT, "event_payload": {"answer": recorded.id}}
+    assert "A loop clo" not in finished.all_text() and ":thumbsup: Helpful" in finished.all_text()  # the whole answer
+    assert len(answers_in(slack, growth, asked)) == 2  # the first answer and this one, nothing posted anew
+    (_, row) = await stored_answers(coach.settings.resolved_database_url, slack.team_id)
+    assert (row.message_ts, row.thread_ts) == (started["ts"], asked) and row.posted_at is not None
