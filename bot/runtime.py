@@ -19,6 +19,7 @@ from bot.checkins.scheduler import Scheduler
 from bot.clock import Clock
 from bot.config import Settings
 from bot.installations import WorkspaceTokens
+from bot.listeners.answers import AnswerSlack
 from bot.listeners.checkins.poster import SlackCheckinPoster
 from bot.listeners.interview_effects import InterviewEffects
 from bot.services import Services, build_services
@@ -41,6 +42,7 @@ class Coach:
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
         tokens = WorkspaceTokens.for_settings(self.settings, self.services.db, self.app.client)
         await InterviewEffects(self.services.interview).recover(self.app.client, tokens)
+        await AnswerSlack(self.services.answers).recover(self.app.client, tokens)
         scheduler = Scheduler(self.services.checkins, self.services.clock)
         poster = SlackCheckinPoster(self.app.client, tokens)
         self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))

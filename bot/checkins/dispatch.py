@@ -78,7 +78,9 @@ THREAD_KIND = "checkin"
 CLAIM_LEASE = timedelta(minutes=10)
 """A claim older than this (clock time) belongs to a process that died; longer than any rate-limit wait."""
 FIND_WINDOW = timedelta(seconds=60)
-"""Looking for a dead process's message starts this long before its claim (the coach's and Slack's clocks differ)."""
+"""Looking for a dead process's message starts this long before the prompt was due (no claim is earlier; the
+coach's and Slack's clocks differ). Not before the latest claim: a dispatch taken over twice was posted by the
+first process, whose claim the second overwrote."""
 CHUNK_SIZE = 200
 DEFAULT_CONCURRENCY = 16
 MAX_ATTEMPTS = 5
@@ -391,21 +393,37 @@ class Dispatcher:
         return ts, thread_ts
 
     async def _after_digest(
-        self, poster: CheckinPoster, dispatch: CheckinDispatch, ts: str, digest: Digest, items: list[ShipItem]
+        self,
+        poster: CheckinPoster,
+        dispatch: CheckinDispatch,
+        ts: str,
+        digest: Digest,
+        items: list[ShipItem],
+        *,
+        taken_over: bool = False,
     ) -> None:
-        """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest)."""
+        """The chart in the digest's thread, and the evidence into the loop map (neither may fail the digest).
+
+        A digest `taken_over` from a process that died may have its chart already (looked up by file name);
+        the loop-map update adds a version only for evidence the map doesn't carry yet, so it may run twice.
+        """
+        filename = f"checkins-{dispatch.week}.png"
         try:
-            chart_title = f"Shipped and measured, last {len(digest.trend)} weeks"
-            png = await render_png_async(digest.trend, title=chart_title)
-            await poster.upload_chart(
-                team_id=dispatch.team_id,
-                channel_id=dispatch.channel_id,
-                thread_ts=ts,
-                png=png,
-                filename=f"checkins-{dispatch.week}.png",
-                title=f"Check-ins up to {dispatch.week}",
-                alt_text=describe_chart(digest.trend, title=chart_title),
-            )
+            if not taken_over or not await poster.has_file(
+                team_id=dispatch.team_id, channel_id=dispatch.channel_id, thread_ts=ts, filename=filename
+            ):
+                chart_title = f"Shipped and measured, last {len(digest.trend)} weeks"
+                png = await render_png_async(digest.trend, title=chart_title)
+                await poster.upload_chart(
+                    team_id=dispatch.team_id,
+                    channel_id=dispatch.channel_id,
+                    thread_ts=ts,
+                    png=png,
+                    filename=filename,
+                    title=f"Check-ins up to {dispatch.week}",
+                    alt_text=describe_chart(digest.trend, title=chart_title),
+                )
+                crash_point("checkin.digest.charted")
         except Exception:  # noqa: BLE001
             logger.exception("digest chart failed (team %s, channel %s)", dispatch.team_id, dispatch.channel_id)
         try:
@@ -468,6 +486,10 @@ class Dispatcher:
                 found = await self._find_posted(poster, stale)
                 if found is not None:
                     report.outcomes.append(_dispatch_outcome(stale, Action.FOUND, ts=found[0]))
+                    if loaded is not None and Prompt(stale.prompt) is Prompt.DIGEST:
+                        items = await self._history_items(stale)
+                        digest = compose_digest(loaded.schedule, stale, items, sent_at=now).digest
+                        await self._after_digest(poster, stale, found[0], digest, items, taken_over=True)
                     done = _posted(stale, token, *found)
                 elif loaded is None or now >= stale.deadline or loaded.row.state != SCHEDULE_ON:
                     report.outcomes.append(_dispatch_outcome(stale, Action.EXPIRED))
@@ -484,7 +506,7 @@ class Dispatcher:
 
     async def _find_posted(self, poster: CheckinPoster, dispatch: CheckinDispatch) -> tuple[str, str | None] | None:
         """The (ts, thread_ts) of a message already posted for this dispatch, looked up by its key."""
-        key, since = _key(dispatch), dispatch.claimed_at - FIND_WINDOW
+        key, since = _key(dispatch), dispatch.scheduled_at - FIND_WINDOW
         ts = await poster.find_message(team_id=dispatch.team_id, channel_id=dispatch.channel_id, key=key, since=since)
         if ts is not None:
             return ts, None

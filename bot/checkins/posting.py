@@ -53,6 +53,10 @@ class CheckinPoster(Protocol):
         """Upload the digest's chart into its thread, with `alt_text` saying what it shows."""
         ...
 
+    async def has_file(self, *, team_id: str, channel_id: str, thread_ts: str, filename: str) -> bool:
+        """Whether a file of this name was shared in the thread `thread_ts` (a dead process's chart)."""
+        ...
+
     async def find_message(
         self, *, team_id: str, channel_id: str, key: str, since: datetime, thread_ts: str | None = None
     ) -> str | None:

@@ -15,17 +15,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import answers as blocks
 from bot.blocks.common import Block, escape
-from bot.errors import InputError
+from bot.errors import InputError, NotInstalled
+from bot.faults import crash_point
 from bot.listeners.context import Actor, actor_of
 from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
+from bot.listeners.tokens import BotTokens, client_with_token
 from bot.retrieval.knowledge_base import AnswerStream
-from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, RecordedAnswer, Surface
+from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, RecordedAnswer, Surface, UnpostedAnswer
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
 SUGGESTED_PROMPT = re.compile(rf"^{blocks.ACTION_SUGGESTED}_\d+$")
+ANSWER_EVENT = "flywheel_answer"
+"""The message metadata type that carries an answer's id, so an answer whose ts was lost is found again."""
+HISTORY_LIMIT = 200
 
 
 ANSWER_ID = re.compile(r"[1-9][0-9]{0,8}")
@@ -158,6 +163,7 @@ class AnswerSlack:
                 await self._stream_reply(client, question, thread_ts, stream)
                 return
             recorded = await self.answers.record(question, await stream.complete())
+            crash_point("answer.recorded")
             await self._post_whole(client, question, thread_ts, recorded)
         finally:
             await self._set_status(client, channel_id, thread_ts, "")
@@ -180,14 +186,16 @@ class AnswerSlack:
                     await streamer.append(markdown_text=blocks.defuse(piece))
                 except SlackApiError as error:  # a workspace without streaming still gets the answer
                     failure = error
-        recorded = await self.answers.record(question, stream.answer)
+        recorded = await self.answers.record(question, stream.answer, streamed_ts=streamer.ts)
+        crash_point("answer.recorded")
         if failure is None:
             answer = recorded.answer
             footer = blocks.answer_footer(
                 answer_id=recorded.id, sources=answer.sources, grounded=answer.grounded, generated=answer.generated
             )
             try:
-                stopped = await streamer.stop(blocks=footer)
+                stopped = await streamer.stop(blocks=footer, metadata=_answer_metadata(recorded.id))
+                crash_point("answer.posted")
                 await self.answers.remember_post(
                     team_id=question.team_id,
                     channel_id=question.channel_id,
@@ -214,18 +222,81 @@ class AnswerSlack:
     ) -> None:
         """Post the finished answer as one message (or turn a half-streamed message into it)."""
         text, message_blocks = _answer_blocks(recorded)
+        metadata = _answer_metadata(recorded.id)
         if replace:
-            posted = await client.chat_update(channel=question.channel_id, ts=replace, text=text, blocks=message_blocks)
+            posted = await client.chat_update(
+                channel=question.channel_id, ts=replace, text=text, blocks=message_blocks, metadata=metadata
+            )
         else:
             posted = await client.chat_postMessage(
-                channel=question.channel_id, thread_ts=thread_ts, text=text, blocks=message_blocks, unfurl_links=False
+                channel=question.channel_id,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=message_blocks,
+                unfurl_links=False,
+                metadata=metadata,
             )
+        crash_point("answer.posted")
         await self.answers.remember_post(
             team_id=question.team_id,
             channel_id=question.channel_id,
             answer_id=recorded.id,
             message_ts=posted.get("ts"),
             thread_ts=thread_ts,
+        )
+
+    async def recover(self, client: AsyncWebClient, tokens: BotTokens) -> None:
+        """At start-up: post, once, the recent answers a process that died recorded but never posted.
+
+        A message carrying the answer's id is looked for in its thread first (the process may have died after
+        posting, before recording the ts); a half-streamed message is finished in place.
+        """
+        for unposted in await self.answers.claim_unposted():
+            try:
+                token = await tokens.bot_token(unposted.team_id)
+                await self._post_unposted(client_with_token(client, token), unposted)
+            except NotInstalled:
+                continue
+            except Exception:  # noqa: BLE001  (one answer's failure doesn't stop the others' recovery)
+                logger.exception(
+                    "could not post answer %s left unposted (team %s)", unposted.stored.id, unposted.team_id
+                )
+
+    async def _post_unposted(self, client: AsyncWebClient, unposted: UnpostedAnswer) -> None:
+        stored = unposted.stored
+        text, message_blocks = blocks.build_answer(
+            stored.text,
+            answer_id=stored.id,
+            sources=stored.sources,
+            grounded=stored.grounded,
+            generated=stored.generated,
+        )
+        metadata = _answer_metadata(stored.id)
+        if unposted.streamed_ts:
+            await client.chat_update(
+                channel=stored.channel_id, ts=unposted.streamed_ts, text=text, blocks=message_blocks, metadata=metadata
+            )
+            ts: str | None = unposted.streamed_ts
+        else:
+            ts = await _find_answer(
+                client, channel_id=stored.channel_id, thread_ts=unposted.thread_ts, answer_id=stored.id
+            )
+            if ts is None:
+                posted = await client.chat_postMessage(
+                    channel=stored.channel_id,
+                    thread_ts=unposted.thread_ts,
+                    text=text,
+                    blocks=message_blocks,
+                    unfurl_links=False,
+                    metadata=metadata,
+                )
+                ts = posted.get("ts")
+        await self.answers.remember_post(
+            team_id=unposted.team_id,
+            channel_id=stored.channel_id,
+            answer_id=stored.id,
+            message_ts=ts,
+            thread_ts=unposted.thread_ts,
         )
 
     async def _set_status(self, client: AsyncWebClient, channel_id: str, thread_ts: str, status: str) -> None:
@@ -336,6 +407,25 @@ class AnswerSlack:
         """The answers part of the Home tab."""
         figures = await self.answers.figures(team_id=team_id)
         return blocks.build_home_section(answered=figures.answered, gaps=figures.gaps)
+
+
+def _answer_metadata(answer_id: int) -> dict[str, Any]:
+    return {"event_type": ANSWER_EVENT, "event_payload": {"answer": answer_id}}
+
+
+async def _find_answer(client: AsyncWebClient, *, channel_id: str, thread_ts: str, answer_id: int) -> str | None:
+    """The ts of the message in the thread that carries this answer's id, if one was posted."""
+    response = await client.conversations_replies(
+        channel=channel_id, ts=thread_ts, include_all_metadata=True, limit=HISTORY_LIMIT
+    )
+    for message in response.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == ANSWER_EVENT
+            and (metadata.get("event_payload") or {}).get("answer") == answer_id
+        ):
+            return str(message["ts"])
+    return None
 
 
 def _answer_blocks(

@@ -6,7 +6,9 @@ base stays a pure index-and-answer engine. Slack and the CLI both go through her
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,12 +19,17 @@ from bot.store import answers as store
 from bot.store.answers import Gap, RetrievedPassage
 from bot.store.db import Database
 from bot.store.material import VOTE_PRIOR, bump_versions, read_versions
-from bot.store.models.answers import DOWN, UP
+from bot.store.models.answers import DOWN, UP, AnswerRecord
 from bot.store.threads import claim_thread
 
 ANSWER_THREAD = "answer"
 """The thread kind of a thread an answer was posted in: replies there are follow-ups."""
 HOME_GAPS = 5
+POST_WINDOW = timedelta(minutes=10)
+"""How late an answer left unposted by a process that died is still posted: Slack gives up redelivering an
+event after minutes, and an answer arriving later than this reads as a stray rather than a reply (dropped)."""
+POST_LEASE = timedelta(minutes=2)
+"""A claim to post an answer older than this belongs to a process that died (posting takes seconds)."""
 
 
 class Surface(StrEnum):
@@ -72,6 +79,19 @@ class StoredAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class UnpostedAnswer:
+    """An answer recorded for a thread but never posted (its process died); this process has claimed it.
+
+    `streamed_ts` is the message it was being streamed into, to finish in place instead of posting anew.
+    """
+
+    team_id: str
+    thread_ts: str
+    streamed_ts: str | None
+    stored: StoredAnswer
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerFigures:
     """The answers part of the Home tab: how many questions a workspace asked, and those answered badly."""
 
@@ -84,6 +104,18 @@ def retrieved_passages(answer: Answer) -> list[RetrievedPassage]:
     cited = {p.id for p in answer.sources}
     retrieved = list(answer.passages) + [p for p in answer.sources if all(p.id != q.id for q in answer.passages)]
     return [_stored(passage, cited=passage.id in cited) for passage in retrieved]
+
+
+def _stored_answer(row: AnswerRecord, sources: list[RetrievedPassage]) -> StoredAnswer:
+    return StoredAnswer(
+        id=row.id or 0,
+        question=row.question,
+        text=row.answer_text,
+        grounded=row.grounded,
+        generated=row.generated,
+        channel_id=row.channel_id,
+        sources=sources,
+    )
 
 
 def _stored(passage: Passage, *, cited: bool) -> RetrievedPassage:
@@ -113,6 +145,7 @@ class AnswerService:
         self.db = db
         self.knowledge = knowledge
         self._prior_version = -1  # no prior loaded yet: the first sync loads it whatever the version
+        self.started_at = datetime.now(UTC)
 
     # ---- answering
 
@@ -155,8 +188,12 @@ class AnswerService:
         async with self.db.session() as session:
             await _claim_answer_thread(session, question)
 
-    async def record(self, question: Question, answer: Answer) -> RecordedAnswer:
-        """Store the answer and, before it is posted, claim its thread: a quick follow-up must find its owner."""
+    async def record(self, question: Question, answer: Answer, *, streamed_ts: str | None = None) -> RecordedAnswer:
+        """Store the answer and, before it is posted, claim its thread: a quick follow-up must find its owner.
+
+        An answer for a thread is recorded as owed to it until `remember_post`: if this process dies first,
+        the next one to start posts it (or finishes `streamed_ts`, the message it was streamed into).
+        """
         async with self.db.session() as session:
             row = await store.record_answer(
                 session,
@@ -171,6 +208,8 @@ class AnswerService:
                 passages=retrieved_passages(answer),
                 surface=question.surface,
                 thread_ts=question.thread_ts,
+                post_claim=None if question.thread_ts is None else uuid.uuid4().hex,
+                streamed_ts=streamed_ts,
             )
             answer_id = row.id or 0
             await _claim_answer_thread(session, question, answer_id=answer_id)
@@ -192,6 +231,34 @@ class AnswerService:
                 kind=ANSWER_THREAD,
                 ref_id=str(answer_id),
             )
+
+    async def claim_unposted(self) -> list[UnpostedAnswer]:
+        """Claim the recent answers, in every workspace, that a process which died recorded but never posted.
+
+        Only answers recorded within `POST_WINDOW` are returned; older ones stay unposted for good. A claim
+        made before this process started, or longer ago than `POST_LEASE`, belongs to a dead process.
+        """
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            rows = await store.claim_unposted_answers(
+                session,
+                since=now - POST_WINDOW,
+                stale_before=max(self.started_at, now - POST_LEASE),
+                token=uuid.uuid4().hex,
+                now=now,
+            )
+            unposted = []
+            for row in rows:
+                sources = await store.answer_sources(session, team_id=row.team_id, answer_id=row.id or 0)
+                unposted.append(
+                    UnpostedAnswer(
+                        team_id=row.team_id,
+                        thread_ts=row.thread_ts or "",
+                        streamed_ts=row.message_ts,
+                        stored=_stored_answer(row, sources),
+                    )
+                )
+        return unposted
 
     async def _thread_questions(self, *, team_id: str, channel_id: str, thread_ts: str) -> list[str]:
         """The thread's last questions, oldest first: a follow-up's context."""
@@ -223,15 +290,7 @@ class AnswerService:
         async with self.db.session() as session:
             row = await store.get_answer(session, team_id=team_id, answer_id=answer_id)
             sources = await store.answer_sources(session, team_id=team_id, answer_id=answer_id)
-        return StoredAnswer(
-            id=answer_id,
-            question=row.question,
-            text=row.answer_text,
-            grounded=row.grounded,
-            generated=row.generated,
-            channel_id=row.channel_id,
-            sources=sources,
-        )
+        return _stored_answer(row, sources)
 
     # ---- what the coach learned
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,20 +53,33 @@ async def record_answer(
     passages: Sequence[RetrievedPassage],
     surface: str,
     thread_ts: str | None = None,
+    post_claim: str | None = None,
+    streamed_ts: str | None = None,
+    now: datetime | None = None,
 ) -> AnswerRecord:
-    """Store a question, its answer and the passages retrieved for it, in rank order."""
+    """Store a question, its answer and the passages retrieved for it, in rank order.
+
+    With `post_claim`, the answer is owed to its thread and claimed by the caller, who posts it (or finishes
+    the message `streamed_ts` it streamed into); without, nothing is owed (a private answer).
+    """
     await remember_workspace(session, team_id=team_id)
+    moment = now or datetime.now(UTC)
     row = AnswerRecord(
         team_id=team_id,
         channel_id=channel_id,
         user_id=user_id,
         thread_ts=thread_ts,
+        message_ts=streamed_ts,
         surface=surface,
         question=question,
         answer_text=text,
         grounded=grounded,
         generated=generated,
         confidence=confidence,
+        created_at=moment,
+        posted_at=None if post_claim else moment,
+        post_claim=post_claim,
+        post_claimed_at=moment if post_claim else None,
     )
     session.add(row)
     await session.flush()
@@ -118,13 +131,61 @@ async def answer_sources(session: AsyncSession, *, team_id: str, answer_id: int)
 
 
 async def set_answer_message(
-    session: AsyncSession, *, team_id: str, answer_id: int, message_ts: str | None, thread_ts: str | None
+    session: AsyncSession,
+    *,
+    team_id: str,
+    answer_id: int,
+    message_ts: str | None,
+    thread_ts: str | None,
+    now: datetime | None = None,
 ) -> None:
-    """Remember where in Slack an answer was posted."""
+    """Remember where in Slack an answer was posted (nothing is owed for it any more)."""
     row = await get_answer(session, team_id=team_id, answer_id=answer_id)
     row.message_ts = message_ts
     row.thread_ts = thread_ts
+    row.posted_at = row.posted_at or now or datetime.now(UTC)
     session.add(row)
+
+
+async def claim_unposted_answers(
+    session: AsyncSession, *, since: datetime, stale_before: datetime, token: str, now: datetime
+) -> list[AnswerRecord]:
+    """Claim, in every workspace, the answers recorded since `since` that are still owed to their thread.
+
+    A claim made before `stale_before` belongs to a process that died and is taken over with a compare and
+    swap on its token, so of two processes recovering at once each answer goes to one.
+    """
+    candidates = (
+        await session.exec(
+            select(AnswerRecord).where(
+                col(AnswerRecord.posted_at).is_(None),
+                col(AnswerRecord.created_at) >= since,
+                col(AnswerRecord.thread_ts).is_not(None),
+                or_(col(AnswerRecord.post_claimed_at).is_(None), col(AnswerRecord.post_claimed_at) < stale_before),
+            )
+        )
+    ).all()
+    claimed = []
+    for row in candidates:
+        held_by = (
+            col(AnswerRecord.post_claim).is_(None)
+            if row.post_claim is None
+            else col(AnswerRecord.post_claim) == row.post_claim
+        )
+        swapped = await session.exec(
+            update(AnswerRecord)
+            .where(
+                col(AnswerRecord.team_id) == row.team_id,
+                col(AnswerRecord.id) == row.id,
+                col(AnswerRecord.posted_at).is_(None),
+                held_by,
+            )
+            .values(post_claim=token, post_claimed_at=now)
+        )
+        if swapped.rowcount == 1:
+            await session.refresh(row)
+            claimed.append(row)
+    return claimed
 
 
 async def thread_questions(

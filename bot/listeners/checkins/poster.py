@@ -77,6 +77,19 @@ class SlackCheckinPoster:
             )
         )
 
+    async def has_file(self, *, team_id: str, channel_id: str, thread_ts: str, filename: str) -> bool:
+        """Whether a file of this name was shared in the thread `thread_ts`."""
+        response = await _call(
+            self.client.conversations_replies(
+                token=await self._token(team_id), channel=channel_id, ts=thread_ts, limit=HISTORY_LIMIT
+            )
+        )
+        return any(
+            file.get("name") == filename
+            for message in response.get("messages") or []
+            for file in message.get("files") or []
+        )
+
     async def find_message(
         self, *, team_id: str, channel_id: str, key: str, since: datetime, thread_ts: str | None = None
     ) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.models.base import (
@@ -23,9 +23,16 @@ DOWN = -1
 
 
 class AnswerRecord(SQLModel, table=True):
-    """One question and the answer it got, with where in Slack it was asked and answered."""
+    """One question and the answer it got, with where in Slack it was asked and answered.
+
+    An answer owed to a thread is recorded before it is posted, claimed by the process posting it
+    (`post_claim`, `post_claimed_at`); `posted_at` is set with the message's ts. One left unposted by a
+    process that died is posted at start-up (see `AnswerService.claim_unposted`). `message_ts` without
+    `posted_at` is a streamed message whose answer was never finished.
+    """
 
     __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_unposted", "posted_at", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = team_id_field()
@@ -40,6 +47,9 @@ class AnswerRecord(SQLModel, table=True):
     generated: bool = False
     confidence: float = 0.0
     created_at: datetime = timestamp_field()
+    posted_at: datetime | None = timestamp_field(nullable=True)
+    post_claim: str | None = Field(default=None, max_length=32)
+    post_claimed_at: datetime | None = timestamp_field(nullable=True)
 
 
 class AnswerPassage(SQLModel, table=True):
