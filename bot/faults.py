@@ -4,17 +4,22 @@
 `crash_point(<point>)` kill the process with SIGKILL there, as a power cut or `kill -9` would. The variable
 is read once; without it `crash_point` only compares a string with None. It is a test hook, deliberately
 outside `Settings`: it must work before settings load and in every layer, and it is never configured in
-production.
+production. The kill is logged first (the point's name only), so a test can tell it died where it meant it to.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections import Counter
 from functools import cache
 
 CRASH_AT = "FLYWHEEL_CRASH_AT"
+KILLED_AT = "killed by FLYWHEEL_CRASH_AT at"
+"""How the log line before the kill starts; the point and its arrival follow."""
+
+logger = logging.getLogger(__name__)
 _reached: Counter[str] = Counter()
 
 
@@ -35,4 +40,5 @@ def crash_point(point: str) -> None:
         return
     _reached[point] += 1
     if _reached[point] == armed[1]:
+        logger.critical("%s %s:%d", KILLED_AT, point, armed[1])
         os.kill(os.getpid(), signal.SIGKILL)
