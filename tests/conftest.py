@@ -82,14 +82,18 @@ async def _create_postgres_database(server_url: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(params=database_urls())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL for an empty database of each kind under test."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
-        return
+async def _empty_database(kind: str, tmp_path: Path) -> str:
+    """The URL of an empty database: a SQLite file in the test's directory, or a fresh PostgreSQL database."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
     url = await _create_postgres_database(os.environ["TEST_DATABASE_URL"])
-    yield load_settings(DATABASE_URL=url).resolved_database_url
+    return load_settings(DATABASE_URL=url).resolved_database_url
+
+
+@pytest.fixture(params=database_urls())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL for an empty database of each kind under test."""
+    return await _empty_database(request.param, tmp_path)
 
 
 @pytest.fixture
@@ -155,3 +159,11 @@ async def chroma_server(tmp_path: Path) -> AsyncIterator[ChromaServer]:
     finally:
         process.terminate()
         await process.wait()
+
+
+@pytest.fixture
+async def shared_database_url(tmp_path: Path) -> str:
+    """The one database several processes share: PostgreSQL when a server is given (as deployments run
+    replicas), else one SQLite file. Not both: the many-process tests are the slowest, and the storage layer
+    under them is tested on both kinds already."""
+    return await _empty_database("postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite", tmp_path)

@@ -81,12 +81,12 @@ def _zone_with_room_today(now: datetime) -> tuple[str, datetime]:
 
 
 async def test_two_replicas_answer_each_event_once_see_new_material_and_post_each_checkin_once(
-    slack: LocalSlack, database_url: str, chroma_server: ChromaServer, tmp_path: Path, tiny_knowledge: Path
+    slack: LocalSlack, shared_database_url: str, chroma_server: ChromaServer, tmp_path: Path, tiny_knowledge: Path
 ) -> None:
     async with serving_replicas(
         slack,
         2,
-        database_url=database_url,
+        database_url=shared_database_url,
         chroma_url=chroma_server.url,
         workdir=tmp_path,
         knowledge_dir=tiny_knowledge,
@@ -104,7 +104,7 @@ async def test_two_replicas_answer_each_event_once_see_new_material_and_post_eac
 
         await _each_event_once_across_replicas(slack, [acme, beta], replicas)
         await _indexed_material_reaches_every_replica_at_once(
-            slack, acme, beta, replicas, tmp_path, database_url=database_url, chroma_url=chroma_server.url
+            slack, acme, beta, replicas, tmp_path, database_url=shared_database_url, chroma_url=chroma_server.url
         )
         slack.set_request_url([replica.events_url for replica in replicas])
         await _schedulers_post_each_checkin_once(slack, acme)
