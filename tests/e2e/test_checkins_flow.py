@@ -62,6 +62,7 @@ async def test_a_week_of_prompts_with_modal_and_thread_answers(
     await move_to(slack, clock, datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK))
     ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
     assert "late" not in ship.all_text().lower()
+    await slack.wait_idle()  # the prompt's thread is the coach's once its post is recorded, a moment after it shows
 
     await ana.post(team, "Thumbs on answers | feedback | share of rated answers", thread_ts=ship.ts)
     await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains="Thumbs on answers")

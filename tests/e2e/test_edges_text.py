@@ -99,6 +99,7 @@ async def test_no_fallback_text_repeats_a_channel_ping(slack: LocalSlack, clock:
     await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
     slack.advance(SHIP_TIME - clock.now())
     ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
+    await slack.wait_idle()  # the prompt's thread is the coach's once its post is recorded, a moment after it shows
     await ana.post(team, "Ping <!everyone> on answers | feedback | <!channel> rate", thread_ts=ship.ts)
     await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains="on answers")
     await slack.wait_idle()
