@@ -438,43 +438,77 @@ def ask(
         typer.echo(f"[{number}] {source.label} ({source.source})")
 
 
+EVAL_SETS = (Path("tests/eval/questions.yaml"), Path("tests/eval/dev_questions.yaml"))
+
+
 @cli.command("eval")
 def evaluate_answers(
-    questions: Path = typer.Option(Path("tests/eval/questions.yaml"), "--questions", help="The evaluation set (YAML)."),
+    questions: list[Path] = typer.Option(
+        list(EVAL_SETS),
+        "--questions",
+        help="An evaluation set (YAML); repeat for several. Default: both of tests/eval.",
+    ),
+    fit: bool = typer.Option(
+        False, "--fit", help="Refit the answer's weights and refusal policy on the sets and print them instead."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
 ) -> None:
-    """Score answer quality on the evaluation set: recall@1, recall@3, MRR, fact hits and refusals, for
-    BM25, dense, fused (the default), RRF and LangChain's plain Chroma retriever, side by side.
+    """Score answer quality on the evaluation sets: recall@1, recall@3, MRR, fact hits, median answer length
+    and refusals, for BM25, dense, fused (the default), RRF and LangChain's plain Chroma retriever, side by
+    side, then the refusal policy in use (fitted, not hand-set).
+
+    With --fit, the sentence-selection weights and the refusal policy are fitted on the first two sets
+    together (what the coach ships), and each set's figures are shown when fitted on the other alone.
 
     Runs on a fresh index of the bundled knowledge in a temporary directory.
 
-    Example: flywheel-coach eval --questions tests/eval/questions.yaml
+    Example: flywheel-coach eval --questions tests/eval/questions.yaml --questions tests/eval/dev_questions.yaml
     """
     import json
     import tempfile
 
-    from bot.bench.evaluation import EvalQuestion, MethodScores, evaluate, format_table, load_questions
+    from bot.bench.evaluation import evaluate, format_policy, format_table, load_questions
+    from bot.bench.fitting import fit_report
 
     settings = settings_or_fail()
-    if not questions.is_file():
-        fail(f"no evaluation set at {questions}: pass --questions PATH (a YAML list of questions).")
+    for path in questions:
+        if not path.is_file():
+            fail(f"no evaluation set at {path}: pass --questions PATH (a YAML list of questions).")
+    if fit and len(questions) < 2:
+        fail("--fit needs two evaluation sets (each checks the fit on the other): pass --questions twice.")
 
-    async def main() -> tuple[list[EvalQuestion], list[MethodScores]]:
-        asked = load_questions(questions)
+    async def main() -> Any:
+        sets = [(path, load_questions(path)) for path in questions]
         with tempfile.TemporaryDirectory(prefix="flywheel-eval-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
             knowledge = await _open_knowledge(scratch)
             try:
-                return asked, await asyncio.to_thread(evaluate, knowledge, asked)
+                if fit:
+                    return await asyncio.to_thread(fit_report, knowledge, sets[0], sets[1])
+                tables = [(path, asked, await asyncio.to_thread(evaluate, knowledge, asked)) for path, asked in sets]
+                return tables, knowledge.grounding
             finally:
                 await knowledge.close()
 
-    asked, table = run(main())
-    if as_json:
-        typer.echo(json.dumps({"questions": len(asked), "methods": [row.to_json() for row in table]}, indent=2))
+    result = run(main())
+    if fit:
+        typer.echo(json.dumps(result.to_json(), indent=2) if as_json else result.as_text())
         return
-    typer.echo(f"{len(asked)} questions ({sum(q.out_of_scope for q in asked)} out of scope)\n")
-    typer.echo(format_table(table))
+    tables, policy = result
+    if as_json:
+        body = {
+            "sets": [
+                {"path": str(path), "questions": len(asked), "methods": [row.to_json() for row in table]}
+                for path, asked, table in tables
+            ],
+            "refusal_policy": policy.to_json(),
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    for path, asked, table in tables:
+        typer.echo(f"{path}: {len(asked)} questions ({sum(q.out_of_scope for q in asked)} out of scope)\n")
+        typer.echo(format_table(table) + "\n")
+    typer.echo(format_policy(policy))
 
 
 @cli.command("gaps")

@@ -1,5 +1,6 @@
 """Answer quality, measured: recall@1/@3, MRR, fact hits and refusals for each retriever, side by side."""
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -8,6 +9,8 @@ import yaml
 
 from bot.errors import InputError
 from bot.retrieval.extractive import extractive_answer
+from bot.retrieval.grounding import SIGNALS as GROUNDING_SIGNALS
+from bot.retrieval.grounding import GroundingPolicy
 from bot.retrieval.knowledge_base import ANSWER_PASSAGES, KnowledgeBase
 from bot.retrieval.models import GLOBAL_SCOPE, Answer, Passage
 from bot.retrieval.ranking import Retriever
@@ -46,6 +49,7 @@ class MethodScores:
     fact_hit: float = 0.0
     refusal: float = 0.0
     false_refusal: float = 0.0
+    median_chars: float = 0.0
     misses: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -56,6 +60,7 @@ class MethodScores:
             "recall@3": round(self.recall_at_3, 3),
             "mrr": round(self.mrr, 3),
             "fact_hit": round(self.fact_hit, 3),
+            "median_answer_chars": round(self.median_chars, 1),
             "out_of_scope_refusal": round(self.refusal, 3),
             "in_scope_refusal": round(self.false_refusal, 3),
         }
@@ -109,6 +114,8 @@ def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> 
     scores = MethodScores(method)
     in_scope = [(q, r) for q, r in zip(questions, results, strict=True) if not q.out_of_scope]
     out_of_scope = [(q, r) for q, r in zip(questions, results, strict=True) if q.out_of_scope]
+    lengths = [len(answer.text) for _, (_, answer) in in_scope if answer.grounded]
+    scores.median_chars = statistics.median(lengths) if lengths else 0.0
     for question, (passages, answer) in in_scope:
         rank = first_relevant_rank(passages, question.expected_sources)
         scores.recall_at_1 += rank == 1
@@ -177,11 +184,25 @@ def evaluate(
 
 def format_table(table: Sequence[MethodScores]) -> str:
     """The scores as a markdown table (what `flywheel-coach eval` prints and the README shows)."""
-    header = "| method | recall@1 | recall@3 | MRR | fact-hit | out-of-scope refused | in-scope refused |"
-    rows = [header, "|---|---|---|---|---|---|---|"]
+    header = (
+        "| method | recall@1 | recall@3 | MRR | fact-hit | median answer chars | out-of-scope refused "
+        "| in-scope refused |"
+    )
+    rows = [header, "|---|---|---|---|---|---|---|---|"]
     for s in table:
         rows.append(
             f"| {s.method} | {s.recall_at_1:.3f} | {s.recall_at_3:.3f} | {s.mrr:.3f} | {s.fact_hit:.3f} "
-            f"| {s.refusal:.3f} | {s.false_refusal:.3f} |"
+            f"| {s.median_chars:.0f} | {s.refusal:.3f} | {s.false_refusal:.3f} |"
         )
     return "\n".join(rows)
+
+
+def format_policy(policy: GroundingPolicy) -> str:
+    """The refusal policy in use, as `eval` prints it under the tables."""
+    numbers = policy.to_json()
+    terms = " ".join(f"{numbers[name]:+.3f}·{name}" for name in GROUNDING_SIGNALS)
+    return (
+        f"Refusal policy (fitted by `eval --fit`): answer when "
+        f"sigmoid({numbers['intercept']:+.3f} {terms}) >= {numbers['threshold']:.3f}; "
+        f"word-only retrieval answers when the best BM25 score >= {numbers['min_bm25']}."
+    )

@@ -1,9 +1,10 @@
 """Chroma as the store of record: chunks, their vectors and metadata, per scope; embedded or a server."""
 
+import base64
 import fcntl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -23,6 +24,28 @@ from bot.retrieval.search_index import ChunkRecord
 
 COLLECTION_NAME = "flywheel_knowledge"
 _PAGE = 5000
+SENTENCE_VECTORS = "sentence_vectors"
+"""The metadata field holding a chunk's sentence vectors (float16, base64): stored with the chunk, so they are
+written, reused by content hash and deleted together with it."""
+
+
+def pack_vectors(vectors: np.ndarray) -> str:
+    """Sentence vectors as compact text for Chroma metadata (float16 keeps cosines to about 1e-3)."""
+    return base64.b64encode(np.asarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str) -> np.ndarray:
+    """The float32 (n, 384) array `pack_vectors` wrote."""
+    raw = np.frombuffer(base64.b64decode(packed), dtype="<f2")
+    return raw.astype(np.float32).reshape(-1, DIMENSION)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVectors:
+    """A stored chunk's vector and its sentences' (None when it was indexed before sentences had vectors)."""
+
+    chunk: np.ndarray
+    sentences: np.ndarray | None
 
 
 @dataclass(slots=True)
@@ -116,6 +139,8 @@ class ChromaStore:
                     reveal(_text(meta, "source")), FileEntry(_text(meta, "file_hash"), reveal(_text(meta, "path")))
                 )
                 entry.chunk_ids.append(chunk_id)
+                if SENTENCE_VECTORS not in meta:
+                    entry.file_hash = ""  # indexed before sentence vectors existed: index it again to add them
         return files
 
     def scopes(self) -> set[str]:
@@ -134,6 +159,9 @@ class ChromaStore:
                 record = ChunkRecord(
                     chunk_id, reveal(text), reveal(_text(meta, "title")), reveal(_text(meta, "section")), source
                 )
+                packed = meta.get(SENTENCE_VECTORS)
+                if isinstance(packed, str):
+                    record = replace(record, sentence_vectors=unpack_vectors(packed))
                 position = meta.get("position")
                 order = int(position) if isinstance(position, int | float) else 0
                 rows.append(((source, order), record, vector))
@@ -141,15 +169,28 @@ class ChromaStore:
         vectors = np.array([row[2] for row in rows], dtype=np.float32).reshape(len(rows), DIMENSION)
         return [row[1] for row in rows], vectors
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of those `ids` that exist."""
+    def vectors(self, ids: Sequence[str]) -> dict[str, StoredVectors]:
+        """The stored vectors (the chunk's and its sentences') of those `ids` that exist."""
         if not ids:
             return {}
-        found = self.collection.get(ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], _embeddings(found), strict=True)}
+        found = self.collection.get(ids=list(ids), include=["embeddings", "metadatas"])
+        stored = {}
+        for chunk_id, vector, meta in zip(found["ids"], _embeddings(found), found["metadatas"] or [], strict=True):
+            packed = meta.get(SENTENCE_VECTORS)
+            sentences = unpack_vectors(packed) if isinstance(packed, str) else None
+            stored[chunk_id] = StoredVectors(np.asarray(vector, dtype=np.float32), sentences)
+        return stored
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, *, scope: str, path: str) -> None:
-        """Write chunks with their vectors (new ones added, existing ones updated)."""
+    def upsert(
+        self,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        *,
+        sentence_vectors: Sequence[np.ndarray],
+        scope: str,
+        path: str,
+    ) -> None:
+        """Write chunks with their vectors and their sentences' vectors (new ones added, existing ones updated)."""
         if not chunks:
             return
         conceal = self._conceal(scope)
@@ -167,8 +208,9 @@ class ChromaStore:
                     "section": conceal(c.section),
                     "file_hash": c.file_hash,
                     "position": c.position,
+                    SENTENCE_VECTORS: pack_vectors(sentences),
                 }
-                for c in chunks
+                for c, sentences in zip(chunks, sentence_vectors, strict=True)
             ],
         )
 

@@ -5,12 +5,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
-MAX_SENTENCES = 4
-MAX_ANSWER_CHARS = 700
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "cf.", "Dr.", "Mr.", "Ms.", "No.", "U.S.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_])")
 _MARKDOWN_NOISE = re.compile(r"(\*\*|__|`)")
@@ -35,6 +34,11 @@ def split_sentences(text: str) -> list[str]:
             protected = protected.replace(abbreviation, abbreviation.replace(".", "\x00"))
         sentences.extend(s.replace("\x00", ".").strip() for s in _SENTENCE_END.split(protected) if s.strip())
     return sentences
+
+
+def sentence_texts(text: str) -> list[str]:
+    """A passage's sentences as they are embedded and quoted: split, without markdown emphasis or link targets."""
+    return [_plain(sentence) for sentence in split_sentences(text)]
 
 
 # Text addressed to an assistant rather than to a reader: planted instructions are never quoted.
@@ -153,6 +157,68 @@ class SentenceCache:
 
 # ---- what a question asks for
 
+
+class Ask(StrEnum):
+    """The kind of answer a question asks for; it decides which sentence may lead the answer."""
+
+    DEFINITION = "definition"
+    RISK = "risk"
+    FIRST_STEP = "first_step"
+    CHECK = "check"
+    COMPARISON = "comparison"
+    OTHER = "other"
+
+
+# Checked in this order: "what's the risk of X" is a risk question before it is a "what is" one.
+_ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    (
+        Ask.COMPARISON,
+        re.compile(r"\b(vs\.?|versus|difference|differ|compared? (to|with)|better than|instead of|or just)\b", re.I),
+    ),
+    (
+        Ask.RISK,
+        re.compile(
+            r"\b(risks?|danger|downsides?|pitfalls?|go(es)? wrong|what (happens|breaks) (if|when)|catch|harm"
+            r"|(what'?s|what is) (the )?(problem|cost) (with|of))\b",
+            re.I,
+        ),
+    ),
+    (
+        Ask.FIRST_STEP,
+        re.compile(
+            r"\b(first|start|begin|kick ?off|step one|where do (we|i) (begin|start)|prioriti[sz]e|top priority)\b", re.I
+        ),
+    ),
+    (
+        Ask.CHECK,
+        re.compile(
+            r"\bhow (do|can|would|should|could) (we|i|you|a team) (know|tell|check|measure|spot|see|test|verify"
+            r"|find out|be sure)\b|\b(signs?|symptoms?|warning|red flags?)\b",
+            re.I,
+        ),
+    ),
+    (
+        Ask.DEFINITION,
+        re.compile(
+            r"^\W*(what('?s| is| are| does| do)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
+            r"|\bwhat (does|do) .{1,60} mean\b|\bstand for\b",
+            re.I,
+        ),
+    ),
+)
+# What a sentence that answers each kind of question usually contains.
+_CUES: dict[Ask, re.Pattern[str]] = {
+    Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes|is when|is the|is a|is an)\b", re.I),
+    Ask.RISK: re.compile(
+        r"\b(risks?|danger\w*|fail\w*|break\w*|collapse\w*|plateau\w*|drift\w*|wrong|lose|loses|losing|worse"
+        r"|backward|vicious|traps?|stall\w*|starv\w*|without|never|decline\w*|degrad\w*|waste\w*|churn\w*)\b",
+        re.I,
+    ),
+    Ask.FIRST_STEP: re.compile(r"\b(first|start\w*|begin\w*|before|earliest|step 1|one)\b", re.I),
+    Ask.CHECK: re.compile(
+        r"\b(check\w*|measur\w*|ask\w*|look for|signs?|tests?|compar\w*|track\w*|whether|if)\b", re.I
+    ),
+}
 _FIGURE_QUESTION = re.compile(
     r"\b(how (many|much|long|fast|often|big|large|quickly)|numbers?|figures?|stats?|statistics|metrics?|percent"
     r"|percentage|share|ratio|rate|growth|grow|grew|scale|size|volume|latency|cost|per (day|week|month|year)"
@@ -165,11 +231,17 @@ _SOURCE_QUESTION = re.compile(
 )
 
 
+def ask_of(question: str) -> Ask:
+    """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison)."""
+    return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionProfile:
     """A question's terms weighed by rarity, and the kind of answer it asks for."""
 
     weights: dict[str, float]
+    ask: Ask
     wants_figure: bool
     wants_source: bool
 
@@ -192,6 +264,7 @@ def profile_question(
     total = sum(raw.values()) or 1.0
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
+        ask=ask_of(question),
         wants_figure=bool(_FIGURE_QUESTION.search(question)),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
     )
@@ -210,27 +283,67 @@ class Sentence:
     score: float
 
 
+SIGNALS = (
+    "similarity",
+    "coverage",
+    "subject",
+    "heading",
+    "cue",
+    "figure",
+    "passage_score",
+    "rank",
+    "order",
+    "length",
+    "dependent",
+    "follows",
+)
+"""What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SelectionWeights:
-    """How sentences are scored for an extractive answer.
+    """How sentences are scored for an extractive answer: the point first, then what supports it.
 
-    Chosen on the odd-numbered questions of the evaluation set and checked on the even-numbered ones and on
-    the held-out dev set (a feature stays only if it helps on questions it was not chosen on).
+    A sentence's score is the weighted sum of its signals (`SIGNALS`):
+    - similarity: its cosine to the question (sentence vectors made at index time);
+    - coverage: the idf share of the question's words it has that earlier picks do not; subject: those words
+      in its subject ("X is ...");
+    - heading: the share of the question's words its passage's heading has (the section is about the question);
+    - cue: it reads like the kind of answer asked for (`Ask`); figure: a new number when numbers are asked for;
+    - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
+      within the passage; length (per 200 characters);
+    - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
+
+    The signal weights are a logistic regression of "this sentence holds an expected fact" fitted on
+    tests/eval/questions.yaml; the floor and the length budget are then chosen on the same set. The held-out
+    set (tests/eval/dev_questions.yaml) checks them. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    rank_step: float = 0.06
-    lead_flow: float = 0.2
-    flow_decay: float = 0.2
-    lead_gap_scale: float = 10.0
-    subject: float = 1.0
-    follows: float = 0.3
-    figure: float = 0.3
-    covered_decay: float = 0.6
+    similarity: float = 4.0
+    coverage: float = 2.0
+    subject: float = 0.3
+    heading: float = 0.5
+    cue: float = 0.4
+    figure: float = 0.4
+    passage_score: float = 1.0
+    rank: float = -0.1
+    order: float = -0.1
+    length: float = -0.05
+    dependent: float = -0.4
+    follows: float = 0.5
+    support_floor: float = -2.0
+    covered_decay: float = 0.8
+    max_support: int = 2
+    max_chars: int = 380
     duplicate_overlap: float = 0.6
-    subsumed_share: float = 0.8
     max_passages: int = 6
     strong_passages: int = 4
     strong_gap: float = 0.3
+
+    @property
+    def signal_weights(self) -> tuple[float, ...]:
+        """The weights of `SIGNALS`, in order."""
+        return tuple(getattr(self, name) for name in SIGNALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +351,10 @@ class _Candidate:
     passage_index: int
     order: int
     features: SentenceFeatures
-    prior: float
+    similarity: float
+    cue: bool
+    heading: float
+    passage_score: float
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -260,128 +376,170 @@ def _usable_passages(passages: Sequence[Passage], w: SelectionWeights) -> list[P
     return usable
 
 
+SimilarityOf = Callable[[Passage], "Sequence[float] | None"]
+"""The cosine between the question and each sentence of a passage (by position), from index-time vectors."""
+
+
+class _Selection:
+    """One answer being composed: the candidates, what is picked, and the question words still uncovered."""
+
+    def __init__(self, candidates: list[_Candidate], profile: QuestionProfile) -> None:
+        self.candidates = candidates
+        self.profile = profile
+        self.remaining = dict(profile.weights)
+        self.by_place = {(c.passage_index, c.order): c for c in candidates}
+        self.chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
+        self.figures_seen: set[str] = set()
+
+    def coverage(self, c: _Candidate) -> float:
+        return sum(self.remaining.get(t, 0.0) for t in c.features.terms)
+
+    def signals(self, c: _Candidate) -> tuple[float, ...]:
+        f = c.features
+        follows = (c.passage_index, c.order - 1) in self.chosen
+        return (
+            c.similarity,
+            self.coverage(c),
+            sum(self.remaining.get(t, 0.0) for t in f.subject_terms),
+            c.heading,
+            float(c.cue),
+            float(self.profile.wants_figure and bool(f.figures - self.figures_seen)),
+            c.passage_score,
+            float(c.passage_index),
+            float(min(c.order, 5)),
+            len(f.text) / 200,
+            float(f.dependent and not follows),
+            float(follows),
+        )
+
+    def group_of(self, c: _Candidate) -> list[_Candidate]:
+        before = self.by_place.get((c.passage_index, c.order - 1))
+        if c.features.dependent and before is not None and (before.passage_index, before.order) not in self.chosen:
+            return [before, c]
+        return [c]
+
+    def redundant(self, c: _Candidate, overlap: float) -> bool:
+        return any(_jaccard(c.features.terms, k.features.terms) >= overlap for k, _ in self.chosen.values())
+
+    def take(self, group: list[_Candidate], value: float, decay: float) -> None:
+        for member in group:
+            self.chosen[(member.passage_index, member.order)] = (member, value)
+            self.figures_seen.update(member.features.figures)
+            for term in member.features.terms & self.remaining.keys():
+                self.remaining[term] *= decay
+
+    def length(self) -> int:
+        return sum(len(c.features.text) + 1 for c, _ in self.chosen.values())
+
+
+def _candidates(
+    question: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    idf: Callable[[str], float] | None,
+    w: SelectionWeights,
+    features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None,
+    similarity_of: SimilarityOf | None,
+) -> _Selection:
+    passages = _usable_passages(passages, w)
+    features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
+    wants_source = bool(_SOURCE_QUESTION.search(question))
+    quotable = [[f for f in features_of(p) if wants_source or not f.reference] for p in passages]
+    profile = profile_question(question, analyzer, idf, frozenset().union(*(f.terms for fs in quotable for f in fs)))
+    cue = _CUES.get(profile.ask)
+    candidates: list[_Candidate] = []
+    top_score = passages[0].score
+    for passage_index, (passage, features) in enumerate(zip(passages, quotable, strict=True)):
+        similarities = similarity_of(passage) if similarity_of else None
+        heading_terms = set(analyzer.terms(f"{passage.title} {passage.section}"))
+        heading = sum(weight for term, weight in profile.weights.items() if term in heading_terms)
+        passage_score = passage.score / top_score if top_score > 0 else 0.0
+        for order, f in enumerate(features):
+            similarity = 0.0
+            if similarities is not None and f.position < len(similarities):
+                similarity = float(similarities[f.position])
+            cued = bool(cue and cue.search(f.text))
+            candidates.append(_Candidate(passage_index, order, f, similarity, cued, heading, passage_score))
+    return _Selection(candidates, profile)
+
+
+def sentence_signals(
+    question: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    *,
+    idf: Callable[[str], float] | None = None,
+    features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
+    similarity_of: SimilarityOf | None = None,
+) -> list[tuple[str, tuple[float, ...]]]:
+    """Every candidate sentence with its signals before anything is picked (what the weights are fitted on)."""
+    selection = _candidates(question, passages, analyzer, idf, SelectionWeights(), features_of, similarity_of)
+    return [(c.features.text, selection.signals(c)) for c in selection.candidates]
+
+
 def choose_sentences(
     question: str,
     passages: Sequence[Passage],
     analyzer: Analyzer,
     *,
     idf: Callable[[str], float] | None = None,
-    max_sentences: int = MAX_SENTENCES,
-    max_chars: int = MAX_ANSWER_CHARS,
     weights: SelectionWeights = SelectionWeights(),  # noqa: B008 (frozen, shared safely)
     features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
+    similarity_of: SimilarityOf | None = None,
 ) -> list[Sentence]:
-    """Pick up to `max_sentences` sentences (and `max_chars`) that together answer the question best.
+    """The sentence that answers the question as asked, then at most `max_support` that back it up.
 
-    Greedy: each pick maximises the idf weight of the question terms it covers that earlier picks did not
-    (more when they are the sentence's subject), plus priors: the passage's rank, reading order in the top
-    passages (a section's opening usually states its point), the sentence right after a pick (the detail,
-    example or figure that backs it), a new figure when the question asks for numbers. Near-duplicates are
-    skipped; a sentence that leans on the one before it ("They also...") comes with that sentence or not at
-    all; source lines and "see the X file" pointers only when the question asks where something comes from.
+    Every sentence of the top passages is scored (`SelectionWeights`); the best leads. A supporting
+    sentence must score above `support_floor` once the lead's words count as covered, and fit in
+    `max_chars`. Near-duplicates are skipped; a sentence that leans on the one before it comes with it;
+    source lines only when the question asks where something comes from.
     """
     if not passages:
         return []
     w = weights
-    passages = _usable_passages(passages, w)
-    features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
-    wants_source = bool(_SOURCE_QUESTION.search(question))
-    quotable = [[f for f in features_of(p) if wants_source or not f.reference] for p in passages]
-    profile = profile_question(question, analyzer, idf, frozenset().union(*(f.terms for fs in quotable for f in fs)))
-    candidates: list[_Candidate] = []
-    for passage_index, (passage, features) in enumerate(zip(passages, quotable, strict=True)):
-        # A passage that shares no word with the question is not quoted (unless none does).
-        if profile.weights and not any(f.terms & profile.weights.keys() for f in features):
-            continue
-        # Reading order counts in the passages that match about as well as the best one.
-        lead = w.lead_flow * max(0.0, 1.0 - _gap(passages[0], passage) * w.lead_gap_scale)
-        for order, f in enumerate(features):
-            prior = lead * max(0.0, 1.0 - order * w.flow_decay) - w.rank_step * passage_index
-            candidates.append(_Candidate(passage_index, order, f, prior))
-    return _greedy(candidates, profile, w, max_sentences, max_chars)
+    selection = _candidates(question, passages, analyzer, idf, w, features_of, similarity_of)
+    if not selection.candidates:
+        return []
+    signal_weights = w.signal_weights
 
+    def score(c: _Candidate) -> float:
+        return sum(weight * value for weight, value in zip(signal_weights, selection.signals(c), strict=True))
 
-def _greedy(
-    candidates: list[_Candidate], profile: QuestionProfile, w: SelectionWeights, max_sentences: int, max_chars: int
-) -> list[Sentence]:
-    remaining = dict(profile.weights)
-    by_place = {(c.passage_index, c.order): c for c in candidates}
-    chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
-    figures_seen: set[str] = set()
-    length = 0
-
-    def gain(c: _Candidate) -> float:
-        f = c.features
-        score = c.prior + sum(remaining.get(t, 0.0) for t in f.terms)
-        score += w.subject * sum(remaining.get(t, 0.0) for t in f.subject_terms)
-        if (c.passage_index, c.order - 1) in chosen:
-            score += w.follows
-        if profile.wants_figure and f.figures - figures_seen:
-            score += w.figure
-        return score
-
-    def fits(group: list[_Candidate]) -> bool:
-        return len(chosen) + len(group) <= max_sentences and (
-            not chosen or length + sum(len(c.features.text) + 1 for c in group) <= max_chars
-        )
-
-    def restates(longer: SentenceFeatures, shorter: SentenceFeatures) -> bool:
-        """`longer` says what `shorter` says (most of its terms, all of its figures), and maybe more."""
-        shared = len(shorter.terms & longer.terms)
-        return (
-            bool(shorter.terms)
-            and shared >= w.subsumed_share * len(shorter.terms)
-            and shorter.figures <= longer.figures
-        )
-
-    def redundant(c: _Candidate) -> bool:
-        return any(
-            _jaccard(c.features.terms, k.features.terms) >= w.duplicate_overlap or restates(k.features, c.features)
-            for k, _ in chosen.values()
-        )
-
-    def subsumed_by(c: _Candidate) -> list[tuple[int, int]]:
-        """Earlier picks that `c` restates and extends, so they give way to it (unless a pick leans on them)."""
-        return [
-            key
-            for key, (k, _) in chosen.items()
-            if restates(c.features, k.features)
-            and not ((key[0], key[1] + 1) in chosen and chosen[(key[0], key[1] + 1)][0].features.dependent)
+    lead_value, lead = max(((score(c), c) for c in selection.candidates), key=lambda pair: pair[0])
+    selection.take(selection.group_of(lead), lead_value, w.covered_decay)
+    for _ in range(w.max_support):
+        pool = [
+            (score(c), c)
+            for c in selection.candidates
+            if (c.passage_index, c.order) not in selection.chosen and not selection.redundant(c, w.duplicate_overlap)
         ]
-
-    pool = list(candidates)
-    while pool and len(chosen) < max_sentences:
-        best_score, best_index = max((gain(c), i) for i, c in enumerate(pool))
-        candidate = pool.pop(best_index)
-        group = [candidate]
-        before = by_place.get((candidate.passage_index, candidate.order - 1))
-        if candidate.features.dependent and before is not None and (before.passage_index, before.order) not in chosen:
-            group.insert(0, before)
-        if not fits(group) or redundant(candidate):
-            continue
-        for key in subsumed_by(candidate):
-            length -= len(chosen.pop(key)[0].features.text) + 1
-        for member in group:
-            chosen[(member.passage_index, member.order)] = (member, best_score)
-            figures_seen |= member.features.figures
-            length += len(member.features.text) + 1
-            for term in member.features.terms & remaining.keys():
-                remaining[term] *= w.covered_decay
-        pool = [c for c in pool if (c.passage_index, c.order) not in chosen]
-    return [Sentence(c.features.text, c.passage_index, c.features.position, score) for c, score in chosen.values()]
+        if not pool:
+            break
+        value, best = max(pool, key=lambda pair: pair[0])
+        group = selection.group_of(best)
+        extra = sum(len(c.features.text) + 1 for c in group)
+        if value < w.support_floor or selection.length() + extra > w.max_chars:
+            break
+        selection.take(group, value, w.covered_decay)
+    return [
+        Sentence(c.features.text, c.passage_index, c.features.position, value) for c, value in selection.chosen.values()
+    ]
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
-    """Join sentences passage by passage (in reading order), ending each passage's run with its [n]."""
-    groups: dict[int, list[Sentence]] = {}
-    for sentence in sentences:
-        groups.setdefault(sentence.passage_index, []).append(sentence)
-    paragraphs = []
-    for passage_index in sorted(groups, key=lambda i: citation_of[i]):
-        run = sorted(groups[passage_index], key=lambda s: s.position)
-        text = " ".join(s.text if s.text[-1:] in ".!?:" else f"{s.text}." for s in run)
-        paragraphs.append(f"{text} [{citation_of[passage_index]}]")
-    return "\n\n".join(paragraphs)
+    """The lead sentence first, then its support in reading order, each run of one passage ending with its [n]."""
+    if not sentences:
+        return ""
+    lead, support = sentences[0], sorted(sentences[1:], key=lambda s: (citation_of[s.passage_index], s.position))
+    ordered = [lead, *support]
+    pieces: list[str] = []
+    for number, sentence in enumerate(ordered):
+        text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
+        following = ordered[number + 1] if number + 1 < len(ordered) else None
+        if following is None or following.passage_index != sentence.passage_index:
+            text = f"{text} [{citation_of[sentence.passage_index]}]"
+        pieces.append(text)
+    return " ".join(pieces)
 
 
 def extractive_answer(
@@ -392,18 +550,24 @@ def extractive_answer(
     idf: Callable[[str], float] | None = None,
     renumber: bool = True,
     features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
+    similarity_of: SimilarityOf | None = None,
+    weights: SelectionWeights = SelectionWeights(),  # noqa: B008 (frozen, shared safely)
 ) -> tuple[str, list[Passage]]:
     """An answer built only from the passages' own sentences, and the passages it cites.
 
-    With `renumber` the sources are only the passages quoted, numbered 1.. in rank order; without it
-    [n] keeps each passage's position in `passages` (to match a list of sources already shown).
-    `features_of` looks up precomputed sentence features (a `SentenceCache`); without it they are computed.
+    With `renumber` the sources are only the passages quoted, numbered 1.. in the order the answer cites
+    them; without it [n] keeps each passage's position in `passages` (to match a list of sources already
+    shown). `features_of` looks up precomputed sentence features (a `SentenceCache`) and `similarity_of` the
+    sentences' cosines to the question; without them features are computed and meaning is not scored.
     """
-    sentences = choose_sentences(question, passages, analyzer, idf=idf, features_of=features_of)
+    sentences = choose_sentences(
+        question, passages, analyzer, idf=idf, weights=weights, features_of=features_of, similarity_of=similarity_of
+    )
     if not sentences:
         return "", []
-    used = sorted({s.passage_index for s in sentences})
     if not renumber:
+        used = sorted({s.passage_index for s in sentences})
         return stitch(sentences, {i: i + 1 for i in used}), list(passages)
-    citation_of = {passage_index: number for number, passage_index in enumerate(used, start=1)}
-    return stitch(sentences, citation_of), [passages[i] for i in used]
+    cited = list(dict.fromkeys([sentences[0].passage_index, *sorted(s.passage_index for s in sentences[1:])]))
+    citation_of = {passage_index: number for number, passage_index in enumerate(cited, start=1)}
+    return stitch(sentences, citation_of), [passages[i] for i in cited]

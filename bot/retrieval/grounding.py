@@ -1,5 +1,6 @@
 """Whether the material can answer a question, and the honest refusal when it cannot."""
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ REFUSAL = "I can't find that in the material."
 # Snowball keeps derived forms apart ("resolve" and "resolution", "analyst" and "analysis"); a longer term
 # counts as covered when a passage word starts with the same first letters.
 ROOT_CHARS = 5
+IdfOf = Callable[[str], float]
 
 
 def term_coverage(
@@ -34,25 +36,72 @@ def _shares_root(term: str, present: set[str]) -> bool:
     return len(term) > ROOT_CHARS and any(word.startswith(root) for word in present)
 
 
+def _missing(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
+    """The largest idf share among the question's terms that no passage has: the one detail nowhere said."""
+    wanted = set(question_terms)
+    total = sum(idf(t) for t in wanted)
+    if not total:
+        return 0.0
+    present: set[str] = set()
+    for passage in passages:
+        present.update(analyzer.terms(f"{passage.title} {passage.section} {passage.text}"))
+    return max((idf(t) / total for t in wanted if t not in present and not _shares_root(t, present)), default=0.0)
+
+
+SIGNALS = ("similarity", "sentence_similarity", "coverage_top1", "coverage_top3", "missing")
+"""What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
+
+
+def grounding_signals(
+    question: str,
+    ranking: Ranking,
+    analyzer: Analyzer,
+    idf: IdfOf,
+    sentence_similarity: float,
+) -> tuple[float, ...]:
+    """The signals of `SIGNALS` for a question and what it retrieved."""
+    terms = analyzer.terms(question)
+    passages = ranking.passages
+    return (
+        ranking.confidence,
+        sentence_similarity,
+        term_coverage(terms, passages[:1], analyzer, idf),
+        term_coverage(terms, passages[:3], analyzer, idf),
+        _missing(terms, passages[:3], analyzer, idf),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class GroundingPolicy:
-    """When the retrieved material can answer a question, from meaning (cosine) and words (coverage).
+    """When the retrieved material can answer a question: a logistic model of "the material answers this".
 
-    - A clearly similar passage (cosine >= `confident_similarity`) answers.
-    - A moderately similar one (>= `min_similarity`) answers unless the top passages cover little of the
-      question's rarer words: that is a question about a known subject but an unknown detail
-      ("how many employees does Duolingo have?"), which must not get a confident guess.
-    - A weak match still answers when the top passage covers most of the question's words: short
-      keyword questions ("what should we fix first") embed poorly but match exactly.
+    Signals (`SIGNALS`): the best passage's cosine to the question; the best sentence's cosine in the top
+    passages (meaning phrased in other words); the idf share of the question's words the top passage and the
+    top three cover; and the largest share of one word none of them has (a known subject, an unknown detail:
+    "how many employees does Duolingo have?"). The coefficients and the threshold are fitted by
+    `flywheel-coach eval --fit` on tests/eval/questions.yaml (the threshold is the highest that still answers
+    every in-scope question there) and checked on the held-out set. With word-only (BM25) retrieval there
+    are no cosines, and the best BM25 score decides.
     """
 
-    min_similarity: float = 0.40
-    confident_similarity: float = 0.52
-    min_coverage_top3: float = 0.34
-    rescue_coverage_top1: float = 0.5
-    rescue_coverage_top3: float = 0.6
-    floor_similarity: float = 0.15
+    intercept: float = -9.0
+    similarity: float = 6.0
+    sentence_similarity: float = 6.0
+    coverage_top1: float = 1.0
+    coverage_top3: float = 3.0
+    missing: float = -3.0
+    threshold: float = 0.5
     min_bm25: float = 2.5
+
+    def to_json(self) -> dict[str, float]:
+        """The policy's numbers, as `eval` reports them."""
+        return {name: getattr(self, name) for name in ("intercept", *SIGNALS, "threshold", "min_bm25")}
+
+    def probability(self, signals: Sequence[float]) -> float:
+        """How likely the material answers the question, from its signals."""
+        weights = tuple(getattr(self, name) for name in SIGNALS)
+        z = self.intercept + sum(w * x for w, x in zip(weights, signals, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def is_grounded(
         self,
@@ -60,25 +109,16 @@ class GroundingPolicy:
         ranking: Ranking,
         retriever: Retriever,
         analyzer: Analyzer,
-        idf: Callable[[str], float],
+        idf: IdfOf,
+        sentence_similarity: float = 0.0,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
-        passages = ranking.passages
-        if not passages:
+        if not ranking.passages:
             return False
         if retriever is Retriever.BM25:
             return ranking.best_lexical >= self.min_bm25
-        similarity = ranking.confidence
-        if similarity >= self.confident_similarity:
-            return True
-        if similarity < self.floor_similarity:
-            return False
-        terms = analyzer.terms(question)
-        top3 = term_coverage(terms, passages[:3], analyzer, idf)
-        if similarity >= self.min_similarity:
-            return top3 >= self.min_coverage_top3
-        top1 = term_coverage(terms, passages[:1], analyzer, idf)
-        return top1 >= self.rescue_coverage_top1 or top3 >= self.rescue_coverage_top3
+        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity)
+        return self.probability(signals) >= self.threshold
 
 
 def nearest_topics(passages: Sequence[Passage], limit: int = 3) -> list[str]:

@@ -11,7 +11,8 @@ import numpy as np
 
 from bot.retrieval.chroma_store import ChromaStore, FileEntry
 from bot.retrieval.chunking import chunk_document
-from bot.retrieval.embedder import MiniLMEmbedder
+from bot.retrieval.embedder import DIMENSION, MiniLMEmbedder
+from bot.retrieval.extractive import sentence_texts
 from bot.retrieval.loading import (
     DEFAULT_MAX_BYTES,
     SourceFile,
@@ -50,6 +51,13 @@ class _PendingFile:
     chunks: list[Chunk]
     previous: FileEntry | None
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def sentence_embedding_texts(chunk: Chunk) -> list[str]:
+    """What is embedded for each sentence of a chunk: the sentence under its heading, which says what it is about
+    ("First, the signal must be aggregated" means little without "How to add network learning")."""
+    return [f"{chunk.heading}\n{sentence}" for sentence in sentence_texts(chunk.text)]
 
 
 def _file_hash(data: bytes) -> str:
@@ -105,7 +113,13 @@ class Indexer:
             stale = [i for i in item.previous.chunk_ids if i not in item.vectors] if item.previous else []
             self.store.delete(stale)
             vectors = np.array([item.vectors[c.id] for c in item.chunks], dtype=np.float32)
-            self.store.upsert(item.chunks, vectors, scope=scope, path=str(item.file.path.resolve()))
+            self.store.upsert(
+                item.chunks,
+                vectors,
+                sentence_vectors=[item.sentence_vectors[c.id] for c in item.chunks],
+                scope=scope,
+                path=str(item.file.path.resolve()),
+            )
             report.changed = True
             report.files.append(FileResult(item.file.source, Outcome.INDEXED, len(item.chunks)))
         report.seconds = time.perf_counter() - started
@@ -160,27 +174,56 @@ class Indexer:
         return pending
 
     def _embed(self, pending: list[_PendingFile], progress: ProgressCallback | None, report: IndexReport) -> None:
-        """Vectors for every pending chunk: reused when the same chunk is already stored, else computed."""
+        """Vectors for every pending chunk and its sentences: reused when already stored or cached, else computed.
+
+        Sentences are embedded at index time so that answering only compares vectors.
+        """
         reusable = [c.id for item in pending if item.previous for c in item.chunks if c.id in item.previous.chunk_ids]
         stored = self.store.vectors(reusable)
-        todo: list[tuple[_PendingFile, Chunk]] = []
+        texts: dict[str, np.ndarray | None] = {}
         for item in pending:
             for chunk in item.chunks:
                 known = stored.get(chunk.id)
-                if known is None:
-                    known = self.vector_cache.get(chunk.embedding_text)
                 if known is not None:
-                    item.vectors[chunk.id] = known
-                    report.reused_chunks += 1
-                else:
-                    todo.append((item, chunk))
+                    item.vectors[chunk.id] = known.chunk
+                    if known.sentences is not None:
+                        item.sentence_vectors[chunk.id] = known.sentences
+                for text in self._texts_needed(item, chunk):
+                    texts.setdefault(text, self.vector_cache.get(text))
+        todo = [text for text, vector in texts.items() if vector is None]
+        computed = set(todo)
+        chunks = [(item, chunk) for item in pending for chunk in item.chunks]
+        report.embedded_chunks = sum(c.id not in i.vectors and c.embedding_text in computed for i, c in chunks)
+        report.reused_chunks = len(chunks) - report.embedded_chunks
         for start in range(0, len(todo), EMBED_GROUP):
             if progress:
-                progress(IndexProgress("embed", start, len(todo), todo[start][1].source))
+                progress(IndexProgress("embed", start, len(todo)))
             group = todo[start : start + EMBED_GROUP]
-            vectors = self.embedder.embed([chunk.embedding_text for _, chunk in group])
-            for (item, chunk), vector in zip(group, vectors, strict=True):
-                item.vectors[chunk.id] = vector
+            for text, vector in zip(group, self.embedder.embed(group), strict=True):
+                texts[text] = vector
         if progress:
             progress(IndexProgress("embed", len(todo), len(todo)))
-        report.embedded_chunks = len(todo)
+        for item in pending:
+            for chunk in item.chunks:
+                if chunk.id not in item.vectors:
+                    item.vectors[chunk.id] = _known(texts, chunk.embedding_text)
+                if chunk.id not in item.sentence_vectors:
+                    sentences = [_known(texts, text) for text in sentence_embedding_texts(chunk)]
+                    item.sentence_vectors[chunk.id] = np.array(sentences, dtype=np.float32).reshape(
+                        len(sentences), DIMENSION
+                    )
+
+    @staticmethod
+    def _texts_needed(item: _PendingFile, chunk: Chunk) -> list[str]:
+        """The texts of a chunk that still need a vector: its own and, unless stored, its sentences'."""
+        needed = [] if chunk.id in item.vectors else [chunk.embedding_text]
+        if chunk.id not in item.sentence_vectors:
+            needed.extend(sentence_embedding_texts(chunk))
+        return needed
+
+
+def _known(texts: dict[str, np.ndarray | None], text: str) -> np.ndarray:
+    vector = texts[text]
+    if vector is None:
+        raise RuntimeError("every needed text was embedded above")
+    return vector

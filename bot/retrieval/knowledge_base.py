@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder
-from bot.retrieval.extractive import SentenceCache, extractive_answer
+from bot.retrieval.extractive import SentenceCache, SimilarityOf, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
@@ -39,6 +40,7 @@ CANDIDATES = 8
 ANSWER_PASSAGES = 4
 # The extractive answer may also quote a fifth or sixth passage when it scores close to the top one.
 EXTRACTIVE_PASSAGES = 6
+GROUNDING_PASSAGES = 3
 MAX_QUESTION_CHARS = 2000
 LLM_FIRST_TOKEN_TIMEOUT = 15.0
 LLM_TOTAL_TIMEOUT = 60.0
@@ -65,6 +67,10 @@ class Retrieval:
     ranking: Ranking
     grounded: bool
     idf: Callable[[str], float]
+    similarity_of: SimilarityOf | None = None
+    """Each sentence's cosine to the question, for the passages ranked (None for word-only retrieval)."""
+    best_sentence: float = 0.0
+    """The highest of those cosines in the top passages."""
 
 
 class AnswerStream:
@@ -323,8 +329,10 @@ class KnowledgeBase:
         if self._vote_counts:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
-        grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf)
-        return Retrieval(query, ranking, grounded, idf)
+        similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
+        best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
+        grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf, best_sentence)
+        return Retrieval(query, ranking, grounded, idf, similarity_of, best_sentence)
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
         """How telling a word is: the idf of its stem, zero for stopwords and for words the material lacks."""
@@ -369,6 +377,7 @@ class KnowledgeBase:
             self.analyzer,
             idf=retrieval.idf,
             features_of=self.sentences.features,
+            similarity_of=retrieval.similarity_of,
         )
 
     def answer_sync(
@@ -402,7 +411,13 @@ class KnowledgeBase:
             return AnswerStream(retrieval, _single(text), sources)
         passages = retrieval.ranking.passages[:ANSWER_PASSAGES]
         late_text, _ = extractive_answer(
-            question, passages, self.analyzer, idf=retrieval.idf, renumber=False, features_of=self.sentences.features
+            question,
+            passages,
+            self.analyzer,
+            idf=retrieval.idf,
+            renumber=False,
+            features_of=self.sentences.features,
+            similarity_of=retrieval.similarity_of,
         )
         pieces = stream_with_fallback(
             self.chat_model,
@@ -468,6 +483,26 @@ class KnowledgeBase:
                 await self.ledger.bump(scope, None if scope == GLOBAL_SCOPE else scope.removeprefix(TEAM_PREFIX))
                 self._versions = {**self._versions, **await self.ledger.versions([scope])}
             return report
+
+
+def _best_sentence(passages: Sequence[Passage], similarity_of: SimilarityOf | None) -> float:
+    """The best cosine of any sentence of `passages` to the question (0 without sentence vectors)."""
+    if similarity_of is None:
+        return 0.0
+    return max((max(s, default=0.0) for p in passages if (s := similarity_of(p))), default=0.0)
+
+
+def _sentence_similarity(scopes: Sequence[ScopeIndex], query_vector: np.ndarray) -> SimilarityOf:
+    """Cosines of a passage's sentences to the question, from the vectors stored at index time."""
+
+    def similarity_of(passage: Passage) -> Sequence[float] | None:
+        for index in scopes:
+            vectors = index.sentence_vectors(passage.id)
+            if vectors is not None:
+                return [float(v) for v in vectors @ query_vector] if len(vectors) else None
+        return None
+
+    return similarity_of
 
 
 def _chat_model(llm_model: str) -> BaseChatModel:

@@ -70,10 +70,14 @@ class Chunk:
     position: int
 
     @property
+    def heading(self) -> str:
+        """Where the chunk sits: `title > section` (or the title alone)."""
+        return f"{self.title} > {self.section}" if self.section else self.title
+
+    @property
     def embedding_text(self) -> str:
         """What gets embedded and indexed for words: the headings give a chunk its context."""
-        heading = f"{self.title} > {self.section}" if self.section else self.title
-        return f"{heading}\n{self.text}"
+        return f"{self.heading}\n{self.text}"
 
 
 class Outcome(StrEnum):

@@ -1,6 +1,6 @@
 """The in-memory hot path: a matrix of chunk vectors and a BM25 index per scope, mirrored from Chroma."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,9 @@ class ChunkRecord:
     title: str
     section: str
     source: str
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, DIMENSION), dtype=np.float32))
+    """One row per sentence of `text` (as `extractive.sentence_texts` splits it), embedded at index time under its
+    heading (`indexing.sentence_embedding_texts`)."""
 
     @property
     def lexical_text(self) -> str:
@@ -34,6 +37,7 @@ class ScopeIndex:
         self.records = records
         self.matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(records), DIMENSION)
         self.lexical = LexicalIndex([r.lexical_text for r in records], analyzer)
+        self._sentence_vectors = {r.id: r.sentence_vectors for r in records}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -45,6 +49,10 @@ class ScopeIndex:
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query."""
         return self.lexical.scores(query)
+
+    def sentence_vectors(self, chunk_id: str) -> np.ndarray | None:
+        """The sentence vectors of a chunk of this scope (None when it is not here)."""
+        return self._sentence_vectors.get(chunk_id)
 
     def passage(self, position: int, score: float) -> Passage:
         """The chunk at `position` as a scored passage."""

@@ -1,4 +1,4 @@
-"""Precomputed vectors for the bundled knowledge, shipped with the package so a first start embeds nothing.
+"""Precomputed vectors of the bundled knowledge's chunks and sentences, shipped so a first start embeds nothing.
 
 The cache maps the sha256 of a chunk's embedding text to its vector. A chunk whose text changed simply
 misses and is embedded as usual, so a stale cache costs time, never correctness. Regenerate it after
@@ -64,8 +64,9 @@ def write_cache(texts: Sequence[str], embedder: MiniLMEmbedder, path: Path) -> i
 
 
 def bundled_texts(knowledge_dir: Path, embedder: MiniLMEmbedder) -> list[str]:
-    """The embedding texts of every chunk of the bundled knowledge, chunked exactly as indexing does."""
+    """The embedding texts of every chunk of the bundled knowledge and of its sentences, as indexing makes them."""
     from bot.retrieval.chunking import chunk_document
+    from bot.retrieval.indexing import sentence_embedding_texts
     from bot.retrieval.loading import discover, load_file
     from bot.retrieval.models import GLOBAL_SCOPE
 
@@ -75,7 +76,9 @@ def bundled_texts(knowledge_dir: Path, embedder: MiniLMEmbedder) -> list[str]:
         chunks = chunk_document(
             document, source=file.source, scope=GLOBAL_SCOPE, file_hash="", token_count=embedder.token_count
         )
-        texts.extend(chunk.embedding_text for chunk in chunks)
+        for chunk in chunks:
+            texts.append(chunk.embedding_text)
+            texts.extend(sentence_embedding_texts(chunk))
     return texts
 
 
