@@ -485,12 +485,8 @@ def _chat_model(llm_model: str, *, timeout: float) -> BaseChatModel:
     from langchain.chat_models import init_chat_model
 
     provider = llm_model.split(":", 1)[0]
-    # Ollama's client takes httpx options and does not retry; the others take a timeout and a retry count.
-    client: dict[str, Any] = {"client_kwargs": {"timeout": timeout}} if provider == "ollama" else {"timeout": timeout}
-    if provider in ("openai", "anthropic"):
-        client["max_retries"] = LLM_MAX_RETRIES
     try:
-        return init_chat_model(llm_model, temperature=0, **client)
+        return init_chat_model(llm_model, temperature=0, **_client_options(provider, timeout))
     except Exception as error:  # a missing integration package, a missing key, an unknown provider...
         extra = PROVIDER_EXTRAS.get(provider)
         if isinstance(error, ImportError) and extra is not None:
@@ -502,6 +498,22 @@ def _chat_model(llm_model: str, *, timeout: float) -> BaseChatModel:
             f"LLM_MODEL={llm_model} cannot be used ({reason}): check the provider's package and credentials, "
             "or unset LLM_MODEL for extractive answers."
         ) from None
+
+
+def _client_options(provider: str, timeout: float) -> dict[str, Any]:
+    """How each provider's client takes a request timeout and a retry count."""
+    if provider == "ollama":  # httpx options; Ollama's client does not retry
+        return {"client_kwargs": {"timeout": timeout}}
+    options: dict[str, Any] = {"timeout": timeout}
+    if provider in ("openai", "anthropic"):
+        options["max_retries"] = LLM_MAX_RETRIES
+    if provider == "openai":
+        import openai
+
+        # LangChain otherwise shares one HTTP client per (base URL, timeout) across the process, tied to the
+        # event loop that first used it; a client of this model's own works in any loop that opens the coach.
+        options["http_async_client"] = openai.DefaultAsyncHttpxClient(timeout=timeout)
+    return options
 
 
 async def _single(text: str) -> AsyncIterator[tuple[str, bool]]:
