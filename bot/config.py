@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,10 @@ EXPECTATIONS = {
     "CHROMA_URL": "a Chroma server URL such as http://127.0.0.1:8000",
     "KNOWLEDGE_DIR": "a directory of markdown, text, HTML or PDF files",
     "LLM_MODEL": "'provider:model' as LangChain's init_chat_model takes it (e.g. openai:gpt-4o-mini), or empty",
+    "LLM_TIMEOUT_S": "a positive number of seconds to wait for the model's whole answer (e.g. 20)",
 }
+
+DEFAULT_LLM_TIMEOUT_S = 20.0
 
 
 def bundled_knowledge_dir() -> Path:
@@ -56,6 +60,12 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, alias="CHROMA_URL")
     knowledge_dir: Path | None = Field(default=None, alias="KNOWLEDGE_DIR")
     llm_model: str = Field(default="", alias="LLM_MODEL")
+    llm_timeout_s: float = Field(
+        default=DEFAULT_LLM_TIMEOUT_S,
+        alias="LLM_TIMEOUT_S",
+        description="Seconds the model has to finish its answer; after that the extractive answer is posted "
+        "(after what the model already streamed, if anything). Also the provider client's request timeout.",
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -111,6 +121,13 @@ class Settings(BaseSettings):
     def _llm_model(cls, value: str) -> str:
         if value and not re.fullmatch(r"[\w.-]+:[\w./:-]+", value):
             raise ValueError(f"{value!r} is not 'provider:model'")
+        return value
+
+    @field_validator("llm_timeout_s")
+    @classmethod
+    def _positive_timeout(cls, value: float) -> float:
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{value} is not a positive number of seconds")
         return value
 
     @property

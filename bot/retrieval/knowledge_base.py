@@ -42,8 +42,11 @@ ANSWER_PASSAGES = 4
 EXTRACTIVE_PASSAGES = 6
 GROUNDING_PASSAGES = 3
 MAX_QUESTION_CHARS = 2000
-LLM_FIRST_TOKEN_TIMEOUT = 15.0
-LLM_TOTAL_TIMEOUT = 60.0
+LLM_TIMEOUT_S = 20.0
+# One quick retry for a blip (a dropped connection, a 502); the answer's deadline bounds it anyway.
+LLM_MAX_RETRIES = 1
+# Which extra of ours installs each provider's LangChain integration.
+PROVIDER_EXTRAS = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama"}
 
 
 class KnowledgeSettings(Protocol):
@@ -57,6 +60,9 @@ class KnowledgeSettings(Protocol):
 
     @property
     def llm_model(self) -> str: ...
+
+    @property
+    def llm_timeout_s(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +159,7 @@ class KnowledgeBase:
         retriever: Retriever = DEFAULT_RETRIEVER,
         grounding: GroundingPolicy | None = None,
         max_file_bytes: int = DEFAULT_MAX_BYTES,
-        llm_first_token_timeout: float = LLM_FIRST_TOKEN_TIMEOUT,
-        llm_total_timeout: float = LLM_TOTAL_TIMEOUT,
+        llm_timeout: float = LLM_TIMEOUT_S,
         vector_cache: VectorCache | None = None,
         ledger: MaterialLedger | None = None,
     ) -> None:
@@ -166,8 +171,7 @@ class KnowledgeBase:
         self.retriever = retriever
         self.grounding = grounding or GroundingPolicy()
         self.max_file_bytes = max_file_bytes
-        self.llm_first_token_timeout = llm_first_token_timeout
-        self.llm_total_timeout = llm_total_timeout
+        self.llm_timeout = llm_timeout
         self.analyzer = Analyzer()
         self.sentences = SentenceCache(self.analyzer)
         self.indexer = Indexer(store, embedder, self.vector_cache)
@@ -186,7 +190,7 @@ class KnowledgeBase:
         collection_name: str = COLLECTION_NAME,
         **options: Any,
     ) -> "KnowledgeBase":
-        """Open (or create) the store named by `settings` (data_dir, chroma_url, llm_model) and mirror it."""
+        """Open (or create) the store named by `settings` (data_dir, chroma_url, llm_model, llm_timeout_s)."""
         embedder = embedder or MiniLMEmbedder()
 
         store = await asyncio.to_thread(
@@ -198,7 +202,8 @@ class KnowledgeBase:
         )
         options.setdefault("vector_cache", await asyncio.to_thread(VectorCache.bundled))
         if chat_model is None and settings.llm_model:
-            chat_model = _chat_model(settings.llm_model)
+            chat_model = _chat_model(settings.llm_model, timeout=settings.llm_timeout_s)
+        options.setdefault("llm_timeout", settings.llm_timeout_s)
         knowledge = cls(store, embedder, chat_model=chat_model, **options)
         await knowledge.refresh()
         return knowledge
@@ -424,8 +429,8 @@ class KnowledgeBase:
             build_messages(question, passages, history or ()),
             text,
             late_fallback_text=late_text,
-            first_token_timeout=self.llm_first_token_timeout,
-            total_timeout=self.llm_total_timeout,
+            passage_count=len(passages),
+            timeout=self.llm_timeout,
         )
         return AnswerStream(retrieval, pieces, passages, fallback_sources=sources, in_pieces=True)
 
@@ -505,18 +510,45 @@ def _sentence_similarity(scopes: Sequence[ScopeIndex], query_vector: np.ndarray)
     return similarity_of
 
 
-def _chat_model(llm_model: str) -> BaseChatModel:
-    """The LangChain chat model LLM_MODEL names, or one clear line on why it cannot be used."""
+def _chat_model(llm_model: str, *, timeout: float) -> BaseChatModel:
+    """The LangChain chat model LLM_MODEL names, or one clear line on why it cannot be used.
+
+    The provider's client gets `timeout` per request and at most one retry, so a hung server releases its
+    connection rather than holding a worker; the answer's own deadline (the same `timeout`) is what posts the
+    extractive answer.
+    """
     from langchain.chat_models import init_chat_model
 
+    provider = llm_model.split(":", 1)[0]
     try:
-        return init_chat_model(llm_model, temperature=0)
-    except Exception as error:  # a missing integration package, a missing key, an unknown model...
+        return init_chat_model(llm_model, temperature=0, **_client_options(provider, timeout))
+    except Exception as error:  # a missing integration package, a missing key, an unknown provider...
+        extra = PROVIDER_EXTRAS.get(provider)
+        if isinstance(error, ImportError) and extra is not None:
+            raise ConfigError(
+                f"LLM_MODEL={llm_model} needs the {extra} extra: pip install 'flywheel-coach[{extra}]'."
+            ) from None
         reason = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
         raise ConfigError(
-            f"LLM_MODEL={llm_model} cannot be used ({reason}): install the provider's LangChain package and "
-            "credentials, or unset LLM_MODEL for extractive answers."
+            f"LLM_MODEL={llm_model} cannot be used ({reason}): check the provider's package and credentials, "
+            "or unset LLM_MODEL for extractive answers."
         ) from None
+
+
+def _client_options(provider: str, timeout: float) -> dict[str, Any]:
+    """How each provider's client takes a request timeout and a retry count."""
+    if provider == "ollama":  # httpx options; Ollama's client does not retry
+        return {"client_kwargs": {"timeout": timeout}}
+    options: dict[str, Any] = {"timeout": timeout}
+    if provider in ("openai", "anthropic"):
+        options["max_retries"] = LLM_MAX_RETRIES
+    if provider == "openai":
+        import openai
+
+        # LangChain otherwise shares one HTTP client per (base URL, timeout) across the process, tied to the
+        # event loop that first used it; a client of this model's own works in any loop that opens the coach.
+        options["http_async_client"] = openai.DefaultAsyncHttpxClient(timeout=timeout)
+    return options
 
 
 async def _single(text: str) -> AsyncIterator[tuple[str, bool]]:

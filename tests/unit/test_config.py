@@ -17,6 +17,7 @@ def test_defaults_need_no_environment(tmp_path: Path) -> None:
     assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / '.flywheel' / 'coach.db'}"
     assert settings.chroma_url is None
     assert settings.llm_enabled is False
+    assert settings.llm_timeout_s == 20
     assert settings.resolved_knowledge_dir == bundled_knowledge_dir()
 
 
@@ -25,11 +26,13 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
     monkeypatch.setenv("DATABASE_URL", "postgres://coach@127.0.0.1:5432/coach")
     monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
+    monkeypatch.setenv("LLM_TIMEOUT_S", "2.5")
     settings = load_settings()
     assert settings.slack_bot_token == "xoxb-1"
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
     assert settings.resolved_database_url == "postgresql+asyncpg://coach@127.0.0.1:5432/coach"
     assert settings.llm_enabled is True
+    assert settings.llm_timeout_s == 2.5
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
@@ -47,6 +50,10 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("DATABASE_URL", "not a url", "DATABASE_URL is invalid ('not a url' is not a database URL)"),
         ("CHROMA_URL", "localhost:8000", "CHROMA_URL is invalid"),
         ("LLM_MODEL", "gpt 4", "LLM_MODEL is invalid ('gpt 4' is not 'provider:model')"),
+        ("LLM_TIMEOUT_S", "0", "LLM_TIMEOUT_S is invalid (0.0 is not a positive number of seconds)"),
+        ("LLM_TIMEOUT_S", "-5", "LLM_TIMEOUT_S is invalid (-5.0 is not a positive number of seconds)"),
+        ("LLM_TIMEOUT_S", "nan", "LLM_TIMEOUT_S is invalid (nan is not a positive number of seconds)"),
+        ("LLM_TIMEOUT_S", "soon", "LLM_TIMEOUT_S is invalid (Input should be a valid number"),
     ],
 )
 def test_malformed_value_names_the_variable(

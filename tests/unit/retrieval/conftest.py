@@ -29,8 +29,10 @@ def docs(tmp_path: Path) -> Path:
 
 
 def settings_for(data_dir: Path, **overrides: object) -> SimpleNamespace:
-    """The settings a KnowledgeBase reads (data_dir, chroma_url, llm_model)."""
-    return SimpleNamespace(**({"data_dir": data_dir, "chroma_url": None, "llm_model": ""} | overrides))
+    """The settings a KnowledgeBase reads (data_dir, chroma_url, llm_model, llm_timeout_s)."""
+    return SimpleNamespace(
+        **({"data_dir": data_dir, "chroma_url": None, "llm_model": "", "llm_timeout_s": 20.0} | overrides)
+    )
 
 
 @pytest.fixture

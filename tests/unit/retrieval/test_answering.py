@@ -1,5 +1,6 @@
 """Answers: extractive and cited, honest refusals, follow-ups, poisoned material, and the LLM path."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,16 +122,34 @@ async def test_a_failing_language_model_falls_back_to_the_extractive_answer(know
 async def test_a_language_model_that_stops_midway_is_completed_from_the_material(knowledge: KnowledgeBase):
     knowledge.chat_model = FakeListChatModel(responses=["Acme Maps made tiles much faster"], error_on_chunk_number=5)
     answer = await knowledge.answer("How fast are Acme's map tiles drawn since the rebuild?")
-    assert answer.text.startswith("Acme ")
+    assert answer.text.startswith("Acme\n\n")
     assert FALLBACK_NOTICE in answer.text and "40 ms" in answer.text
     assert answer.generated
 
 
 async def test_a_slow_language_model_times_out_into_the_extractive_answer(knowledge: KnowledgeBase):
     knowledge.chat_model = FakeListChatModel(responses=["too late"], sleep=30)
-    knowledge.llm_first_token_timeout = 0.05
+    knowledge.llm_timeout = 0.05
     answer = await knowledge.answer("How fast are Acme's map tiles drawn since the rebuild?")
     assert "40 ms" in answer.text and not answer.generated
+
+
+async def test_a_model_that_trickles_past_the_timeout_is_completed_from_the_material(knowledge: KnowledgeBase):
+    # The timeout bounds the whole answer: a first word in time does not buy the rest unlimited time.
+    knowledge.chat_model = FakeListChatModel(responses=["Acme Maps made tiles faster"], sleep=0.2)
+    knowledge.llm_timeout = 0.5
+    answer = await knowledge.answer("How fast are Acme's map tiles drawn since the rebuild?")
+    assert answer.text.startswith("Ac") and not answer.text.startswith("Acme Maps made tiles faster")
+    assert FALLBACK_NOTICE in answer.text and "40 ms" in answer.text
+
+
+async def test_citation_numbers_the_model_invents_are_removed(knowledge: KnowledgeBase):
+    reply = "Acme Maps draws a tile in 40 ms [1][9], down from 900 ms [0]."
+    knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    stream = await knowledge.stream_answer("How fast are Acme's map tiles drawn since the rebuild?")
+    shown = "".join([piece async for piece in stream])
+    assert shown == "Acme Maps draws a tile in 40 ms [1], down from 900 ms."
+    assert stream.answer.text == shown and stream.answer.generated
 
 
 async def test_no_language_model_is_asked_when_the_material_has_no_answer(knowledge: KnowledgeBase):
@@ -144,3 +163,21 @@ async def test_an_unusable_llm_model_is_one_clear_error(open_knowledge):
 
     with pytest.raises(ConfigError, match="LLM_MODEL=nosuchprovider:model cannot be used"):
         await open_knowledge(settings={"llm_model": "nosuchprovider:model"})
+
+
+async def test_a_missing_provider_extra_names_the_extra_to_install(open_knowledge, monkeypatch):
+    from bot.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "langchain_anthropic", None)  # as if the extra were not installed
+    with pytest.raises(ConfigError) as raised:
+        await open_knowledge(settings={"llm_model": "anthropic:claude-haiku-4-5"})
+    assert raised.value.message == (
+        "LLM_MODEL=anthropic:claude-haiku-4-5 needs the anthropic extra: pip install 'flywheel-coach[anthropic]'."
+    )
+
+
+async def test_the_provider_client_gets_the_timeout_and_no_long_retry_loop(open_knowledge, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    base = await open_knowledge(settings={"llm_model": "openai:gpt-4o-mini", "llm_timeout_s": 3.5})
+    assert base.llm_timeout == 3.5
+    assert base.chat_model.request_timeout == 3.5 and base.chat_model.max_retries == 1

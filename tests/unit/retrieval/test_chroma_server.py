@@ -17,7 +17,9 @@ pytestmark = [
 async def test_indexing_and_search_through_a_chroma_server(tmp_path: Path, embedder, docs: Path):
     from types import SimpleNamespace
 
-    settings = SimpleNamespace(data_dir=tmp_path / "data", chroma_url=os.environ["TEST_CHROMA_URL"], llm_model="")
+    settings = SimpleNamespace(
+        data_dir=tmp_path / "data", chroma_url=os.environ["TEST_CHROMA_URL"], llm_model="", llm_timeout_s=20.0
+    )
     name = f"test_{uuid.uuid4().hex[:12]}"
     knowledge = await KnowledgeBase.open(settings, embedder=embedder, collection_name=name)
     try:
