@@ -4,7 +4,7 @@
   sentences) of "this sentence holds an expected fact", fitted on the training set; the support floor and the
   length budget are then the grid point with the most fact hits whose median answer stays under budget.
 - Refusals: a logistic regression of "the material answers this" over the in-scope and out-of-scope
-  questions, its threshold the highest that answers every in-scope training question (`fit_grounding`).
+  questions, its threshold the highest that answers all but 2.5% of the in-scope ones (`fit_grounding`).
 
 `flywheel-coach eval --fit` runs both on tests/eval/questions.yaml, checks them on the held-out set and prints
 the values, which are then written into `SelectionWeights` and `GroundingPolicy`.
@@ -24,6 +24,8 @@ from bot.retrieval.grounding import SIGNALS as GROUNDING_SIGNALS
 from bot.retrieval.grounding import GroundingPolicy, grounding_signals
 from bot.retrieval.knowledge_base import EXTRACTIVE_PASSAGES, KnowledgeBase, Retrieval
 
+MAX_WRONG_REFUSALS = 0.025
+"""The share of answerable training questions the refusal threshold may decline."""
 MEDIAN_BUDGET = 380
 """The median answer length the fit aims under (the issue asks for at most 400 characters)."""
 _STEPS = 3000
@@ -189,8 +191,9 @@ def fit_grounding(
 ) -> GroundingFit:
     """Fit `GroundingPolicy` on `train` and measure its refusals on `held_out`.
 
-    The threshold is the highest probability that still answers every in-scope question of `train`, rounded
-    down: wrongly refusing a question the material answers is the worse mistake.
+    The threshold is the highest probability that still answers all but `MAX_WRONG_REFUSALS` of the in-scope
+    questions of `train`, rounded down: wrongly refusing a question the material answers is the worse
+    mistake, but one outlier must not open the door to every near miss.
     """
     x, y = _grounding_rows(knowledge, train)
     intercept, coefficients = _logistic(x, y)
@@ -200,7 +203,9 @@ def fit_grounding(
         **{name: round(float(c), 3) for name, c in zip(GROUNDING_SIGNALS, coefficients, strict=True)},
     )
     probabilities = np.array([policy.probability(row) for row in x])
-    threshold = float(np.floor(probabilities[y == 1].min() * 1000) / 1000) if (y == 1).any() else 0.5
+    answerable = np.sort(probabilities[y == 1])
+    allowed = int(len(answerable) * MAX_WRONG_REFUSALS)
+    threshold = float(np.floor(answerable[allowed] * 1000) / 1000) if len(answerable) else 0.5
     policy = replace(policy, threshold=threshold)
 
     def refused(rows: np.ndarray, labels: np.ndarray, answerable: bool) -> float:

@@ -231,6 +231,11 @@ _SOURCE_QUESTION = re.compile(
 )
 
 
+def asks_for_a_figure(question: str) -> bool:
+    """Whether a question asks for a number (how many, how long, a rate, a cost...)."""
+    return bool(_FIGURE_QUESTION.search(question))
+
+
 def ask_of(question: str) -> Ask:
     """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison)."""
     return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
@@ -265,7 +270,7 @@ def profile_question(
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
         ask=ask_of(question),
-        wants_figure=bool(_FIGURE_QUESTION.search(question)),
+        wants_figure=asks_for_a_figure(question),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
     )
 
@@ -314,9 +319,10 @@ class SelectionWeights:
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
 
-    The signal weights are a logistic regression of "this sentence holds an expected fact" fitted on
-    tests/eval/questions.yaml; the floor and the length budget are then chosen on the same set. The held-out
-    set (tests/eval/dev_questions.yaml) checks them. `flywheel-coach eval --fit` refits and prints these values.
+    The weights start from a conditional logit of "this sentence holds an expected fact" over each question's
+    candidates and are then refined, with the floor and the length budget, on fact hits at a median answer
+    under 380 characters (`bench.fitting.fit_selection`), on both evaluation sets; a fit on each set alone is
+    measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
     similarity: float = 4.0
