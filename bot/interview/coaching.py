@@ -45,13 +45,14 @@ def _weighted(question: str, sources: Sequence[str], stems: Sequence[str]) -> in
 
 
 def _topic_stage(question: str, sources: Sequence[str], diagnosis: Diagnosis) -> tuple[StageScore, int] | None:
-    """The scored stage the words point at most, with how strongly; None on a tie or no hit."""
+    """The scored stage the words point at most, with how strongly; of stages named equally, the weakest."""
     counts = Counter({stage: _weighted(question, sources, stems) for stage, stems in STAGE_STEMS.items()})
-    ranked = [(stage, count) for stage, count in counts.most_common() if count > 0]
-    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+    top = max(counts.values())
+    tied = [diagnosis.stage(stage) for stage, count in counts.items() if count == top and top > 0]
+    scored = [item for item in tied if item.score is not None]
+    if not scored:
         return None
-    scored = diagnosis.stage(ranked[0][0])
-    return (scored, ranked[0][1]) if scored.score is not None else None
+    return min(scored, key=lambda item: item.score or 0), top
 
 
 def _stage_line(scored: StageScore, diagnosis: Diagnosis) -> str:
@@ -82,6 +83,8 @@ def _drag_line(diagnosis: Diagnosis) -> str | None:
     if diagnosis.drag is None:
         return None
     drag = diagnosis.stage(diagnosis.drag)
+    if drag.band == "strong":
+        return f"Every stage of your loop is strong; the lowest is {drag.name} at {drag.score}/100."
     return f"Your loop's drag is {drag.name} at {drag.score}/100 ({drag.band}): the place to start."
 
 
@@ -91,15 +94,18 @@ def coaching_line(question: str, sources: Sequence[str], diagnosis: Diagnosis) -
     `sources` are the labels (`title > section`) of the passages the answer cites.
     """
     topic = _topic_stage(question, sources, diagnosis)
+    topic_weight = topic[1] if topic is not None else 0
     velocity_weight = _weighted(question, sources, VELOCITY_STEMS)
-    if velocity_weight and (topic is None or velocity_weight > topic[1]):
+    break_weight = _weighted(question, sources, BREAK_STEMS)
+    if velocity_weight > max(topic_weight, break_weight - 1):
         line = _velocity_line(diagnosis)
         if line:
             return line
+    if diagnosis.breaks and break_weight >= topic_weight and break_weight:
+        near = [item for item in diagnosis.breaks if topic and topic[0].stage in (item.from_stage, item.to_stage)]
+        return _break_line((near or diagnosis.breaks)[0])
     if topic is not None:
         return _stage_line(topic[0], diagnosis)
-    if diagnosis.breaks and _weighted(question, sources, BREAK_STEMS):
-        return _break_line(diagnosis.breaks[0])
     return _drag_line(diagnosis) or (_break_line(diagnosis.breaks[0]) if diagnosis.breaks else None)
 
 
