@@ -94,11 +94,13 @@ async def test_votes_clicked_at_once_are_each_counted_once(
         for number, person in enumerate(people):
             if number % 2:  # one person clicks 👍 twice at once
                 await asyncio.gather(
-                    person.give_feedback(positive=True, message=answer), person.give_feedback(positive=True, message=answer)
+                    person.give_feedback(positive=True, message=answer),
+                    person.give_feedback(positive=True, message=answer),
                 )
             else:  # one person clicks 👍 and 👎 at once
                 await asyncio.gather(
-                    person.give_feedback(positive=True, message=answer), person.give_feedback(positive=False, message=answer)
+                    person.give_feedback(positive=True, message=answer),
+                    person.give_feedback(positive=False, message=answer),
                 )
             await slack.wait_idle()
         assert failures_seen(slack, *people) == []

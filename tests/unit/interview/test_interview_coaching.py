@@ -72,4 +72,6 @@ def test_a_map_with_no_answers_has_nothing_to_say() -> None:
 
 
 def test_the_citation_names_the_version_and_day() -> None:
-    assert map_citation(3, datetime(2026, 11, 12, 9, 30, tzinfo=UTC)) == "From this channel's loop map, v3 of 2026-11-12."
+    assert (
+        map_citation(3, datetime(2026, 11, 12, 9, 30, tzinfo=UTC)) == "From this channel's loop map, v3 of 2026-11-12."
+    )

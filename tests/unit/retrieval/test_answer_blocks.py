@@ -25,8 +25,8 @@ from bot.blocks.answers import (
     to_markdown,
     to_mrkdwn,
 )
-from bot.errors import InputError
 from bot.emulator.checks import block_errors
+from bot.errors import InputError
 
 SOURCES = [SourceLine("Case Study: Duolingo > Session Generator", "knowledge/case-study-duolingo.md")]
 
