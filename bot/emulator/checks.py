@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, FeedbackButtonObject
 from slack_sdk.models.views import View
 
 # Scopes a Web API method needs with a bot token; a tuple means any one of them. Methods whose scope
@@ -180,6 +180,7 @@ def _element_errors(block: dict[str, Any], where: str) -> list[str]:
             for e in elements
             if e.get("type") not in CONTEXT_ACTIONS_ELEMENTS
         )
+        errors.extend(error for e in elements for error in _feedback_button_errors(e, where))
     action_ids: Counter[str] = Counter()
     for element in elements:
         action_id = element.get("action_id")
@@ -191,6 +192,24 @@ def _element_errors(block: dict[str, Any], where: str) -> list[str]:
     if isinstance(block_id, str) and len(block_id) > MAX_ID_LENGTH:
         errors.append(f"{where}: block_id longer than {MAX_ID_LENGTH} characters")
     errors.extend(f"{where}: duplicate action_id {aid!r}" for aid, count in action_ids.items() if count > 1)
+    return errors
+
+
+def _feedback_button_errors(element: dict[str, Any], where: str) -> list[str]:
+    """slack_sdk checks a feedback_buttons element but not the two buttons inside it."""
+    if element.get("type") != "feedback_buttons":
+        return []
+    errors = []
+    for side in ("positive_button", "negative_button"):
+        button = element.get(side)
+        text = button.get("text") if isinstance(button, dict) else None
+        if not isinstance(text, dict) or text.get("type") != "plain_text":
+            errors.append(f"{where}: {side} needs plain_text text")
+            continue
+        try:
+            FeedbackButtonObject(**button).validate_json()
+        except (SlackObjectFormationError, TypeError) as exc:
+            errors.append(f"{where}: {side}: {exc}")
     return errors
 
 
