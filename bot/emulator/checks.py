@@ -202,8 +202,10 @@ def _feedback_button_errors(element: dict[str, Any], where: str) -> list[str]:
     errors = []
     for side in ("positive_button", "negative_button"):
         button = element.get(side)
-        text = button.get("text") if isinstance(button, dict) else None
-        if not isinstance(text, dict) or text.get("type") != "plain_text":
+        if not isinstance(button, dict) or not isinstance(button.get("text"), dict):
+            errors.append(f"{where}: {side} needs plain_text text")
+            continue
+        if button["text"].get("type") != "plain_text":
             errors.append(f"{where}: {side} needs plain_text text")
             continue
         try:
