@@ -42,7 +42,7 @@ class Coach:
         await self.services.knowledge.ensure_indexed(self.settings.resolved_knowledge_dir)
         tokens = WorkspaceTokens.for_settings(self.settings, self.services.db, self.app.client)
         await InterviewEffects(self.services.interview).recover(self.app.client, tokens)
-        await AnswerSlack(self.services.answers).recover(self.app.client, tokens)
+        await AnswerSlack(self.services.answers, self.services.interview).recover(self.app.client, tokens)
         scheduler = Scheduler(self.services.checkins, self.services.clock)
         poster = SlackCheckinPoster(self.app.client, tokens)
         self.tasks.append(asyncio.create_task(scheduler.run(poster), name="checkin-scheduler"))

@@ -1,4 +1,5 @@
-"""Block Kit for answers: the answer with its numbered sources, the AI note, votes, sharing, the reason modal."""
+"""Block Kit for answers: the answer in a markdown block with numbered sources, the AI note, 👍/👎 feedback, sharing,
+the reason modal, and the suggested prompts."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from typing import Any, Protocol
 from bot.blocks.common import Block, actions, button, context, escape, plain, section, truncate
 from bot.errors import InputError
 
-ACTION_VOTE_UP = "answer_vote_up"
-ACTION_VOTE_DOWN = "answer_vote_down"
+ACTION_FEEDBACK = "answer_feedback"
 ACTION_SHARE = "answer_share"
 ACTION_SUGGESTED = "answer_suggested"
 VIEW_REASON = "answer_reason"
@@ -20,6 +20,14 @@ BLOCK_REASON = "answer_reason_text"
 ACTION_REASON = "answer_reason_value"
 REASON_MAX_CHARS = 500
 WORKING_STATUS = "is reading the material…"
+LOADING_MESSAGES: tuple[str, ...] = (
+    "Reading the material…",
+    "Weighing the passages that fit…",
+    "Picking the sentences worth quoting…",
+    "Numbering the sources…",
+)
+MARKDOWN_LIMIT = 12_000
+PROMPTS_TITLE = "Ask the coach"
 AI_NOTE = ":robot_face: AI-generated from the coach's material. Check the sources before you act on it."
 QUOTED_NOTE = (
     ":robot_face: Quoted from the coach's material by an automated search, which can miss context. "
@@ -27,12 +35,24 @@ QUOTED_NOTE = (
 )
 COACH_NOTE = ":robot_face: I'm an automated coach: my answers come from my material, with sources to check."
 MAX_SOURCES_SHOWN = 6
-SUGGESTED_PROMPTS: tuple[str, ...] = (
-    "How do we start a data flywheel with no data?",
-    "Where do data flywheels usually break?",
-    "What is the deletion test?",
-    "How fast should our loop turn?",
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedPrompt:
+    """A question offered to tap: a short title, and the question it asks."""
+
+    title: str
+    message: str
+
+
+SUGGESTED_PROMPTS: tuple[SuggestedPrompt, ...] = (
+    SuggestedPrompt("Start with no data", "How do we start a data flywheel with no data?"),
+    SuggestedPrompt("Where loops break", "Where do data flywheels usually break?"),
+    SuggestedPrompt("The deletion test", "What is the deletion test?"),
+    SuggestedPrompt("How fast to turn", "How fast should our loop turn?"),
 )
+_FEEDBACK_VALUE = re.compile(r"(up|down):([1-9][0-9]{0,8})")
+UNREADABLE_FEEDBACK = "That button no longer points at an answer."
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", flags=re.MULTILINE)
 
@@ -61,6 +81,20 @@ def to_mrkdwn(text: str) -> str:
     return escape(_BOLD.sub(r"*\1*", text))
 
 
+def to_markdown(text: str) -> str:
+    """Answer text for a `markdown` block: standard markdown kept (`**bold**`), pings, links and raw tags defused.
+
+    Entities (`&lt;`) show as the character in markdown, so the same escaping as mrkdwn keeps `<!here>`,
+    `<@U123>` and `<http://…>` from the material as plain text.
+    """
+    return truncate(escape(text), MARKDOWN_LIMIT)
+
+
+def markdown(text: str) -> Block:
+    """A `markdown` block (the caller makes the text safe)."""
+    return {"type": "markdown", "text": text}
+
+
 def defuse(text: str) -> str:
     """Streamed markdown that cannot ping anyone or open a link: the same escaping, for chat streams."""
     return escape(text)
@@ -76,6 +110,48 @@ def _sources_block(sources: Sequence[Source]) -> Block | None:
     return context(*lines)
 
 
+def feedback_value(answer_id: int, *, helpful: bool) -> str:
+    """What a feedback button carries: the direction and the answer's row id."""
+    return f"{'up' if helpful else 'down'}:{answer_id}"
+
+
+def read_feedback(value: object) -> tuple[int, bool]:
+    """(answer id, helpful) from a feedback button's value; InputError when it isn't one we wrote."""
+    match = _FEEDBACK_VALUE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise InputError(UNREADABLE_FEEDBACK)
+    return int(match.group(2)), match.group(1) == "up"
+
+
+def feedback_buttons(answer_id: int) -> Block:
+    """Slack's native 👍/👎 under an answer (a `feedback_buttons` element in a `context_actions` block)."""
+    return {
+        "type": "context_actions",
+        "block_id": f"answer_feedback_{answer_id}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": ACTION_FEEDBACK,
+                "positive_button": {
+                    "text": plain("👍", 75),
+                    "accessibility_label": "This answer helped",
+                    "value": feedback_value(answer_id, helpful=True),
+                },
+                "negative_button": {
+                    "text": plain("👎", 75),
+                    "accessibility_label": "This answer didn't help",
+                    "value": feedback_value(answer_id, helpful=False),
+                },
+            }
+        ],
+    }
+
+
+def coaching_block(line: str, citation: str) -> Block:
+    """The line that ties an answer to the channel's loop map, with the map it comes from."""
+    return context(f":compass: {escape(line)} _{escape(citation)}_")
+
+
 def answer_footer(
     *,
     answer_id: int,
@@ -83,21 +159,18 @@ def answer_footer(
     grounded: bool,
     generated: bool = False,
     shareable: bool = False,
+    coaching: Block | None = None,
 ) -> list[Block]:
-    """What goes under an answer's text: sources, how it was made, the vote buttons (and Share when private)."""
-    blocks: list[Block] = []
+    """What goes under an answer's text: the coaching line, sources, how it was made, 👍/👎 (and Share)."""
+    blocks: list[Block] = [coaching] if coaching is not None else []
     sources_block = _sources_block(sources)
     if sources_block is not None:
         blocks.append(sources_block)
     blocks.append(context(AI_NOTE if generated else QUOTED_NOTE))
-    value = str(answer_id)
-    elements = [
-        button(":thumbsup: Helpful", action_id=ACTION_VOTE_UP, value=value),
-        button(":thumbsdown: Not helpful", action_id=ACTION_VOTE_DOWN, value=value),
-    ]
+    blocks.append(feedback_buttons(answer_id))
     if shareable and grounded:
-        elements.append(button("Share in channel", action_id=ACTION_SHARE, value=value, style="primary"))
-    blocks.append(actions(*elements, block_id=f"answer_feedback_{answer_id}"))
+        share = button("Share in channel", action_id=ACTION_SHARE, value=str(answer_id), style="primary")
+        blocks.append(actions(share, block_id=f"answer_share_{answer_id}"))
     return blocks
 
 
@@ -112,13 +185,14 @@ def build_answer(
     shareable: bool = False,
     shared_by: str | None = None,
     question: str | None = None,
+    coaching: Block | None = None,
 ) -> tuple[str, list[Block]]:
-    """An answer message: (notification text, blocks)."""
+    """An answer message: (notification text, blocks); a grounded answer's text is a `markdown` block."""
     blocks: list[Block] = []
     if question:
         blocks.append(context(f"*Question:* {escape(truncate(question, 500))}"))
     if grounded:
-        blocks.append(section(to_mrkdwn(text)))
+        blocks.append(markdown(to_markdown(text)))
     else:
         refusal = text.split(" The nearest topics", 1)[0]
         body = f":mag: {escape(refusal)}"
@@ -128,34 +202,48 @@ def build_answer(
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
     blocks.extend(
-        answer_footer(answer_id=answer_id, sources=sources, grounded=grounded, generated=generated, shareable=shareable)
+        answer_footer(
+            answer_id=answer_id,
+            sources=sources,
+            grounded=grounded,
+            generated=generated,
+            shareable=shareable,
+            coaching=coaching,
+        )
     )
     return truncate(to_mrkdwn(text), 3000), blocks
 
 
-def build_empty_question(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:
-    """What to say to a mention or DM with no question in it."""
-    text = "Ask me anything about data flywheels, for example: " + prompts[0]
+def build_empty_question(*, prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:
+    """What to say to a mention or DM with no question in it (channels have no suggested prompts: buttons)."""
+    text = "Ask me anything about data flywheels, for example: " + prompts[0].message
     return text, [section("Ask me anything about data flywheels. For example:"), _prompt_buttons(prompts)]
 
 
-def build_greeting(*, prompts: Sequence[str] = SUGGESTED_PROMPTS) -> tuple[str, list[Block]]:
-    """The first message in the Messages tab: what to ask, with suggested prompts to tap."""
+def build_suggested_prompts(*, prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMPTS) -> list[dict[str, str]]:
+    """The prompts for `assistant.threads.setSuggestedPrompts` (Slack shows four at most)."""
+    return [{"title": truncate(p.title, 75), "message": p.message} for p in prompts[:4]]
+
+
+def build_greeting() -> tuple[str, list[Block]]:
+    """The first message in the Messages tab: what the coach does (the prompts to tap come from Slack's own UI)."""
     text = "Hi! I answer questions about data flywheels from my material, with sources."
     blocks = [
         section(
             "Hi! I answer questions about *data flywheels* from my material, with numbered sources. "
-            "Type a question here, reply in an answer's thread to follow up, or tap one of these:"
+            "Type a question here or tap a suggested prompt; reply in an answer's thread to follow up."
         ),
-        _prompt_buttons(prompts),
         context(COACH_NOTE),
     ]
     return text, blocks
 
 
-def _prompt_buttons(prompts: Sequence[str]) -> Block:
+def _prompt_buttons(prompts: Sequence[SuggestedPrompt]) -> Block:
     return actions(
-        *[button(truncate(p, 75), action_id=f"{ACTION_SUGGESTED}_{n}", value=p) for n, p in enumerate(prompts[:5])],
+        *[
+            button(truncate(p.message, 75), action_id=f"{ACTION_SUGGESTED}_{n}", value=p.message)
+            for n, p in enumerate(prompts[:5])
+        ],
         block_id="answer_suggested_prompts",
     )
 

@@ -361,30 +361,78 @@ async def reactions_get(api: WebApi, params: Params) -> dict[str, Any]:
     }
 
 
-def _assistant_thread(api: WebApi, params: Params) -> AssistantThread:
-    conversation = api.conversation(params.require("channel_id"))
-    key = (conversation.id, str(params.require("thread_ts")))
+MAX_LOADING_MESSAGES = 10
+MAX_SUGGESTED_PROMPTS = 4
+CHANNEL_PROMPTS = ""
+"""The key of prompts set without a thread_ts: an agent app's prompts for the whole conversation."""
+
+
+def _assistant_thread(api: WebApi, channel_id: Any, thread_ts: Any) -> AssistantThread:
+    conversation = api.conversation(channel_id)
+    key = (conversation.id, str(thread_ts))
     return api.workspace.assistant_threads.setdefault(key, AssistantThread())
 
 
+def _invalid(api: WebApi, method: str, why: str) -> SlackError:
+    api.report(f"{method}: {why}")
+    return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {why}"]})
+
+
+def _loading_messages(api: WebApi, params: Params) -> list[str]:
+    raw = params.get("loading_messages")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(line, str) and line for line in raw):
+        raise _invalid(api, "assistant.threads.setStatus", "loading_messages must be a list of non-empty strings")
+    if len(raw) > MAX_LOADING_MESSAGES:
+        raise _invalid(
+            api, "assistant.threads.setStatus", f"{len(raw)} loading_messages (at most {MAX_LOADING_MESSAGES})"
+        )
+    return list(raw)
+
+
 async def assistant_set_status(api: WebApi, params: Params) -> dict[str, Any]:
-    """The assistant's 'is thinking…' status in a thread."""
-    _assistant_thread(api, params).status = str(params.get("status") or "")
+    """The assistant's 'is thinking…' status in a thread, with loading messages to rotate through."""
+    if "status" not in params:
+        raise SlackError("invalid_arguments")
+    thread = _assistant_thread(api, params.require("channel_id"), params.require("thread_ts"))
+    thread.status = str(params.get("status") or "")
+    thread.loading_messages = _loading_messages(api, params) if thread.status else []
     api.workspace.changed()
     return {}
 
 
+def _prompts(api: WebApi, params: Params) -> list[dict[str, str]]:
+    method = "assistant.threads.setSuggestedPrompts"
+    raw = params.get("prompts")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_SUGGESTED_PROMPTS:
+        raise _invalid(api, method, f"prompts must be a list of 1 to {MAX_SUGGESTED_PROMPTS} prompts")
+    for prompt in raw:
+        if not isinstance(prompt, dict) or not all(
+            isinstance(prompt.get(key), str) and prompt[key].strip() for key in ("title", "message")
+        ):
+            raise _invalid(api, method, "each prompt needs a non-empty title and message")
+    title = params.get("title")
+    if title is not None and not isinstance(title, str):
+        raise _invalid(api, method, "title must be a string")
+    return [{"title": prompt["title"], "message": prompt["message"]} for prompt in raw]
+
+
 async def assistant_set_prompts(api: WebApi, params: Params) -> dict[str, Any]:
-    """Suggested prompts in an assistant thread."""
-    thread = _assistant_thread(api, params)
-    thread.prompts = list(params.get("prompts") or [])
+    """Suggested prompts in an assistant thread (or, without thread_ts, for the app's conversation)."""
+    prompts = _prompts(api, params)
+    thread = _assistant_thread(api, params.require("channel_id"), params.get("thread_ts") or CHANNEL_PROMPTS)
+    thread.prompts = prompts
+    thread.prompts_title = str(params.get("title") or "")
     api.workspace.changed()
     return {}
 
 
 async def assistant_set_title(api: WebApi, params: Params) -> dict[str, Any]:
     """The title of an assistant thread."""
-    _assistant_thread(api, params).title = str(params.get("title") or "")
+    _assistant_thread(api, params.require("channel_id"), params.require("thread_ts")).title = str(
+        params.get("title") or ""
+    )
     api.workspace.changed()
     return {}
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, FeedbackButtonObject
 from slack_sdk.models.views import View
 
 # Scopes a Web API method needs with a bot token; a tuple means any one of them. Methods whose scope
@@ -85,6 +85,9 @@ DEFAULT_EVENTS = frozenset(
 )
 
 MAX_MESSAGE_BLOCKS = 50
+MAX_MARKDOWN_CHARS = 12_000
+"""Slack's limit on the text of all `markdown` blocks of one message together."""
+CONTEXT_ACTIONS_ELEMENTS = frozenset({"feedback_buttons", "icon_button"})
 MAX_VIEW_BLOCKS = 100
 MAX_ID_LENGTH = 255
 # What notifies a whole channel or workspace when the app sends it: the coach never means to.
@@ -101,13 +104,13 @@ def subscription_name(event: dict[str, Any], channel_type: str | None) -> str:
 
 
 def broadcast_pings(text: Any, blocks: Any = None) -> list[str]:
-    """The channel-wide pings (`<!channel>`, `<!here>`, …) in a message's text and its mrkdwn blocks."""
+    """The channel-wide pings (`<!channel>`, `<!here>`, …) in a message's text, mrkdwn and markdown blocks."""
     found = _BROADCAST.findall(text) if isinstance(text, str) else []
     pending = [blocks]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):
-            if item.get("type") == "mrkdwn" and isinstance(item.get("text"), str):
+            if item.get("type") in ("mrkdwn", "markdown") and isinstance(item.get("text"), str):
                 found.extend(_BROADCAST.findall(item["text"]))
             pending.extend(item.values())
         elif isinstance(item, list):
@@ -154,15 +157,30 @@ def block_errors(blocks: Any, *, limit: int = MAX_MESSAGE_BLOCKS) -> list[str]:
             block_ids[block["block_id"]] += 1
         errors.extend(_element_errors(block, where))
     errors.extend(f"duplicate block_id {bid!r}" for bid, count in block_ids.items() if count > 1)
+    markdown_chars = sum(
+        len(block["text"])
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "markdown" and isinstance(block.get("text"), str)
+    )
+    if markdown_chars > MAX_MARKDOWN_CHARS:
+        errors.append(f"markdown blocks hold {markdown_chars} characters together (at most {MAX_MARKDOWN_CHARS})")
     return errors
 
 
 def _element_errors(block: dict[str, Any], where: str) -> list[str]:
-    elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+    interactive = block.get("type") in ("actions", "context_actions")
+    elements = [e for e in block.get("elements", []) if isinstance(e, dict)] if interactive else []
     for key in ("accessory", "element"):
         if isinstance(block.get(key), dict):
             elements.append(block[key])
     errors: list[str] = []
+    if block.get("type") == "context_actions":
+        errors.extend(
+            f"{where}: context_actions holds only feedback_buttons and icon_button, not {e.get('type')!r}"
+            for e in elements
+            if e.get("type") not in CONTEXT_ACTIONS_ELEMENTS
+        )
+        errors.extend(error for e in elements for error in _feedback_button_errors(e, where))
     action_ids: Counter[str] = Counter()
     for element in elements:
         action_id = element.get("action_id")
@@ -174,6 +192,26 @@ def _element_errors(block: dict[str, Any], where: str) -> list[str]:
     if isinstance(block_id, str) and len(block_id) > MAX_ID_LENGTH:
         errors.append(f"{where}: block_id longer than {MAX_ID_LENGTH} characters")
     errors.extend(f"{where}: duplicate action_id {aid!r}" for aid, count in action_ids.items() if count > 1)
+    return errors
+
+
+def _feedback_button_errors(element: dict[str, Any], where: str) -> list[str]:
+    """slack_sdk checks a feedback_buttons element but not the two buttons inside it."""
+    if element.get("type") != "feedback_buttons":
+        return []
+    errors = []
+    for side in ("positive_button", "negative_button"):
+        button = element.get(side)
+        if not isinstance(button, dict) or not isinstance(button.get("text"), dict):
+            errors.append(f"{where}: {side} needs plain_text text")
+            continue
+        if button["text"].get("type") != "plain_text":
+            errors.append(f"{where}: {side} needs plain_text text")
+            continue
+        try:
+            FeedbackButtonObject(**button).validate_json()
+        except (SlackObjectFormationError, TypeError) as exc:
+            errors.append(f"{where}: {side}: {exc}")
     return errors
 
 

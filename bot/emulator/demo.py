@@ -277,6 +277,8 @@ class Demo:
             await self.you.click(
                 choice.action_id, message=choice.message_ts, value=choice.value, surface=choice.surface
             )
+        elif choice.kind == "feedback":
+            await self.you.give_feedback(positive=choice.value == "positive", message=choice.message_ts)
         elif choice.kind == "option":
             await self.you.select(choice.action_id, choice.value, message=choice.message_ts, surface=choice.surface)
         else:

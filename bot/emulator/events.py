@@ -161,6 +161,20 @@ def app_home_opened_event(
     return event
 
 
+def assistant_thread_started_event(
+    *, user: str, channel: str, thread_ts: str, team_id: str, context_channel: str | None, event_ts: str
+) -> dict[str, Any]:
+    """An `assistant_thread_started` event: a person opened a new thread with the app in its agent view."""
+    context: dict[str, Any] = {"team_id": team_id, "enterprise_id": None}
+    if context_channel:
+        context["channel_id"] = context_channel
+    return {
+        "type": "assistant_thread_started",
+        "assistant_thread": {"user_id": user, "context": context, "channel_id": channel, "thread_ts": thread_ts},
+        "event_ts": event_ts,
+    }
+
+
 def reaction_event(*, added: bool, user: str, reaction: str, message: Message, event_ts: str) -> dict[str, Any]:
     """A `reaction_added` / `reaction_removed` event."""
     return {

@@ -321,6 +321,30 @@ class Human:
                 action[key] = element[key]
         return await self._act(control, action)
 
+    async def give_feedback(self, *, positive: bool, message: Message | Ephemeral | str | None = None) -> ActionResult:
+        """Click 👍 (`positive`) or 👎 of the feedback buttons under a message (by default the newest one)."""
+        control = self._feedback_control(message)
+        button = control.element["positive_button" if positive else "negative_button"]
+        action: dict[str, Any] = {
+            "type": "feedback_buttons",
+            "action_id": control.element["action_id"],
+            "block_id": control.block["block_id"],
+            "text": button.get("text"),
+            "value": button.get("value"),
+            "action_ts": f"{time.time():.6f}",
+        }
+        return await self._act(control, action)
+
+    def _feedback_control(self, message: Message | Ephemeral | str | None) -> Control:
+        message_ts = message if isinstance(message, str) else (message.ts if message is not None else None)
+        for control in self.controls():
+            if control.element.get("type") != "feedback_buttons":
+                continue
+            if message_ts is None or (control.message is not None and control.message.ts == message_ts):
+                return control
+        where = f" in message {message_ts}" if message_ts else ""
+        raise HumanActionError(f"{self.name} sees no feedback buttons{where}")
+
     async def select(
         self,
         action_id: str,
@@ -456,6 +480,25 @@ class Human:
     async def open_messages_tab(self) -> Delivery | None:
         """Open the app's Messages tab (`app_home_opened`, tab `messages`)."""
         return await self._open_tab("messages")
+
+    async def start_assistant_thread(self, *, from_channel: str | None = None) -> str:
+        """Open a new thread with the app in its agent view (`assistant_thread_started`); returns its thread_ts.
+
+        `from_channel` is the channel the person was looking at, which Slack passes on as the thread's context.
+        """
+        ws = self.slack.workspace
+        thread_ts = ws.next_ts()
+        event = events.assistant_thread_started_event(
+            user=self.id,
+            channel=self.dm_channel,
+            thread_ts=thread_ts,
+            team_id=self.slack.team_id,
+            context_channel=from_channel,
+            event_ts=ws.next_ts(),
+        )
+        self.slack.activity_started()
+        await self.slack.emit_all([(event, None)])
+        return thread_ts
 
     async def _open_tab(self, tab: str) -> Delivery | None:
         ws = self.slack.workspace

@@ -1,4 +1,4 @@
-"""Block Kit as readable terminal text: sections, fields, context, dividers, images, numbered choices."""
+"""Block Kit as readable terminal text: sections, markdown, context, dividers, images, numbered choices."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ class Renderer:
         if kind == "image":
             title = self.text(block.get("title")) if block.get("title") else ""
             return [Line(f"[image: {block.get('alt_text', '')}]" + (f" {title}" if title else ""), "dim")]
-        if kind == "actions":
+        if kind in ("actions", "context_actions"):
             return [line for element in block.get("elements", []) for line in choices(element)]
         if kind == "input":
             label = self.text(block.get("label"))
@@ -156,6 +156,13 @@ class Renderer:
             number = register(Choice(label, action_id, "button", element.get("value"), message_ts, surface))
             style = " (primary)" if element.get("style") == "primary" else ""
             return [Line(f"  [{number}] {label}{style}", "choice")]
+        if kind == "feedback_buttons":
+            lines = []
+            for side in ("positive", "negative"):
+                label = plain(element.get(f"{side}_button", {}).get("text"))
+                number = register(Choice(label, action_id, "feedback", side, message_ts, surface))
+                lines.append(Line(f"  [{number}] {label}", "choice"))
+            return lines
         if kind in SELECTS:
             title = plain(element.get("placeholder")) or action_id
             lines = [Line(f"  {title}:", "dim")]

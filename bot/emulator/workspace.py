@@ -77,10 +77,10 @@ def texts_in(value: Any) -> Iterator[str]:
 
 
 def iter_elements(blocks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(block, element) for every interactive element: accessories, actions, inputs."""
+    """(block, element) for every interactive element: accessories, actions, context actions, inputs."""
     for block in blocks:
         kind = block.get("type")
-        if kind == "actions":
+        if kind in ("actions", "context_actions"):
             for element in block.get("elements", []):
                 yield block, element
         elif kind == "input" and isinstance(block.get("element"), dict):
@@ -494,8 +494,10 @@ class AssistantThread:
     """Assistant side-panel state the app sets on a DM thread."""
 
     status: str = ""
+    loading_messages: list[str] = field(default_factory=list)
     title: str = ""
     prompts: list[dict[str, Any]] = field(default_factory=list)
+    prompts_title: str = ""
 
 
 class IdSource:

@@ -1,4 +1,5 @@
-"""Answers in Slack: mentions and DMs answered in threads, follow-ups, `/flywheel ask`, votes and sharing."""
+"""Answers in Slack: mentions and DMs answered in threads, follow-ups, `/flywheel ask`, feedback and sharing,
+suggested prompts in the app's conversation, and the coaching line from a channel's loop map."""
 
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from bot.blocks import answers as blocks
 from bot.blocks.common import Block, escape
 from bot.errors import InputError, NotInstalled
 from bot.faults import crash_point
+from bot.interview.coaching import coaching_line, map_citation
+from bot.interview.service import InterviewService
 from bot.listeners.context import Actor, actor_of
 from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.listeners.tokens import BotTokens, client_with_token
 from bot.retrieval.knowledge_base import AnswerStream
+from bot.retrieval.models import Answer
 from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, RecordedAnswer, Surface, UnpostedAnswer
 from bot.services import Services
 
@@ -31,6 +35,8 @@ SUGGESTED_PROMPT = re.compile(rf"^{blocks.ACTION_SUGGESTED}_\d+$")
 ANSWER_EVENT = "flywheel_answer"
 """The message metadata type that carries an answer's id, so an answer whose ts was lost is found again."""
 HISTORY_LIMIT = 200
+DIRECT_MESSAGE = "directmessage"
+"""The `channel_name` a slash command carries when it was typed in a DM."""
 
 
 ANSWER_ID = re.compile(r"[1-9][0-9]{0,8}")
@@ -49,8 +55,9 @@ def _answer_id(body: dict[str, Any]) -> int:
 class AnswerSlack:
     """Answers questions where they were asked and keeps what the coach learns from the replies."""
 
-    def __init__(self, answers: AnswerService) -> None:
+    def __init__(self, answers: AnswerService, interview: InterviewService) -> None:
         self.answers = answers
+        self.interview = interview
 
     # ---- asking
 
@@ -107,20 +114,46 @@ class AnswerSlack:
                 surface=Surface.COMMAND,
             )
         )
-        text, message_blocks = _answer_blocks(recorded, shareable=True, question=request.text)
+        in_channel = request.body.get("channel_name") != DIRECT_MESSAGE
+        coaching = await self._coaching(request.team_id, request.channel_id, request.text, recorded.answer, in_channel)
+        text, message_blocks = _answer_blocks(recorded, shareable=True, question=request.text, coaching=coaching)
         await request.respond(text=text, blocks=message_blocks, response_type="ephemeral")
 
     async def handle_messages_tab_opened(
         self, team_id: str, user_id: str, channel_id: str, client: AsyncWebClient
     ) -> None:
-        """The Messages tab opened: greet with suggested prompts, once (when the conversation is empty)."""
+        """The Messages tab opened: offer the suggested prompts, and greet once (when the conversation is empty).
+
+        Without a thread_ts the prompts are the conversation's own, as an agent app's Messages tab shows them.
+        """
         if not channel_id:
             return
+        await self._suggest_prompts(client, channel_id, thread_ts=None)
         history = await client.conversations_history(channel=channel_id, limit=1)
         if history.get("messages"):
             return
         text, greeting = blocks.build_greeting()
         await client.chat_postMessage(channel=channel_id, text=text, blocks=greeting)
+
+    async def handle_assistant_thread_started(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A person opened a new thread with the coach in its agent view: offer the suggested prompts there."""
+        thread = event.get("assistant_thread")
+        channel_id = thread.get("channel_id") if isinstance(thread, dict) else None
+        thread_ts = thread.get("thread_ts") if isinstance(thread, dict) else None
+        if isinstance(channel_id, str) and channel_id and isinstance(thread_ts, str) and thread_ts:
+            await self._suggest_prompts(client, channel_id, thread_ts=thread_ts)
+
+    async def _suggest_prompts(self, client: AsyncWebClient, channel_id: str, *, thread_ts: str | None) -> None:
+        """Slack's suggested prompts; a workspace that refuses them still gets answers to typed questions."""
+        try:
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                title=blocks.PROMPTS_TITLE,
+                prompts=blocks.build_suggested_prompts(),
+            )
+        except SlackApiError as failure:
+            logger.info("no suggested prompts in %s: %s", channel_id, failure.response.get("error"))
 
     async def _answer_message(self, message: IncomingMessage, surface: Surface, *, follows_up: bool) -> None:
         await self._answer_in_thread(
@@ -132,6 +165,7 @@ class AnswerSlack:
             thread_ts=message.reply_thread_ts,
             surface=surface,
             follows_up=follows_up,
+            in_channel=not message.is_direct,
         )
 
     async def _answer_in_thread(
@@ -145,6 +179,7 @@ class AnswerSlack:
         thread_ts: str,
         surface: Surface,
         follows_up: bool = False,
+        in_channel: bool = False,
     ) -> None:
         """Show that the coach is working, answer (streaming when a model writes it), store it, post it."""
         question = Question(
@@ -156,20 +191,35 @@ class AnswerSlack:
             thread_ts=thread_ts,
             follows_up=follows_up,
         )
-        await self._set_status(client, channel_id, thread_ts, blocks.WORKING_STATUS)
+        await self._set_status(client, channel_id, thread_ts, working=True)
         try:
             stream = await self.answers.stream(question)
             if stream.in_pieces:
-                await self._stream_reply(client, question, thread_ts, stream)
+                await self._stream_reply(client, question, thread_ts, stream, in_channel=in_channel)
                 return
             recorded = await self.answers.record(question, await stream.complete())
             crash_point("answer.recorded")
-            await self._post_whole(client, question, thread_ts, recorded)
+            coaching = await self._coaching(team_id, channel_id, text, recorded.answer, in_channel)
+            await self._post_whole(client, question, thread_ts, recorded, coaching=coaching)
         finally:
-            await self._set_status(client, channel_id, thread_ts, "")
+            await self._set_status(client, channel_id, thread_ts, working=False)
+
+    async def _coaching(
+        self, team_id: str, channel_id: str, question: str, answer: Answer, in_channel: bool
+    ) -> Block | None:
+        """The line tying a grounded answer to the channel's loop map (none in DMs or channels never mapped)."""
+        if not in_channel or not answer.grounded:
+            return None
+        stored = await self.interview.current_map(team_id=team_id, channel_id=channel_id)
+        if stored is None:
+            return None
+        line = coaching_line(question, [source.label for source in answer.sources], stored.diagnosis)
+        if line is None:
+            return None
+        return blocks.coaching_block(line, map_citation(stored.current.version, stored.current.created_at))
 
     async def _stream_reply(
-        self, client: AsyncWebClient, question: Question, thread_ts: str, stream: AnswerStream
+        self, client: AsyncWebClient, question: Question, thread_ts: str, stream: AnswerStream, *, in_channel: bool
     ) -> None:
         """Stream a model's answer into the thread, then add its footer; post it whole if streaming fails."""
         await self.answers.claim_thread(question)
@@ -188,10 +238,15 @@ class AnswerSlack:
                     failure = error
         recorded = await self.answers.record(question, stream.answer, streamed_ts=streamer.ts)
         crash_point("answer.recorded")
+        answer = recorded.answer
+        coaching = await self._coaching(question.team_id, question.channel_id, question.text, answer, in_channel)
         if failure is None:
-            answer = recorded.answer
             footer = blocks.answer_footer(
-                answer_id=recorded.id, sources=answer.sources, grounded=answer.grounded, generated=answer.generated
+                answer_id=recorded.id,
+                sources=answer.sources,
+                grounded=answer.grounded,
+                generated=answer.generated,
+                coaching=coaching,
             )
             try:
                 stopped = await streamer.stop(blocks=footer, metadata=_answer_metadata(recorded.id))
@@ -209,7 +264,7 @@ class AnswerSlack:
         logger.warning(
             "streaming failed in %s (%s); posting the answer whole", question.channel_id, failure.response.get("error")
         )
-        await self._post_whole(client, question, thread_ts, recorded, replace=streamer.ts)
+        await self._post_whole(client, question, thread_ts, recorded, replace=streamer.ts, coaching=coaching)
 
     async def _post_whole(
         self,
@@ -219,9 +274,10 @@ class AnswerSlack:
         recorded: RecordedAnswer,
         *,
         replace: str | None = None,
+        coaching: Block | None = None,
     ) -> None:
         """Post the finished answer as one message (or turn a half-streamed message into it)."""
-        text, message_blocks = _answer_blocks(recorded)
+        text, message_blocks = _answer_blocks(recorded, coaching=coaching)
         metadata = _answer_metadata(recorded.id)
         if replace:
             posted = await client.chat_update(
@@ -299,16 +355,24 @@ class AnswerSlack:
             thread_ts=unposted.thread_ts,
         )
 
-    async def _set_status(self, client: AsyncWebClient, channel_id: str, thread_ts: str, status: str) -> None:
-        """The "is reading the material…" indicator; a workspace that refuses it just doesn't show it."""
+    async def _set_status(self, client: AsyncWebClient, channel_id: str, thread_ts: str, *, working: bool) -> None:
+        """The "is reading the material…" indicator with its rotating loading messages, or cleared.
+
+        A workspace that refuses it just doesn't show it.
+        """
         try:
-            await client.assistant_threads_setStatus(channel_id=channel_id, thread_ts=thread_ts, status=status)
+            await client.assistant_threads_setStatus(
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                status=blocks.WORKING_STATUS if working else "",
+                loading_messages=list(blocks.LOADING_MESSAGES) if working else None,
+            )
         except SlackApiError as failure:
             logger.info("no working indicator in %s: %s", channel_id, failure.response.get("error"))
 
     # ---- feedback and sharing
 
-    async def handle_vote_up(
+    async def handle_feedback(
         self,
         ack: AsyncAck,
         body: dict[str, Any],
@@ -316,30 +380,23 @@ class AnswerSlack:
         context: AsyncBoltContext,
         respond: AsyncRespond,
     ) -> None:
-        """👍 on an answer."""
-        await ack()
-        await self._vote(client, respond, actor_of(context, body), answer_id=_answer_id(body), helpful=True)
-
-    async def handle_vote_down(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        respond: AsyncRespond,
-    ) -> None:
-        """👎 on an answer: record it, then open the optional reason modal (within the trigger's 3 s).
+        """👍 or 👎 on an answer; a 👎 then opens the optional reason modal (within the trigger's 3 s).
 
         The vote is stored first so that a reason sent quickly from the modal always finds it.
         """
         await ack()
         actor = actor_of(context, body)
-        answer_id = _answer_id(body)
-        await self._vote(client, respond, actor, answer_id=answer_id, helpful=False)
-        await client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.build_reason_modal(answer_id=answer_id, channel_id=actor.channel_id, thread_ts=actor.thread_ts),
-        )
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        answer_id, helpful = blocks.read_feedback(first.get("value"))
+        await self._vote(client, respond, actor, answer_id=answer_id, helpful=helpful)
+        if not helpful:
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view=blocks.build_reason_modal(
+                    answer_id=answer_id, channel_id=actor.channel_id, thread_ts=actor.thread_ts
+                ),
+            )
 
     async def _vote(
         self, client: AsyncWebClient, respond: AsyncRespond | None, actor: Actor, *, answer_id: int, helpful: bool
@@ -429,7 +486,7 @@ async def _find_answer(client: AsyncWebClient, *, channel_id: str, thread_ts: st
 
 
 def _answer_blocks(
-    recorded: RecordedAnswer, *, shareable: bool = False, question: str | None = None
+    recorded: RecordedAnswer, *, shareable: bool = False, question: str | None = None, coaching: Block | None = None
 ) -> tuple[str, list[Block]]:
     answer = recorded.answer
     return blocks.build_answer(
@@ -441,19 +498,20 @@ def _answer_blocks(
         nearest_topics=answer.nearest_topics,
         shareable=shareable,
         question=question,
+        coaching=coaching,
     )
 
 
 def register(app: AsyncApp, services: Services, routes: Routes) -> None:
-    """Answer mentions, DMs and `/flywheel ask`; follow-ups in answer threads; votes, reasons and sharing."""
-    answers = AnswerSlack(services.answers)
+    """Answer mentions, DMs and `/flywheel ask`; follow-ups in answer threads; feedback, reasons and sharing."""
+    answers = AnswerSlack(services.answers, services.interview)
     routes.conversation = answers.handle_conversation
     routes.messages_tab_opened = answers.handle_messages_tab_opened
     routes.add_thread_kind(ANSWER_THREAD, answers.handle_follow_up)
     routes.add_subcommand("ask", answers.handle_ask_command, usage="ask QUESTION")
     routes.home_sections.append(answers.home_section)
-    app.action(blocks.ACTION_VOTE_UP)(reporting_errors(answers.handle_vote_up))
-    app.action(blocks.ACTION_VOTE_DOWN)(reporting_errors(answers.handle_vote_down))
+    app.action(blocks.ACTION_FEEDBACK)(reporting_errors(answers.handle_feedback))
+    app.event("assistant_thread_started")(answers.handle_assistant_thread_started)
     app.action(blocks.ACTION_SHARE)(reporting_errors(answers.handle_share))
     app.action(SUGGESTED_PROMPT)(reporting_errors(answers.handle_suggested_prompt))
     app.view(blocks.VIEW_REASON)(reporting_errors(answers.handle_reason))

@@ -9,10 +9,9 @@ from langchain_core.messages import AIMessage
 from sqlmodel import select
 
 from bot.blocks.answers import (
+    ACTION_FEEDBACK,
     ACTION_SHARE,
     ACTION_SUGGESTED,
-    ACTION_VOTE_DOWN,
-    ACTION_VOTE_UP,
     BLOCK_REASON,
     QUOTED_NOTE,
     SUGGESTED_PROMPTS,
@@ -41,7 +40,7 @@ async def test_a_mention_is_answered_in_its_thread_with_sources(slack: LocalSlac
     blocks = _blocks_text(answer)
     assert "[1]" in blocks and "Duolingo" in blocks and "knowledge/" in blocks
     assert QUOTED_NOTE.split(".")[0] in blocks
-    assert ACTION_VOTE_UP in blocks and ACTION_VOTE_DOWN in blocks
+    assert ACTION_FEEDBACK in blocks
     working = await slack.wait_for_call("assistant.threads.setStatus")
     assert working.params.get("status") == WORKING_STATUS
     await slack.wait_for_call("assistant.threads.setStatus", lambda call: call.params.get("status") == "")
@@ -76,16 +75,14 @@ async def test_channel_messages_without_a_mention_are_left_alone(slack: LocalSla
     assert slack.bot_messages(general) == []
 
 
-async def test_a_dm_is_answered_and_the_messages_tab_offers_prompts(slack: LocalSlack, coach: Coach) -> None:
+async def test_a_dm_is_answered_and_an_empty_mention_offers_prompt_buttons(slack: LocalSlack, coach: Coach) -> None:
     ana = slack.add_user("ana")
-    await ana.open_messages_tab()
-    greeting = await slack.wait_for_message(channel=ana.dm_channel, contains="data flywheels")
-    assert SUGGESTED_PROMPTS[0] in _blocks_text(greeting)
-    await ana.open_messages_tab()
-    await slack.wait_idle()
-    assert len(slack.bot_messages(ana.dm_channel)) == 1  # greeted once, not on every visit
-    await ana.click(f"{ACTION_SUGGESTED}_0")
-    prompted = await slack.wait_for_message(channel=ana.dm_channel, contains="cold-start")
+    general = slack.add_channel("general", members=[ana.id])
+    await ana.mention(general, "")
+    offer = await slack.wait_for_message(channel=general, contains="Ask me anything")
+    assert SUGGESTED_PROMPTS[0].message in _blocks_text(offer)
+    await ana.click(f"{ACTION_SUGGESTED}_0", message=offer)
+    prompted = await slack.wait_for_message(channel=general, contains="cold-start")
     assert prompted.thread_ts is not None
     asked = await ana.dm("What is the deletion test?")
     answer = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=asked)
@@ -117,9 +114,9 @@ async def test_votes_are_stored_and_a_thumbs_down_asks_why(slack: LocalSlack, co
     general = slack.add_channel("general", members=[ana.id, bo.id])
     asked = await ana.mention(general, "What is the deletion test?")
     answer = await slack.wait_for_message(channel=general, thread_ts=asked)
-    await ana.click(ACTION_VOTE_UP, message=answer)
+    await ana.give_feedback(positive=True, message=answer)
     await slack.wait_for_ephemeral(ana, contains="Thanks!")
-    await bo.click(ACTION_VOTE_DOWN, message=answer)
+    await bo.give_feedback(positive=False, message=answer)
     await slack.wait_for_modal(bo, callback_id=VIEW_REASON)
     await bo.submit_modal({BLOCK_REASON: "it skipped the example"})
     await slack.wait_idle()
@@ -130,7 +127,7 @@ async def test_votes_are_stored_and_a_thumbs_down_asks_why(slack: LocalSlack, co
     assert gaps[0].question == "What is the deletion test?" and gaps[0].reasons == ["it skipped the example"]
     cited = [p for p in await coach.services.knowledge.search("What is the deletion test?", k=1)]
     assert coach.services.knowledge.vote_counts(cited[0].id) == (1, 1)
-    await ana.click(ACTION_VOTE_DOWN, message=answer)  # ana changes her mind: her up becomes a down
+    await ana.give_feedback(positive=False, message=answer)  # ana changes her mind: her up becomes a down
     await slack.wait_for_modal(ana, callback_id=VIEW_REASON)
     await ana.close_modal()
     await slack.wait_idle()
@@ -146,7 +143,7 @@ async def test_a_language_model_answer_is_streamed_into_the_thread(slack: LocalS
     answer = await slack.wait_for_message(channel=general, thread_ts=asked)
     assert answer.text == reply
     assert slack.api_calls("chat.startStream") and slack.api_calls("chat.stopStream")
-    assert ACTION_VOTE_UP in _blocks_text(answer) and "[1]" in _blocks_text(answer)
+    assert ACTION_FEEDBACK in _blocks_text(answer) and "[1]" in _blocks_text(answer)
 
 
 async def test_home_shows_the_questions_not_answered_well(slack: LocalSlack, coach: Coach) -> None:
@@ -168,4 +165,4 @@ async def test_when_streaming_fails_the_answer_is_posted_whole(slack: LocalSlack
     general = slack.add_channel("general", members=[ana.id])
     asked = await ana.mention(general, FIRST)
     answer = await slack.wait_for_message(channel=general, thread_ts=asked)
-    assert reply in answer.text and ACTION_VOTE_UP in _blocks_text(answer)
+    assert reply in answer.text and ACTION_FEEDBACK in _blocks_text(answer)

@@ -245,13 +245,17 @@ async def test_an_answer_streamed_by_a_process_that_died_is_finished_in_its_mess
         recorded = await coach.services.answers.record(question, answer, streamed_ts=started["ts"])
 
         restarted = AnswerService(coach.services.db, coach.services.knowledge)  # claims before it began are dead
-        await AnswerSlack(restarted).recover(coach.app.client, WorkspaceTokens(token=slack.bot_token))
-        await AnswerSlack(restarted).recover(coach.app.client, WorkspaceTokens(token=slack.bot_token))
+        await AnswerSlack(restarted, coach.services.interview).recover(
+            coach.app.client, WorkspaceTokens(token=slack.bot_token)
+        )
+        await AnswerSlack(restarted, coach.services.interview).recover(
+            coach.app.client, WorkspaceTokens(token=slack.bot_token)
+        )
         await slack.wait_idle()
 
     finished = slack.workspace.get_message(growth, started["ts"])
     assert finished.metadata == {"event_type": ANSWER_EVENT, "event_payload": {"answer": recorded.id}}
-    assert "A loop clo" not in finished.all_text() and ":thumbsup: Helpful" in finished.all_text()  # the whole answer
+    assert "A loop clo" not in finished.all_text() and "feedback_buttons" in str(finished.blocks)  # the whole answer
     assert len(answers_in(slack, growth, asked)) == 2  # the first answer and this one, nothing posted anew
     (_, row) = await stored_answers(coach.settings.resolved_database_url, slack.team_id)
     assert (row.message_ts, row.thread_ts) == (started["ts"], asked) and row.posted_at is not None

@@ -147,7 +147,7 @@ BUTTONS = [
     checkin_blocks.ACTION_REPORT_RESULT,
     checkin_blocks.ACTION_OPEN_SETTINGS,
     checkin_blocks.ACTION_ADD_ITEM,
-    answer_blocks.ACTION_VOTE_UP,
+    answer_blocks.ACTION_FEEDBACK,
     answer_blocks.ACTION_SHARE,
 ]
 BUTTON_VALUES = ODD | ODD.map(json.dumps) | st.fixed_dictionaries({"i": ODD, "q": ODD, "v": ODD}).map(json.dumps)

@@ -89,9 +89,9 @@ async def test_marker_text_and_the_token_never_reach_the_logs(
             await ana.slash("/flywheel", f"ask how do loops start {marker}", channel=team)
             await ana.mention(team, f"what is the deletion test? {marker}")
             answer = await slack.wait_for_message(channel=team, contains="deletion")
-            await ana.click(answer_blocks.ACTION_VOTE_UP, message=answer)
+            await ana.give_feedback(positive=True, message=answer)
             await slack.wait_idle()  # 👍 then 👎 at once is the vote race another helper owns
-            await ana.click(answer_blocks.ACTION_VOTE_DOWN, message=answer)
+            await ana.give_feedback(positive=False, message=answer)
             await slack.wait_for_modal(ana, callback_id=answer_blocks.VIEW_REASON)
             await ana.submit_modal({answer_blocks.ACTION_REASON: f"missed {marker}"})
             await slack.wait_idle()

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from bot.blocks.answers import ACTION_VOTE_DOWN
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.emulator import LocalSlack, Team
@@ -240,7 +239,7 @@ async def test_votes_in_one_workspace_rerank_answers_in_another(
         voters = [ana, *(acme.add_user(f"voter{n}") for n in range(4))]
         for voter in voters:
             acme.join(acme_general, voter)
-            await voter.click(ACTION_VOTE_DOWN, message=answer)
+            await voter.give_feedback(positive=False, message=answer)
         await slack.wait_idle()
 
         after, _ = await first_source(beta, bo, beta_general)

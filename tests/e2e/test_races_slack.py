@@ -9,7 +9,6 @@ import asyncio
 
 from sqlmodel import col, func, select
 
-from bot.blocks.answers import ACTION_VOTE_DOWN, ACTION_VOTE_UP
 from bot.blocks.checkins import turned_on_text
 from bot.emulator import Human, LocalSlack
 from bot.store.answers import vote_counts
@@ -95,11 +94,13 @@ async def test_votes_clicked_at_once_are_each_counted_once(
         for number, person in enumerate(people):
             if number % 2:  # one person clicks 👍 twice at once
                 await asyncio.gather(
-                    person.click(ACTION_VOTE_UP, message=answer), person.click(ACTION_VOTE_UP, message=answer)
+                    person.give_feedback(positive=True, message=answer),
+                    person.give_feedback(positive=True, message=answer),
                 )
             else:  # one person clicks 👍 and 👎 at once
                 await asyncio.gather(
-                    person.click(ACTION_VOTE_UP, message=answer), person.click(ACTION_VOTE_DOWN, message=answer)
+                    person.give_feedback(positive=True, message=answer),
+                    person.give_feedback(positive=False, message=answer),
                 )
             await slack.wait_idle()
         assert failures_seen(slack, *people) == []
