@@ -314,7 +314,8 @@ class SelectionWeights:
     - coverage: the idf share of the question's words it has that earlier picks do not; subject: those words
       in its subject ("X is ...");
     - heading: the share of the question's words its passage's heading has (the section is about the question);
-    - cue: it reads like the kind of answer asked for (`Ask`); figure: a new number when numbers are asked for;
+    - cue: it reads like the kind of answer asked for (`Ask`), or it names a source when one is asked for;
+      figure: a new number when numbers are asked for;
     - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
@@ -325,22 +326,22 @@ class SelectionWeights:
     measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    similarity: float = 4.0
-    coverage: float = 2.0
-    subject: float = 0.3
-    heading: float = 0.5
-    cue: float = 0.4
-    figure: float = 0.4
-    passage_score: float = 1.0
-    rank: float = -0.1
-    order: float = -0.1
-    length: float = -0.05
-    dependent: float = -0.4
-    follows: float = 0.5
+    similarity: float = 5.897
+    coverage: float = 1.954
+    subject: float = 0.723
+    heading: float = 1.477
+    cue: float = 0.876
+    figure: float = 1.216
+    passage_score: float = 8.304
+    rank: float = 0.125
+    order: float = -0.157
+    length: float = 1.846
+    dependent: float = -0.018
+    follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.8
     max_support: int = 2
-    max_chars: int = 380
+    max_chars: int = 460
     duplicate_overlap: float = 0.6
     max_passages: int = 6
     strong_passages: int = 4
@@ -361,6 +362,15 @@ class _Candidate:
     cue: bool
     heading: float
     passage_score: float
+
+
+def _restates(longer: SentenceFeatures, shorter: SentenceFeatures) -> bool:
+    """`longer` says what `shorter` says (most of its words, all of its figures), and maybe more."""
+    shared = len(shorter.terms & longer.terms)
+    return bool(shorter.terms) and shared >= _RESTATED_SHARE * len(shorter.terms) and shorter.figures <= longer.figures
+
+
+_RESTATED_SHARE = 0.8
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -397,16 +407,15 @@ class _Selection:
         self.chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
         self.figures_seen: set[str] = set()
 
-    def coverage(self, c: _Candidate) -> float:
-        return sum(self.remaining.get(t, 0.0) for t in c.features.terms)
-
     def signals(self, c: _Candidate) -> tuple[float, ...]:
+        """The candidate's `SIGNALS`; coverage counts the question's words that earlier picks left uncovered."""
         f = c.features
+        remaining = self.remaining
         follows = (c.passage_index, c.order - 1) in self.chosen
         return (
             c.similarity,
-            self.coverage(c),
-            sum(self.remaining.get(t, 0.0) for t in f.subject_terms),
+            sum(remaining.get(t, 0.0) for t in f.terms),
+            sum(remaining.get(t, 0.0) for t in f.subject_terms),
             c.heading,
             float(c.cue),
             float(self.profile.wants_figure and bool(f.figures - self.figures_seen)),
@@ -425,9 +434,25 @@ class _Selection:
         return [c]
 
     def redundant(self, c: _Candidate, overlap: float) -> bool:
-        return any(_jaccard(c.features.terms, k.features.terms) >= overlap for k, _ in self.chosen.values())
+        """Whether a pick already says what `c` says (near-duplicate words, or it restates `c` whole)."""
+        return any(
+            _jaccard(c.features.terms, k.features.terms) >= overlap or _restates(k.features, c.features)
+            for k, _ in self.chosen.values()
+        )
+
+    def relevant(self, c: _Candidate) -> bool:
+        """Whether `c` can support the answer: it has a question word, or it continues a pick."""
+        return bool(c.features.terms & self.profile.weights.keys()) or (c.passage_index, c.order - 1) in self.chosen
 
     def take(self, group: list[_Candidate], value: float, decay: float) -> None:
+        """Pick `group`; earlier picks it restates and extends give way to it (unless a pick leans on them)."""
+        for member in group:
+            for key, (kept, _) in list(self.chosen.items()):
+                leaned_on = (key[0], key[1] + 1) in self.chosen and self.chosen[(key[0], key[1] + 1)][
+                    0
+                ].features.dependent
+                if _restates(member.features, kept.features) and not leaned_on:
+                    del self.chosen[key]
         for member in group:
             self.chosen[(member.passage_index, member.order)] = (member, value)
             self.figures_seen.update(member.features.figures)
@@ -451,7 +476,8 @@ def _candidates(
     features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
     wants_source = bool(_SOURCE_QUESTION.search(question))
     quotable = [[f for f in features_of(p) if wants_source or not f.reference] for p in passages]
-    profile = profile_question(question, analyzer, idf, frozenset().union(*(f.terms for fs in quotable for f in fs)))
+    vocabulary = frozenset().union(*(f.terms for fs in quotable for f in fs))
+    profile = profile_question(question, analyzer, idf, vocabulary)
     cue = _CUES.get(profile.ask)
     candidates: list[_Candidate] = []
     top_score = passages[0].score
@@ -464,7 +490,7 @@ def _candidates(
             similarity = 0.0
             if similarities is not None and f.position < len(similarities):
                 similarity = float(similarities[f.position])
-            cued = bool(cue and cue.search(f.text))
+            cued = bool(cue and cue.search(f.text)) or (wants_source and f.reference)
             candidates.append(_Candidate(passage_index, order, f, similarity, cued, heading, passage_score))
     return _Selection(candidates, profile)
 
@@ -517,7 +543,9 @@ def choose_sentences(
         pool = [
             (score(c), c)
             for c in selection.candidates
-            if (c.passage_index, c.order) not in selection.chosen and not selection.redundant(c, w.duplicate_overlap)
+            if (c.passage_index, c.order) not in selection.chosen
+            and selection.relevant(c)
+            and not selection.redundant(c, w.duplicate_overlap)
         ]
         if not pool:
             break

@@ -87,14 +87,14 @@ class GroundingPolicy:
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -9.0
-    similarity: float = 6.0
-    sentence_similarity: float = 6.0
-    coverage_top1: float = 1.0
-    coverage_top3: float = 3.0
-    missing: float = -3.0
-    missing_figure: float = -3.0
-    threshold: float = 0.5
+    intercept: float = -3.842
+    similarity: float = 8.506
+    sentence_similarity: float = 0.168
+    coverage_top1: float = 0.446
+    coverage_top3: float = 4.833
+    missing: float = -4.061
+    missing_figure: float = -5.561
+    threshold: float = 0.247
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:

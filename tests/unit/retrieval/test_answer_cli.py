@@ -63,7 +63,12 @@ def test_eval_prints_every_method_side_by_side(environment, tmp_path: Path):
     result = runner.invoke(cli, ["eval", "--questions", str(questions), "--json"], env=environment)
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    assert [m["method"] for m in scores["methods"]] == ["bm25", "dense", "fused", "rrf", "langchain-baseline"]
+    (only_set,) = scores["sets"]
+    assert [m["method"] for m in only_set["methods"]] == ["bm25", "dense", "fused", "rrf", "langchain-baseline"]
+    assert all(m["median_answer_chars"] >= 0 for m in only_set["methods"])
+    assert 0 < scores["refusal_policy"]["threshold"] < 1
+    one_set_fit = runner.invoke(cli, ["eval", "--questions", str(questions), "--fit"], env=environment)
+    assert one_set_fit.exit_code == 1 and "two evaluation sets" in one_set_fit.output
     missing = runner.invoke(cli, ["eval", "--questions", str(tmp_path / "none.yaml")], env=environment)
     assert missing.exit_code == 1 and "no evaluation set" in missing.output
 
