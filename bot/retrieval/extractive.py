@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.retrieval.followup import question_parts
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
@@ -519,7 +520,8 @@ def choose_sentences(
     features_of: Callable[[Passage], Sequence[SentenceFeatures]] | None = None,
     similarity_of: SimilarityOf | None = None,
 ) -> list[Sentence]:
-    """The sentence that answers the question as asked, then at most `max_support` that back it up.
+    """The sentence that answers the question as asked, then at most `max_support` that back it up, in the
+    order the answer says them.
 
     Every sentence of the top passages is scored (`SelectionWeights`); the best leads. A supporting
     sentence must score above `support_floor` once the lead's words count as covered, and fit in
@@ -555,17 +557,18 @@ def choose_sentences(
         if value < w.support_floor or selection.length() + extra > w.max_chars:
             break
         selection.take(group, value, w.covered_decay)
-    return [
-        Sentence(c.features.text, c.passage_index, c.features.position, value) for c, value in selection.chosen.values()
-    ]
+    picked = [Sentence(c.features.text, c.passage_index, c.features.position, v) for c, v in selection.chosen.values()]
+    # The point first; but a question of several parts ("what happens on Tuesday, Thursday and Friday") asks
+    # for every part alike, and reading order says them best.
+    in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
+    if len(question_parts(question)) > 1:
+        return in_reading_order
+    return [picked[0], *(s for s in in_reading_order if s is not picked[0])]
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
-    """The lead sentence first, then its support in reading order, each run of one passage ending with its [n]."""
-    if not sentences:
-        return ""
-    lead, support = sentences[0], sorted(sentences[1:], key=lambda s: (citation_of[s.passage_index], s.position))
-    ordered = [lead, *support]
+    """The sentences in the order given, each run of one passage ending with its [n]."""
+    ordered = list(sentences)
     pieces: list[str] = []
     for number, sentence in enumerate(ordered):
         text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
@@ -602,6 +605,6 @@ def extractive_answer(
     if not renumber:
         used = sorted({s.passage_index for s in sentences})
         return stitch(sentences, {i: i + 1 for i in used}), list(passages)
-    cited = list(dict.fromkeys([sentences[0].passage_index, *sorted(s.passage_index for s in sentences[1:])]))
+    cited = list(dict.fromkeys(s.passage_index for s in sentences))
     citation_of = {passage_index: number for number, passage_index in enumerate(cited, start=1)}
     return stitch(sentences, citation_of), [passages[i] for i in cited]
