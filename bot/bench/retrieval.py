@@ -106,7 +106,8 @@ def synthetic_index(knowledge: KnowledgeBase, size: int, *, seed: int = 7) -> Sc
 
     Synthetic texts are shuffles of real sentences (so BM25 sees the real vocabulary and posting lengths);
     synthetic vectors are real chunk vectors plus noise, renormalised (so similarities have a realistic
-    spread). Nothing is embedded: building 100,000 chunks takes seconds, not hours.
+    spread); synthetic sentence vectors are views of a real chunk's (one row per sentence, no copies). Nothing
+    is embedded: building 100,000 chunks takes seconds, not hours.
     """
     base = knowledge.scope_index(GLOBAL_SCOPE)
     if base is None or not len(base):
@@ -115,10 +116,18 @@ def synthetic_index(knowledge: KnowledgeBase, size: int, *, seed: int = 7) -> Sc
     sentences = [s for record in base.records for s in split_sentences(record.text)]
     extra = max(0, size - len(base))
     records = list(base.records)
+    donors = {
+        count: [r.sentence_vectors[:count] for r in base.records if len(r.sentence_vectors) >= count]
+        for count in range(3, 7)
+    }
     for number in range(extra):
         picked = rng.choice(len(sentences), size=int(rng.integers(3, 7)), replace=False)
         text = " ".join(sentences[i] for i in picked)
-        records.append(ChunkRecord(f"synthetic-{number}", text, f"Synthetic {number // 8}", "Section", "synthetic"))
+        fitting = donors[len(picked)]
+        vectors = fitting[int(rng.integers(len(fitting)))] if fitting else base.records[0].sentence_vectors
+        records.append(
+            ChunkRecord(f"synthetic-{number}", text, f"Synthetic {number // 8}", "Section", "synthetic", vectors)
+        )
     noise = rng.standard_normal((extra, base.matrix.shape[1]), dtype=np.float32) * 0.05
     synthetic = base.matrix[rng.integers(0, len(base), size=extra)] + noise
     synthetic /= np.linalg.norm(synthetic, axis=1, keepdims=True)

@@ -327,17 +327,17 @@ class SelectionWeights:
     measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    similarity: float = 5.897
-    coverage: float = 1.954
+    similarity: float = 5.904
+    coverage: float = 1.953
     subject: float = 0.723
     heading: float = 1.477
-    cue: float = 0.876
+    cue: float = 0.867
     figure: float = 1.216
-    passage_score: float = 8.304
+    passage_score: float = 8.306
     rank: float = 0.125
-    order: float = -0.157
-    length: float = 1.846
-    dependent: float = -0.018
+    order: float = -0.126
+    length: float = 1.853
+    dependent: float = -0.017
     follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.8
