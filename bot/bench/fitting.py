@@ -118,12 +118,18 @@ def _objective(knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retriev
     return fact_hit - max(0.0, median - MEDIAN_BUDGET)
 
 
+def _moves(weight: float) -> tuple[float, ...]:
+    """The values one step of coordinate ascent tries for a weight: scaled, flipped, nudged, or dropped."""
+    scaled = (weight * factor for factor in (0.5, 0.8, 1.25, 2.0, -1.0))
+    nudged = (weight + step for step in (-1.0, -0.25, 0.25, 1.0))
+    return tuple(round(value, 3) for value in (*scaled, *nudged, 0.0))
+
+
 def _ascend(
     knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retrieval]], start: SelectionWeights
 ) -> SelectionWeights:
     """Coordinate ascent from the logit's weights on the end measure: one knob at a time, kept if it helps."""
     best, best_value = start, _objective(knowledge, items, start)
-    moves: dict[str, tuple[float, ...]] = {name: (0.5, 0.8, 1.25, 2.0, -1.0) for name in SIGNALS}
     grid: dict[str, tuple[float, ...]] = {
         "support_floor": tuple(float(v) for v in np.arange(-4.0, 2.01, 0.5)),
         "max_chars": (300, 380, 460, 540, 620, 700),
@@ -134,7 +140,7 @@ def _ascend(
         improved = False
         for name in (*grid, *SIGNALS):
             current = getattr(best, name)
-            options = grid.get(name) or tuple(round(current * m, 3) for m in moves[name]) + (0.0,)
+            options = grid.get(name) or _moves(current)
             for option in options:
                 change: dict[str, Any] = {name: option}
                 candidate = replace(best, **change)

@@ -330,14 +330,14 @@ class SelectionWeights:
     similarity: float = 5.904
     coverage: float = 1.953
     subject: float = 0.723
-    heading: float = 1.477
+    heading: float = 0.477
     cue: float = 0.867
     figure: float = 1.216
     passage_score: float = 8.306
     rank: float = 0.125
     order: float = -0.126
     length: float = 1.853
-    dependent: float = -0.017
+    dependent: float = 0.983
     follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.8
@@ -400,18 +400,22 @@ SimilarityOf = Callable[[Passage], "Sequence[float] | None"]
 class _Selection:
     """One answer being composed: the candidates, what is picked, and the question words still uncovered."""
 
-    def __init__(self, candidates: list[_Candidate], profile: QuestionProfile) -> None:
+    def __init__(
+        self, candidates: list[_Candidate], profile: QuestionProfile, sides: Sequence[dict[str, float]] = ()
+    ) -> None:
         self.candidates = candidates
         self.profile = profile
+        self.sides = sides
         self.remaining = dict(profile.weights)
         self.by_place = {(c.passage_index, c.order): c for c in candidates}
         self.chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
         self.figures_seen: set[str] = set()
 
-    def signals(self, c: _Candidate) -> tuple[float, ...]:
-        """The candidate's `SIGNALS`; coverage counts the question's words that earlier picks left uncovered."""
+    def signals(self, c: _Candidate, asked: dict[str, float] | None = None) -> tuple[float, ...]:
+        """The candidate's `SIGNALS`; coverage counts the question's words earlier picks left uncovered (or, for
+        one side of a comparison, that side's words)."""
         f = c.features
-        remaining = self.remaining
+        remaining = self.remaining if asked is None else asked
         follows = (c.passage_index, c.order - 1) in self.chosen
         return (
             c.similarity,
@@ -440,6 +444,10 @@ class _Selection:
             _jaccard(c.features.terms, k.features.terms) >= overlap or _restates(k.features, c.features)
             for k, _ in self.chosen.values()
         )
+
+    def open(self, c: _Candidate, overlap: float) -> bool:
+        """Whether `c` may still be picked: not picked yet, and not a repeat of a pick."""
+        return (c.passage_index, c.order) not in self.chosen and not self.redundant(c, overlap)
 
     def relevant(self, c: _Candidate) -> bool:
         """Whether `c` can support the answer: it has a question word, or it continues a pick."""
@@ -479,6 +487,9 @@ def _candidates(
     quotable = [[f for f in features_of(p) if wants_source or not f.reference] for p in passages]
     vocabulary = frozenset().union(*(f.terms for fs in quotable for f in fs))
     profile = profile_question(question, analyzer, idf, vocabulary)
+    sides = []
+    if profile.ask is Ask.COMPARISON:
+        sides = [profile_question(side, analyzer, idf, vocabulary).weights for side in question_parts(question)]
     cue = _CUES.get(profile.ask)
     candidates: list[_Candidate] = []
     top_score = passages[0].score
@@ -493,7 +504,7 @@ def _candidates(
                 similarity = float(similarities[f.position])
             cued = bool(cue and cue.search(f.text)) or (wants_source and f.reference)
             candidates.append(_Candidate(passage_index, order, f, similarity, cued, heading, passage_score))
-    return _Selection(candidates, profile)
+    return _Selection(candidates, profile, [side for side in sides if side])
 
 
 def sentence_signals(
@@ -523,7 +534,8 @@ def choose_sentences(
     """The sentence that answers the question as asked, then at most `max_support` that back it up, in the
     order the answer says them.
 
-    Every sentence of the top passages is scored (`SelectionWeights`); the best leads. A supporting
+    Every sentence of the top passages is scored (`SelectionWeights`); the best leads, and in a comparison
+    whose lead speaks of one side only, the best sentence on the other side follows. A supporting
     sentence must score above `support_floor` once the lead's words count as covered, and fit in
     `max_chars`. Near-duplicates are skipped; a sentence that leans on the one before it comes with it;
     source lines only when the question asks where something comes from.
@@ -536,18 +548,27 @@ def choose_sentences(
         return []
     signal_weights = w.signal_weights
 
-    def score(c: _Candidate) -> float:
-        return sum(weight * value for weight, value in zip(signal_weights, selection.signals(c), strict=True))
+    def score(c: _Candidate, asked: dict[str, float] | None = None) -> float:
+        signals = selection.signals(c, asked)
+        return sum(weight * value for weight, value in zip(signal_weights, signals, strict=True))
 
     lead_value, lead = max(((score(c), c) for c in selection.candidates), key=lambda pair: pair[0])
     selection.take(selection.group_of(lead), lead_value, w.covered_decay)
-    for _ in range(w.max_support):
+    # "X vs Y": when the lead speaks of one side only, the other side gets its own sentence.
+    for side in selection.sides:
+        if any(side.keys() & c.features.terms for c, _ in selection.chosen.values()):
+            continue
+        on_side = [
+            c for c in selection.candidates if selection.open(c, w.duplicate_overlap) and side.keys() & c.features.terms
+        ]
+        if on_side:
+            value, best = max(((score(c, side), c) for c in on_side), key=lambda pair: pair[0])
+            selection.take(selection.group_of(best), value, w.covered_decay)
+    for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
         pool = [
             (score(c), c)
             for c in selection.candidates
-            if (c.passage_index, c.order) not in selection.chosen
-            and selection.relevant(c)
-            and not selection.redundant(c, w.duplicate_overlap)
+            if selection.open(c, w.duplicate_overlap) and selection.relevant(c)
         ]
         if not pool:
             break
