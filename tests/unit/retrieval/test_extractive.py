@@ -223,3 +223,15 @@ def test_the_point_comes_first_and_each_passage_quoted_is_cited(analyzer: Analyz
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
     assert cited == set(range(1, len(sources) + 1))
     assert answer.endswith("]")
+
+
+def test_a_comparison_speaks_of_both_sides(analyzer: Analyzer):
+    trains = passage(
+        "Trains run on fixed rails and carry hundreds of people at once. Trains rarely stop between towns. "
+        "Trains leave on the minute. Trains are cleaned every night.",
+        0.8,
+    )
+    buses = passage("Buses share the road with cars, so their timetables slip in traffic.", 0.6, number=2)
+    answer, sources = extractive_answer("trains vs buses", [trains, buses], analyzer)
+    assert "rails" in answer and "road" in answer
+    assert len(sources) == 2
