@@ -41,10 +41,6 @@ ANSWER_PASSAGES = 4
 # The extractive answer may also quote a fifth or sixth passage when it scores close to the top one.
 EXTRACTIVE_PASSAGES = 6
 GROUNDING_PASSAGES = 3
-SENTENCE_WEIGHT = 0.5
-"""How much a passage's best sentence (its cosine to the question) adds to the passage's own score; chosen by
-recall@1 over both evaluation sets (0.3 to 1.5 all help on the held-out set; 0.5 helps most and costs nothing
-on the other)."""
 MAX_QUESTION_CHARS = 2000
 LLM_TIMEOUT_S = 20.0
 # One quick retry for a blip (a dropped connection, a 502); the answer's deadline bounds it anyway.
@@ -335,12 +331,10 @@ class KnowledgeBase:
         parts = question_parts(question) if query == question else []
         if parts:
             ranking = self._cover_parts(ranking, parts, scopes, retriever, depth)
-        similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
-        if similarity_of is not None:
-            ranking = _by_best_sentence(ranking, similarity_of)
         if self._vote_counts:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
+        similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
         grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf, best_sentence)
         return Retrieval(query, ranking, grounded, idf, similarity_of, best_sentence)
@@ -494,14 +488,6 @@ class KnowledgeBase:
                 await self.ledger.bump(scope, None if scope == GLOBAL_SCOPE else scope.removeprefix(TEAM_PREFIX))
                 self._versions = {**self._versions, **await self.ledger.versions([scope])}
             return report
-
-
-def _by_best_sentence(ranking: Ranking, similarity_of: SimilarityOf) -> Ranking:
-    """The candidates re-ranked with their best sentence's cosine added: a passage that says the answer in one
-    sentence beats one that is merely about the same subject (recall@1 on the held-out set: 0.71 to 0.78)."""
-    rescored = [p.rescored(p.score + SENTENCE_WEIGHT * max(similarity_of(p) or [0.0])) for p in ranking.passages]
-    rescored.sort(key=lambda passage: passage.score, reverse=True)
-    return Ranking(rescored, ranking.confidence, ranking.best_lexical)
 
 
 def _best_sentence(passages: Sequence[Passage], similarity_of: SimilarityOf | None) -> float:
