@@ -106,7 +106,10 @@ def fit_selection(
     coefficients = _conditional_logit(groups)
     fitted: dict[str, Any] = {name: round(float(c), 3) for name, c in zip(SIGNALS, coefficients, strict=True)}
     start = replace(SelectionWeights(), **fitted)
-    weights = _ascend(knowledge, train_items, start)
+    # Ascend from the logit's weights and from the shipped ones, and keep the better: a refit never does worse
+    # on its training questions than what it replaces.
+    climbs = [_ascend(knowledge, train_items, origin) for origin in (start, SelectionWeights())]
+    weights = max(climbs, key=lambda w: _objective(knowledge, train_items, w))
     train_hit, train_median = _answers(knowledge, train_items, weights)
     held_hit, held_median = _answers(knowledge, _retrieved(knowledge, held_out), weights) if held_out else (0.0, 0.0)
     return SelectionFit(weights, train_hit, train_median, held_hit, held_median)
