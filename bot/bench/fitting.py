@@ -86,9 +86,18 @@ def _answers(knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retrieval
 
 
 def fit_selection(
-    knowledge: KnowledgeBase, train: Sequence[EvalQuestion], held_out: Sequence[EvalQuestion]
+    knowledge: KnowledgeBase,
+    train: Sequence[EvalQuestion],
+    held_out: Sequence[EvalQuestion],
+    *,
+    warm_starts: Sequence[SelectionWeights] = (),
 ) -> SelectionFit:
-    """Fit `SelectionWeights` on `train` (in-scope questions) and measure them on `held_out`."""
+    """Fit `SelectionWeights` on `train` (in-scope questions) and measure them on `held_out`.
+
+    Coordinate ascent starts from the conditional logit's weights and from each of `warm_starts` (the shipped
+    weights, when refitting them: a refit then never does worse on its training questions than what it
+    replaces), and the best climb wins.
+    """
     train_items = _retrieved(knowledge, train)
     groups = []
     for question, retrieval in train_items:
@@ -106,9 +115,7 @@ def fit_selection(
     coefficients = _conditional_logit(groups)
     fitted: dict[str, Any] = {name: round(float(c), 3) for name, c in zip(SIGNALS, coefficients, strict=True)}
     start = replace(SelectionWeights(), **fitted)
-    # Ascend from the logit's weights and from the shipped ones, and keep the better: a refit never does worse
-    # on its training questions than what it replaces.
-    climbs = [_ascend(knowledge, train_items, origin) for origin in (start, SelectionWeights())]
+    climbs = [_ascend(knowledge, train_items, origin) for origin in (start, *warm_starts)]
     weights = max(climbs, key=lambda w: _objective(knowledge, train_items, w))
     train_hit, train_median = _answers(knowledge, train_items, weights)
     held_hit, held_median = _answers(knowledge, _retrieved(knowledge, held_out), weights) if held_out else (0.0, 0.0)
@@ -298,7 +305,7 @@ def fit_report(
     both = [*first_questions, *second_questions]
     return FitReport(
         names=(first_path.name, second_path.name),
-        selection=fit_selection(knowledge, both, []),
+        selection=fit_selection(knowledge, both, [], warm_starts=[SelectionWeights()]),
         grounding=fit_grounding(knowledge, both, []),
         selection_checks=(
             fit_selection(knowledge, first_questions, second_questions),
