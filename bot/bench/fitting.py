@@ -113,7 +113,9 @@ def fit_selection(
         if candidates and positive.any():
             groups.append((np.array([signals for _, signals in candidates]), positive.astype(float)))
     coefficients = _conditional_logit(groups)
-    fitted: dict[str, Any] = {name: round(float(c), 3) for name, c in zip(SIGNALS, coefficients, strict=True)}
+    fitted: dict[str, Any] = {
+        name: _signed(name, round(float(c), 3)) for name, c in zip(SIGNALS, coefficients, strict=True)
+    }
     start = replace(SelectionWeights(), **fitted)
     climbs = [_ascend(knowledge, train_items, origin) for origin in (start, *warm_starts)]
     weights = max(climbs, key=lambda w: _objective(knowledge, train_items, w))
@@ -126,6 +128,16 @@ def _objective(knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retriev
     """Fact hits, as long as the median answer stays within budget."""
     fact_hit, median = _answers(knowledge, items, w)
     return fact_hit - max(0.0, median - MEDIAN_BUDGET)
+
+
+SIGNS = {"similarity": 1, "coverage": 1, "passage_score": 1, "rank": -1}
+"""Weights whose direction is known: more meaning, more of the question's words or a better passage never
+count against a sentence, and a lower-ranked passage never counts for it (or votes could not move answers)."""
+
+
+def _signed(name: str, value: float) -> float:
+    sign = SIGNS.get(name)
+    return max(0.0, value) if sign == 1 else min(0.0, value) if sign == -1 else value
 
 
 def _moves(weight: float) -> tuple[float, ...]:
@@ -150,7 +162,7 @@ def _ascend(
         improved = False
         for name in (*grid, *SIGNALS):
             current = getattr(best, name)
-            options = grid.get(name) or _moves(current)
+            options = grid.get(name) or tuple(_signed(name, value) for value in _moves(current))
             for option in options:
                 change: dict[str, Any] = {name: option}
                 candidate = replace(best, **change)

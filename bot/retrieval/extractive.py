@@ -334,7 +334,7 @@ class SelectionWeights:
     cue: float = 0.867
     figure: float = 1.216
     passage_score: float = 8.306
-    rank: float = 0.125
+    rank: float = 0.0
     order: float = -0.126
     length: float = 1.853
     dependent: float = 0.983
@@ -493,12 +493,16 @@ def _candidates(
     cue = _CUES.get(profile.ask)
     candidates: list[_Candidate] = []
     top_score = passages[0].score
+    seen: set[str] = set()  # a sentence two passages share is quoted from the better-ranked one (votes decide)
     for passage_index, (passage, features) in enumerate(zip(passages, quotable, strict=True)):
         similarities = similarity_of(passage) if similarity_of else None
         heading_terms = set(analyzer.terms(f"{passage.title} {passage.section}"))
         heading = sum(weight for term, weight in profile.weights.items() if term in heading_terms)
         passage_score = passage.score / top_score if top_score > 0 else 0.0
         for order, f in enumerate(features):
+            if f.text in seen:
+                continue
+            seen.add(f.text)
             similarity = 0.0
             if similarities is not None and f.position < len(similarities):
                 similarity = float(similarities[f.position])
