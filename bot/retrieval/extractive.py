@@ -327,17 +327,17 @@ class SelectionWeights:
     measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    similarity: float = 5.904
-    coverage: float = 1.953
-    subject: float = 0.723
-    heading: float = 0.477
-    cue: float = 0.867
-    figure: float = 1.216
-    passage_score: float = 8.306
+    similarity: float = 9.442
+    coverage: float = 1.944
+    subject: float = 0.731
+    heading: float = 1.494
+    cue: float = 0.873
+    figure: float = 2.436
+    passage_score: float = 8.42
     rank: float = 0.0
-    order: float = -0.126
-    length: float = 1.853
-    dependent: float = 0.983
+    order: float = -0.158
+    length: float = 0.925
+    dependent: float = -1.004
     follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.8
