@@ -16,19 +16,12 @@ ROOT_CHARS = 5
 IdfOf = Callable[[str], float]
 
 
-def term_coverage(
-    question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: Callable[[str], float]
-) -> float:
-    """The share of the question's term weight (idf) that the passages' words (headings included) cover."""
-    wanted = set(question_terms)
-    total = sum(idf(t) for t in wanted)
-    if not total:
-        return 0.0
+def _words_of(passages: Sequence[Passage], analyzer: Analyzer) -> set[str]:
+    """Every term of the passages, headings included."""
     present: set[str] = set()
     for passage in passages:
         present.update(analyzer.terms(f"{passage.title} {passage.section} {passage.text}"))
-    covered = {t for t in wanted if t in present or _shares_root(t, present)}
-    return sum(idf(t) for t in covered) / total
+    return present
 
 
 def _shares_root(term: str, present: set[str]) -> bool:
@@ -37,16 +30,23 @@ def _shares_root(term: str, present: set[str]) -> bool:
     return len(term) > ROOT_CHARS and any(word.startswith(root) for word in present)
 
 
-def _missing(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
-    """The largest idf share among the question's terms that no passage has: the one detail nowhere said."""
+def _shares(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> dict:
+    """Each question term's share of the question's idf weight, and whether the passages have it."""
     wanted = set(question_terms)
     total = sum(idf(t) for t in wanted)
-    if not total:
-        return 0.0
-    present: set[str] = set()
-    for passage in passages:
-        present.update(analyzer.terms(f"{passage.title} {passage.section} {passage.text}"))
-    return max((idf(t) / total for t in wanted if t not in present and not _shares_root(t, present)), default=0.0)
+    present = _words_of(passages, analyzer) if total else set()
+    return {t: (idf(t) / total, t in present or _shares_root(t, present)) for t in wanted} if total else {}
+
+
+def term_coverage(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
+    """The share of the question's term weight (idf) that the passages' words (headings included) cover."""
+    return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
+
+
+def _missing(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
+    """The largest idf share among the question's terms that no passage has: the one detail nowhere said."""
+    shares = _shares(question_terms, passages, analyzer, idf).values()
+    return max((share for share, found in shares if not found), default=0.0)
 
 
 SIGNALS = ("similarity", "sentence_similarity", "coverage_top1", "coverage_top3", "missing", "missing_figure")
