@@ -167,7 +167,6 @@ class Ask(StrEnum):
     FIRST_STEP = "first_step"
     CHECK = "check"
     COMPARISON = "comparison"
-    HOW_TO = "how_to"
     OTHER = "other"
 
 
@@ -207,19 +206,8 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    (
-        Ask.HOW_TO,
-        re.compile(r"\bhow (do|can|should|would|could) (we|i|you|a team)\b|\bhow to\b|\bwhat should (we|i)\b", re.I),
-    ),
 )
 # What a sentence that answers each kind of question usually contains.
-# An instruction: a sentence that opens with a verb telling the reader what to do, or "To X, do Y".
-_IMPERATIVE = (
-    r"^(?:to \w[\w -]{0,40}, )?(add|ask|build|check|choose|close|collect|commit|compare|count|decide|define|draw"
-    r"|find|fix|focus|give|hire|hold|keep|label|list|log|look|make|map|mark|measure|move|name|pick|plan|put|read"
-    r"|record|remove|review|route|run|send|set|ship|shrink|split|start|stop|store|tag|take|test|track|treat|try"
-    r"|turn|use|watch|write)\b"
-)
 _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes|is when|is the|is a|is an)\b", re.I),
     Ask.RISK: re.compile(
@@ -227,8 +215,7 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"|backward|vicious|traps?|stall\w*|starv\w*|without|never|decline\w*|degrad\w*|waste\w*|churn\w*)\b",
         re.I,
     ),
-    Ask.FIRST_STEP: re.compile(rf"\b(first|start\w*|begin\w*|before|earliest|step 1|one)\b|{_IMPERATIVE}", re.I),
-    Ask.HOW_TO: re.compile(_IMPERATIVE, re.I),
+    Ask.FIRST_STEP: re.compile(r"\b(first|start\w*|begin\w*|before|earliest|step 1|one)\b", re.I),
     Ask.CHECK: re.compile(
         r"\b(check\w*|measur\w*|ask\w*|look for|signs?|tests?|compar\w*|track\w*|whether|if)\b", re.I
     ),
