@@ -551,67 +551,99 @@ def gaps(
 @bench_cli.command("ask")
 def bench_ask(
     chunks: int = typer.Option(100_000, "--chunks", min=1, help="Size of the synthetic corpus."),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="How many times to alternate the coach and the peer."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
-    """Time retrieval plus the extractive answer, in process and warm: p50/p95 on the bundled knowledge
-    and on a synthetic corpus (real chunks plus generated look-alikes, nothing embedded).
+    """Time the coach against LangChain's plain tutorial pipeline, in process and warm, in one run.
 
-    Example: flywheel-coach bench ask --chunks 100000
+    The peer is the pipeline over the same bundled knowledge: DirectoryLoader + TextLoader,
+    RecursiveCharacterTextSplitter (1000 characters, 200 overlap), Chroma in its own temporary directory, the
+    same int8 MiniLM, as_retriever(k=4). After a warm-up of each, --rounds rounds alternate the coach's answer
+    (retrieval + extractive answer) and the peer's bare retrieval (retriever.invoke) over the same questions;
+    then the coach alone on a synthetic corpus of --chunks chunks (real chunks plus generated look-alikes,
+    nothing embedded). Ratios are coach / peer: below 1 the coach is faster.
+
+    --json prints {"bundled": {"rounds": int, "coach": LATENCY, "peer": LATENCY, "ratio": {"p50": float,
+    "p95": float}}, "synthetic": LATENCY, "peak_rss_mb": float}, where LATENCY is {"name": str, "chunks": int,
+    "runs": int, "p50_ms": float, "p95_ms": float} and peak_rss_mb is this process's peak resident memory.
+
+    Example: flywheel-coach bench ask --chunks 100000 --rounds 3
     """
     import json
     import tempfile
 
-    from bot.bench.retrieval import LatencyReport, run_ask_bench
+    from bot.bench.peer import peer_retriever
+    from bot.bench.retrieval import AskBench, run_ask_bench
 
     settings = settings_or_fail()
 
-    async def main() -> list[LatencyReport]:
+    async def main() -> AskBench:
         with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
             knowledge = await _open_knowledge(scratch)
             try:
-                return await asyncio.to_thread(run_ask_bench, knowledge, large=chunks)
+                with peer_retriever(knowledge.embedder, scratch.resolved_knowledge_dir) as peer:
+                    return await asyncio.to_thread(run_ask_bench, knowledge, peer, large=chunks, rounds=rounds)
             finally:
                 await knowledge.close()
 
-    reports = run(main())
+    bench = run(main())
     if as_json:
-        typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
+        typer.echo(json.dumps(bench.to_json(), indent=2))
         return
-    for report in reports:
-        typer.echo(f"{report.name}: {report.chunks:,} chunks, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+    figures = bench.to_json()
+    for side in (bench.bundled.coach, bench.bundled.peer):
+        typer.echo(f"{side.name}: {side.chunks:,} chunks, p50 {side.p50_ms:.1f} ms, p95 {side.p95_ms:.1f} ms")
+    ratios = figures["bundled"]["ratio"]
+    typer.echo(f"coach / peer ({bench.bundled.rounds} rounds): p50 {ratios['p50']:.2f}x, p95 {ratios['p95']:.2f}x")
+    large = bench.synthetic
+    typer.echo(f"{large.name}: {large.chunks:,} chunks, p50 {large.p50_ms:.1f} ms, p95 {large.p95_ms:.1f} ms")
+    typer.echo(f"peak RSS of this process: {bench.peak_rss_mb:.0f} MB")
 
 
 @bench_cli.command("index")
-def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
-    """Time indexing of freshly written ~200-token markdown sections (load, chunk, embed, store): chunks/s.
+def bench_index(
+    rounds: int = typer.Option(3, "--rounds", min=1, help="How many times to alternate the coach and the peer."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Time indexing, the coach against LangChain's plain tutorial pipeline, over the same freshly written
+    markdown (96 sections of ~200 tokens), alternated --rounds times, each into a fresh store.
 
-    Example: flywheel-coach bench index
+    The coach loads, chunks, embeds (chunks and their sentences) and stores into Chroma; the peer loads
+    (DirectoryLoader + TextLoader), splits (RecursiveCharacterTextSplitter, 1000 characters, 200 overlap),
+    embeds with the same int8 MiniLM and adds to Chroma. Chunk sizes differ, so both chunks/s and chars/s
+    are given; ratios are coach / peer (above 1 the coach is faster).
+
+    --json prints {"rounds": int, "coach": THROUGHPUT, "peer": THROUGHPUT, "ratio": {"chunks_per_second":
+    float, "chars_per_second": float}, "peak_rss_mb": float}, where THROUGHPUT is {"chunks": int, "chars": int,
+    "mean_tokens_per_chunk": float, "runs": int, "run_seconds": [float], "chunks_per_second": float,
+    "chars_per_second": float} (chunks and chars per run) and peak_rss_mb is this process's peak resident
+    memory.
+
+    Example: flywheel-coach bench index --rounds 3
     """
     import json
-    import tempfile
 
-    from bot.bench.retrieval import ThroughputReport, time_indexing
+    from bot.bench.retrieval import compare_indexing
 
     settings = settings_or_fail()
-
-    async def main() -> ThroughputReport:
-        with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
-            scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None})
-            knowledge = await _open_knowledge(scratch, index_bundled=False)
-            try:
-                return await time_indexing(knowledge, settings.resolved_knowledge_dir)
-            finally:
-                await knowledge.close()
-
-    report = run(main())
+    comparison = run(compare_indexing(settings, settings.resolved_knowledge_dir, rounds=rounds))
+    figures = comparison.to_json()
     if as_json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+        typer.echo(json.dumps(figures, indent=2))
         return
+    for name, side in (("coach", comparison.coach), ("peer", comparison.peer)):
+        typer.echo(
+            f"{name}: {side.chunks} chunks (mean {side.mean_tokens:.0f} tokens, {side.chars:,} chars) x "
+            f"{len(side.run_seconds)} runs in {side.seconds:.2f} s: {side.chunks_per_second:.1f} chunks/s, "
+            f"{side.chars_per_second:,.0f} chars/s"
+        )
+    ratios = figures["ratio"]
     typer.echo(
-        f"indexed {report.chunks} chunks (mean {report.mean_tokens:.0f} tokens) in {report.seconds:.2f} s: "
-        f"{report.chunks_per_second:.1f} chunks/s"
+        f"coach / peer ({figures['rounds']} rounds): chunks/s {ratios['chunks_per_second']:.2f}x, "
+        f"chars/s {ratios['chars_per_second']:.2f}x"
     )
+    typer.echo(f"peak RSS of this process: {comparison.peak_rss_mb:.0f} MB")
 
 
 @bench_cli.command("slack")
