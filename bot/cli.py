@@ -323,7 +323,10 @@ def map_show(
 
 
 # ---------------------------------------------------------------- retrieval: index, ask, eval, gaps, bench
-bench_cli = typer.Typer(help="Benchmarks that print figures: ask latency, index throughput, Slack round trip.")
+bench_cli = typer.Typer(
+    help="Benchmarks that print figures: ask latency and index throughput beside LangChain's plain pipeline, "
+    "Slack round trip and load, memory."
+)
 cli.add_typer(bench_cli, name="bench")
 
 
@@ -662,7 +665,8 @@ def bench_slack(
     With --workspaces or --replicas it is a load test: that many workspaces installed through OAuth, served by
     that many `serve` processes on one database (DATABASE_URL, else a temporary SQLite file) and one Chroma
     server (CHROMA_URL, else one it starts), mentioned concurrently for --seconds; it prints answers per
-    second, p50/p95 from delivery to answer, and late (after 10 s), lost (never) and duplicated answers.
+    second, p50/p95 from delivery to answer, late (after 10 s), lost (never) and duplicated answers, and each
+    replica's peak resident memory (VmHWM) at idle (started, workspaces installed) and after the load.
 
     Example: flywheel-coach bench slack --rounds 5
     Example: flywheel-coach bench slack --workspaces 100 --replicas 2 --seconds 20
@@ -687,12 +691,55 @@ def bench_slack(
             f"replicas {', '.join(f'{cpu:.1f}' for cpu in load.replica_cpu_seconds)}, "
             f"local Slack and driver {load.local_slack_cpu_seconds:.1f}"
         )
+        typer.echo(
+            "peak RSS of each replica (MB): idle "
+            f"{', '.join(f'{mb:.0f}' for mb in load.replica_peak_rss_idle_mb)}; after the load "
+            f"{', '.join(f'{mb:.0f}' for mb in load.replica_peak_rss_loaded_mb)}"
+        )
         return
     report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
         return
     typer.echo(f"{report.name}: {report.runs} answers, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+
+
+@bench_cli.command("memory")
+def bench_memory(
+    chunks: int = typer.Option(
+        1000, "--chunks", min=1, help="Chunks (~200 tokens) to index for the workspace; about 1,000 a minute."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Measure the resident memory of one `serve` process: at idle, after one answer, and after it has loaded
+    a workspace's own corpus of --chunks chunks, indexed through `flywheel-coach index --team` from another
+    process (the replica loads it on the next question, which this asks).
+
+    The serving process starts as in `bench slack` (any-workspace mode, one workspace installed through OAuth,
+    DATABASE_URL else a temporary SQLite file, CHROMA_URL else a Chroma server it starts). The memory of the
+    loaded corpus grows with the chunk count (the in-memory mirror keeps each chunk's text, vector and
+    sentence vectors): the default is small so the run takes about a minute; 100,000 chunks take over an
+    hour to embed on 2 cores.
+
+    --json prints {"chunks": int, "index_seconds": float, "idle_rss_mb": float, "answered_rss_mb": float,
+    "loaded_rss_mb": float, "peak_rss_mb": float} (VmRSS at each step; peak_rss_mb is VmHWM at the end).
+
+    Example: flywheel-coach bench memory --chunks 1000
+    """
+    import json
+
+    from bot.bench.memory import run_memory_bench
+
+    configure_logging(logging.ERROR)
+    report = run(run_memory_bench(settings_or_fail(), chunks=chunks))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    typer.echo(
+        f"serve process RSS: idle {report.idle_rss_mb:.0f} MB, after one answer {report.answered_rss_mb:.0f} MB, "
+        f"after loading {report.chunks:,} indexed chunks {report.loaded_rss_mb:.0f} MB "
+        f"(indexed in {report.index_seconds:.1f} s); peak {report.peak_rss_mb:.0f} MB"
+    )
 
 
 # ---------------------------------------------------------------- checkins: run-due, bench checkins

@@ -1,5 +1,6 @@
 """The benchmark code paths run end to end on small sizes (figures are printed by the CLI, never asserted)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,25 @@ async def test_the_slack_benchmark_runs_through_the_local_slack(tmp_path: Path):
     settings = load_settings(FLYWHEEL_DATA_DIR=str(tmp_path / "data"), KNOWLEDGE_DIR=str(bundled_knowledge_dir()))
     report = await time_slack_answers(settings, rounds=1)
     assert report.runs >= 5 and report.p50_ms > 0
+
+
+def test_bench_ask_json_carries_both_sides_and_the_ratios(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from bot.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["bench", "ask", "--json", "--rounds", "1", "--chunks", "1000"], env={"FLYWHEEL_DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert set(figures) == {"bundled", "synthetic", "peak_rss_mb"}
+    bundled = figures["bundled"]
+    assert set(bundled) == {"rounds", "coach", "peer", "ratio"} and bundled["rounds"] == 1
+    latency_keys = {"name", "chunks", "runs", "p50_ms", "p95_ms"}
+    assert set(bundled["coach"]) == set(bundled["peer"]) == set(figures["synthetic"]) == latency_keys
+    assert bundled["coach"]["chunks"] > 100 and bundled["peer"]["chunks"] > 100  # the bundled guide, both ways
+    assert figures["synthetic"]["chunks"] == 1000
+    assert bundled["ratio"]["p50"] == pytest.approx(bundled["coach"]["p50_ms"] / bundled["peer"]["p50_ms"], rel=0.02)
+    assert bundled["ratio"]["p95"] == pytest.approx(bundled["coach"]["p95_ms"] / bundled["peer"]["p95_ms"], rel=0.02)
+    assert figures["peak_rss_mb"] > 50
