@@ -23,6 +23,7 @@ BENCH_TEAM = "bench-index"
 PASSES_PER_ROUND = 4
 """Passes over the sample questions each side makes per round of `bench ask`."""
 SYNTHETIC_PASSES = 5
+"""Passes over the sample questions on the synthetic corpus (the coach alone)."""
 SAMPLE_QUESTIONS = (
     "how did harvey start without any data?",
     "what breaks when data sits in silos",
@@ -71,8 +72,8 @@ class LatencyReport:
 
 @dataclass(frozen=True, slots=True)
 class ThroughputReport:
-    """Indexing throughput over `runs` runs of the same corpus: chunks (and characters) embedded and stored per
-    second."""
+    """Indexing throughput over one or more runs of the same corpus (`chunks` and `chars` are per run): chunks
+    and characters embedded and stored per second."""
 
     chunks: int
     chars: int
