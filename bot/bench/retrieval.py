@@ -141,10 +141,11 @@ class AskComparison:
 @dataclass(frozen=True, slots=True)
 class AskBench:
     """What `bench ask` measured: coach against peer on the bundled knowledge, the coach on a large corpus, and
-    this process's peak memory."""
+    this process's peak memory after the first (both pipelines over the bundled knowledge) and at the end."""
 
     bundled: AskComparison
     synthetic: LatencyReport
+    peak_rss_bundled_mb: float
     peak_rss_mb: float
 
     def to_json(self) -> dict:
@@ -152,6 +153,7 @@ class AskBench:
         return {
             "bundled": self.bundled.to_json(),
             "synthetic": self.synthetic.to_json(),
+            "peak_rss_bundled_mb": round(self.peak_rss_bundled_mb, 1),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
         }
 
@@ -346,6 +348,7 @@ def run_ask_bench(
     """`bench ask`: the coach against the peer on the bundled knowledge, then the coach on a synthetic corpus
     of `large` chunks."""
     bundled = compare_answers(knowledge, peer, rounds=rounds)
+    bundled_peak = peak_rss_mb()
     if on_progress:
         on_progress(f"building a synthetic corpus of {large:,} chunks")
     original = knowledge.scope_index(GLOBAL_SCOPE)
@@ -355,4 +358,4 @@ def run_ask_bench(
     finally:
         if original is not None:
             knowledge.use_index(GLOBAL_SCOPE, original)
-    return AskBench(bundled=bundled, synthetic=synthetic, peak_rss_mb=peak_rss_mb())
+    return AskBench(bundled=bundled, synthetic=synthetic, peak_rss_bundled_mb=bundled_peak, peak_rss_mb=peak_rss_mb())

@@ -33,12 +33,12 @@ async def test_ask_bench_alternates_coach_and_peer_and_borrows_the_large_corpus(
     assert bench.synthetic.chunks == 500
     assert knowledge.chunk_count() < 500  # the synthetic corpus was only borrowed
     figures = bench.to_json()
-    assert set(figures) == {"bundled", "synthetic", "peak_rss_mb"}
+    assert set(figures) == {"bundled", "synthetic", "peak_rss_bundled_mb", "peak_rss_mb"}
     assert figures["bundled"]["ratio"] == {
         "p50": round(coach.p50_ms / peered.p50_ms, 3),
         "p95": round(coach.p95_ms / peered.p95_ms, 3),
     }
-    assert figures["peak_rss_mb"] > 50  # the model alone is bigger: a real reading, in MB
+    assert figures["peak_rss_mb"] >= figures["peak_rss_bundled_mb"] > 50  # real readings in MB, of a peak
 
 
 async def test_index_bench_alternates_fresh_stores_over_one_corpus(tmp_path: Path, docs: Path):
@@ -90,7 +90,7 @@ def test_bench_ask_json_carries_both_sides_and_the_ratios(tmp_path: Path):
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
-    assert set(figures) == {"bundled", "synthetic", "peak_rss_mb"}
+    assert set(figures) == {"bundled", "synthetic", "peak_rss_bundled_mb", "peak_rss_mb"}
     bundled = figures["bundled"]
     assert set(bundled) == {"rounds", "coach", "peer", "ratio"} and bundled["rounds"] == 1
     latency_keys = {"name", "chunks", "runs", "p50_ms", "p95_ms"}
