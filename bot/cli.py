@@ -323,7 +323,10 @@ def map_show(
 
 
 # ---------------------------------------------------------------- retrieval: index, ask, eval, gaps, bench
-bench_cli = typer.Typer(help="Benchmarks that print figures: ask latency, index throughput, Slack round trip.")
+bench_cli = typer.Typer(
+    help="Benchmarks that print figures: ask latency and index throughput beside LangChain's plain pipeline, "
+    "Slack round trip and load, memory."
+)
 cli.add_typer(bench_cli, name="bench")
 
 
@@ -551,67 +554,103 @@ def gaps(
 @bench_cli.command("ask")
 def bench_ask(
     chunks: int = typer.Option(100_000, "--chunks", min=1, help="Size of the synthetic corpus."),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="How many times to alternate the coach and the peer."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
-    """Time retrieval plus the extractive answer, in process and warm: p50/p95 on the bundled knowledge
-    and on a synthetic corpus (real chunks plus generated look-alikes, nothing embedded).
+    """Time the coach against LangChain's plain tutorial pipeline, in process and warm, in one run.
 
-    Example: flywheel-coach bench ask --chunks 100000
+    The peer is the pipeline over the same bundled knowledge: DirectoryLoader + TextLoader,
+    RecursiveCharacterTextSplitter (1000 characters, 200 overlap), Chroma in its own temporary directory, the
+    same int8 MiniLM, as_retriever(k=4). After a warm-up of each, --rounds rounds alternate the coach's answer
+    (retrieval + extractive answer) and the peer's bare retrieval (retriever.invoke) over the same questions;
+    then the coach alone on a synthetic corpus of --chunks chunks (real chunks plus generated look-alikes,
+    nothing embedded). Ratios are coach / peer: below 1 the coach is faster.
+
+    --json prints {"bundled": {"rounds": int, "coach": LATENCY, "peer": LATENCY, "ratio": {"p50": float,
+    "p95": float}}, "synthetic": LATENCY, "peak_rss_bundled_mb": float, "peak_rss_mb": float}, where LATENCY is
+    {"name": str, "chunks": int, "runs": int, "p50_ms": float, "p95_ms": float}; the peaks are this process's
+    peak resident memory (MB) after the bundled comparison and at the end (with the synthetic corpus).
+
+    Example: flywheel-coach bench ask --chunks 100000 --rounds 3
     """
     import json
     import tempfile
 
-    from bot.bench.retrieval import LatencyReport, run_ask_bench
+    from bot.bench.peer import peer_retriever
+    from bot.bench.retrieval import AskBench, run_ask_bench
 
     settings = settings_or_fail()
 
-    async def main() -> list[LatencyReport]:
+    async def main() -> AskBench:
         with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
             scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None, "llm_model": ""})
             knowledge = await _open_knowledge(scratch)
             try:
-                return await asyncio.to_thread(run_ask_bench, knowledge, large=chunks)
+                with peer_retriever(knowledge.embedder, scratch.resolved_knowledge_dir) as peer:
+                    return await asyncio.to_thread(run_ask_bench, knowledge, peer, large=chunks, rounds=rounds)
             finally:
                 await knowledge.close()
 
-    reports = run(main())
+    bench = run(main())
     if as_json:
-        typer.echo(json.dumps([r.to_json() for r in reports], indent=2))
+        typer.echo(json.dumps(bench.to_json(), indent=2))
         return
-    for report in reports:
-        typer.echo(f"{report.name}: {report.chunks:,} chunks, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+    figures = bench.to_json()
+    for side in (bench.bundled.coach, bench.bundled.peer):
+        typer.echo(f"{side.name}: {side.chunks:,} chunks, p50 {side.p50_ms:.1f} ms, p95 {side.p95_ms:.1f} ms")
+    ratios = figures["bundled"]["ratio"]
+    typer.echo(f"coach / peer ({bench.bundled.rounds} rounds): p50 {ratios['p50']:.2f}x, p95 {ratios['p95']:.2f}x")
+    large = bench.synthetic
+    typer.echo(f"{large.name}: {large.chunks:,} chunks, p50 {large.p50_ms:.1f} ms, p95 {large.p95_ms:.1f} ms")
+    typer.echo(
+        f"peak RSS of this process: {bench.peak_rss_bundled_mb:.0f} MB with both pipelines on the bundled "
+        f"knowledge, {bench.peak_rss_mb:.0f} MB with the synthetic corpus"
+    )
 
 
 @bench_cli.command("index")
-def bench_index(as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")) -> None:
-    """Time indexing of freshly written ~200-token markdown sections (load, chunk, embed, store): chunks/s.
+def bench_index(
+    rounds: int = typer.Option(3, "--rounds", min=1, help="How many times to alternate the coach and the peer."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Time indexing, the coach against LangChain's plain tutorial pipeline, over the same freshly written
+    markdown (96 sections of ~200 tokens), alternated --rounds times, each into a fresh store.
 
-    Example: flywheel-coach bench index
+    The coach loads, chunks, embeds (chunks and their sentences) and stores into Chroma; the peer loads
+    (DirectoryLoader + TextLoader), splits (RecursiveCharacterTextSplitter, 1000 characters, 200 overlap),
+    embeds with the same int8 MiniLM and adds to Chroma. Chunk sizes differ, so both chunks/s and chars/s
+    are given; ratios are coach / peer (above 1 the coach is faster).
+
+    --json prints {"rounds": int, "coach": THROUGHPUT, "peer": THROUGHPUT, "ratio": {"chunks_per_second":
+    float, "chars_per_second": float}, "peak_rss_mb": float}, where THROUGHPUT is {"chunks": int, "chars": int,
+    "mean_tokens_per_chunk": float, "runs": int, "run_seconds": [float], "chunks_per_second": float,
+    "chars_per_second": float} (chunks and chars per run) and peak_rss_mb is this process's peak resident
+    memory.
+
+    Example: flywheel-coach bench index --rounds 3
     """
     import json
-    import tempfile
 
-    from bot.bench.retrieval import ThroughputReport, time_indexing
+    from bot.bench.retrieval import compare_indexing
 
     settings = settings_or_fail()
-
-    async def main() -> ThroughputReport:
-        with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as data_dir:
-            scratch = settings.model_copy(update={"data_dir": Path(data_dir), "chroma_url": None})
-            knowledge = await _open_knowledge(scratch, index_bundled=False)
-            try:
-                return await time_indexing(knowledge, settings.resolved_knowledge_dir)
-            finally:
-                await knowledge.close()
-
-    report = run(main())
+    comparison = run(compare_indexing(settings, settings.resolved_knowledge_dir, rounds=rounds))
+    figures = comparison.to_json()
     if as_json:
-        typer.echo(json.dumps(report.to_json(), indent=2))
+        typer.echo(json.dumps(figures, indent=2))
         return
+    for name, side in (("coach", comparison.coach), ("peer", comparison.peer)):
+        typer.echo(
+            f"{name}: {side.chunks} chunks (mean {side.mean_tokens:.0f} tokens, {side.chars:,} chars) x "
+            f"{len(side.run_seconds)} runs in {side.seconds:.2f} s: {side.chunks_per_second:.1f} chunks/s, "
+            f"{side.chars_per_second:,.0f} chars/s"
+        )
+    ratios = figures["ratio"]
     typer.echo(
-        f"indexed {report.chunks} chunks (mean {report.mean_tokens:.0f} tokens) in {report.seconds:.2f} s: "
-        f"{report.chunks_per_second:.1f} chunks/s"
+        f"coach / peer ({figures['rounds']} rounds): chunks/s {ratios['chunks_per_second']:.2f}x, "
+        f"chars/s {ratios['chars_per_second']:.2f}x"
     )
+    typer.echo(f"peak RSS of this process: {comparison.peak_rss_mb:.0f} MB")
 
 
 @bench_cli.command("slack")
@@ -630,7 +669,8 @@ def bench_slack(
     With --workspaces or --replicas it is a load test: that many workspaces installed through OAuth, served by
     that many `serve` processes on one database (DATABASE_URL, else a temporary SQLite file) and one Chroma
     server (CHROMA_URL, else one it starts), mentioned concurrently for --seconds; it prints answers per
-    second, p50/p95 from delivery to answer, and late (after 10 s), lost (never) and duplicated answers.
+    second, p50/p95 from delivery to answer, late (after 10 s), lost (never) and duplicated answers, and each
+    replica's peak resident memory (VmHWM) at idle (started, workspaces installed) and after the load.
 
     Example: flywheel-coach bench slack --rounds 5
     Example: flywheel-coach bench slack --workspaces 100 --replicas 2 --seconds 20
@@ -655,12 +695,55 @@ def bench_slack(
             f"replicas {', '.join(f'{cpu:.1f}' for cpu in load.replica_cpu_seconds)}, "
             f"local Slack and driver {load.local_slack_cpu_seconds:.1f}"
         )
+        typer.echo(
+            "peak RSS of each replica (MB): idle "
+            f"{', '.join(f'{mb:.0f}' for mb in load.replica_peak_rss_idle_mb)}; after the load "
+            f"{', '.join(f'{mb:.0f}' for mb in load.replica_peak_rss_loaded_mb)}"
+        )
         return
     report = run(time_slack_answers(settings_or_fail(), rounds=rounds, transport=transport))
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
         return
     typer.echo(f"{report.name}: {report.runs} answers, p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms")
+
+
+@bench_cli.command("memory")
+def bench_memory(
+    chunks: int = typer.Option(
+        400, "--chunks", min=1, help="About how many ~200-token chunks to index for the workspace (~7 a second)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Measure the resident memory of one `serve` process: at idle, after one answer, and after it has loaded
+    a workspace's own corpus of --chunks chunks, indexed through `flywheel-coach index --team` from another
+    process (the replica loads it on the next question, which this asks).
+
+    The serving process starts as in `bench slack` (any-workspace mode, one workspace installed through OAuth,
+    DATABASE_URL else a temporary SQLite file, CHROMA_URL else a Chroma server it starts). The memory of the
+    loaded corpus grows with the chunk count (the in-memory mirror keeps each chunk's text, vector and
+    sentence vectors): the default is small so indexing takes about a minute on 2 cores; 100,000 chunks
+    would take hours, so scale the figure by chunk count instead.
+
+    --json prints {"chunks": int, "index_seconds": float, "idle_rss_mb": float, "answered_rss_mb": float,
+    "loaded_rss_mb": float, "peak_rss_mb": float} (VmRSS at each step; peak_rss_mb is VmHWM at the end).
+
+    Example: flywheel-coach bench memory --chunks 400
+    """
+    import json
+
+    from bot.bench.memory import run_memory_bench
+
+    configure_logging(logging.ERROR)
+    report = run(run_memory_bench(settings_or_fail(), chunks=chunks))
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+        return
+    typer.echo(
+        f"serve process RSS: idle {report.idle_rss_mb:.0f} MB, after one answer {report.answered_rss_mb:.0f} MB, "
+        f"after loading {report.chunks:,} indexed chunks {report.loaded_rss_mb:.0f} MB "
+        f"(indexed in {report.index_seconds:.1f} s); peak {report.peak_rss_mb:.0f} MB"
+    )
 
 
 # ---------------------------------------------------------------- checkins: run-due, bench checkins

@@ -27,6 +27,7 @@ import aiohttp
 
 from bot.bench import Transport
 from bot.bench.retrieval import SAMPLE_QUESTIONS, LatencyReport, percentile
+from bot.bench.rss import process_memory_mb
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.emulator import LocalSlack, Team, WaitTimeout
@@ -315,6 +316,10 @@ class LoadReport:
     # Slack and the load driver), so a missed target points at a culprit.
     replica_cpu_seconds: tuple[float, ...]
     local_slack_cpu_seconds: float
+    # Each replica's peak resident memory (VmHWM, MB) once started and its workspaces installed, before any
+    # mention, and again after the load.
+    replica_peak_rss_idle_mb: tuple[float, ...]
+    replica_peak_rss_loaded_mb: tuple[float, ...]
 
     def to_json(self) -> dict[str, float | int | list[float]]:
         """Plain numbers for `bench slack --json`."""
@@ -331,6 +336,8 @@ class LoadReport:
             "duplicated": self.duplicated,
             "replica_cpu_seconds": [round(seconds, 2) for seconds in self.replica_cpu_seconds],
             "local_slack_cpu_seconds": round(self.local_slack_cpu_seconds, 2),
+            "replica_peak_rss_idle_mb": [round(mb, 1) for mb in self.replica_peak_rss_idle_mb],
+            "replica_peak_rss_loaded_mb": [round(mb, 1) for mb in self.replica_peak_rss_loaded_mb],
         }
 
 
@@ -411,6 +418,7 @@ async def _drive_mentions(
     samples: list[float] = []
     late = 0
     turn = itertools.count()
+    idle_rss = tuple(process_memory_mb(replica.process.pid)[1] for replica in fleet)
 
     async def mention(measure: bool) -> None:
         nonlocal late
@@ -455,6 +463,7 @@ async def _drive_mentions(
                 channel=workspace.channel, thread_ts=thread, timeout=max(0.0, settle_until - time.perf_counter())
             )
     await asyncio.sleep(1)  # a duplicate would come right after the first answer
+    loaded_rss = tuple(process_memory_mb(replica.process.pid)[1] for replica in fleet)
     answers_per_thread = [len(workspace.team.bot_messages(workspace.channel, thread)) for workspace, thread in asked]
     lost = answers_per_thread.count(0)
     duplicated = sum(1 for count in answers_per_thread if count > 1)
@@ -471,4 +480,6 @@ async def _drive_mentions(
         duplicated=duplicated,
         replica_cpu_seconds=replica_cpu,
         local_slack_cpu_seconds=own_cpu,
+        replica_peak_rss_idle_mb=idle_rss,
+        replica_peak_rss_loaded_mb=loaded_rss,
     )
