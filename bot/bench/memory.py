@@ -8,25 +8,13 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.bench.retrieval import SAMPLE_QUESTIONS, write_bench_corpus
 from bot.bench.rss import process_memory_mb
-from bot.bench.slack import (
-    FLYWHEEL,
-    InstalledWorkspace,
-    Replica,
-    install_workspace,
-    replica_environment,
-    running_chroma,
-    serving_replicas,
-)
+from bot.bench.slack import FLYWHEEL, InstalledWorkspace, Replica, bench_fleet, install_workspace, replica_environment
 from bot.config import Settings
-from bot.emulator import LocalSlack
 from bot.errors import CoachError
-from bot.manifest import build_manifest
 
 SECTIONS_PER_FILE = 8
 ANSWER_TIMEOUT_SECONDS = 60.0
@@ -64,50 +52,35 @@ async def run_memory_bench(settings: Settings, *, chunks: int) -> MemoryReport:
     The database is DATABASE_URL (else a fresh SQLite file) and the Chroma server CHROMA_URL (else one this run
     starts and stops); on a shared server the workspace's data is deleted again at the end.
     """
-    with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as scratch:
-        workdir = Path(scratch)
-        database_url = settings.database_url or f"sqlite+aiosqlite:///{workdir / 'coach.db'}"
-        async with contextlib.AsyncExitStack() as stack:
-            chroma_url = settings.chroma_url
-            if chroma_url is None:
-                chroma_url = await stack.enter_async_context(running_chroma(workdir / "chroma"))
-            slack = await stack.enter_async_context(LocalSlack(manifest=build_manifest()))
-            knowledge_dir = settings.resolved_knowledge_dir
-            [replica] = await stack.enter_async_context(
-                serving_replicas(
-                    slack,
-                    1,
-                    database_url=database_url,
-                    chroma_url=chroma_url,
-                    workdir=workdir,
-                    knowledge_dir=knowledge_dir,
-                )
-            )
-            slack.set_request_url(replica.events_url)
-            workspace = await install_workspace(slack, "MemoryBench", install_from=replica.base_url)
-            idle, _ = process_memory_mb(replica.process.pid)
+    async with bench_fleet(settings, 1) as bench:
+        slack, workdir, database_url, chroma_url = bench.slack, bench.workdir, bench.database_url, bench.chroma_url
+        knowledge_dir = settings.resolved_knowledge_dir
+        [replica] = bench.replicas
+        slack.set_request_url(replica.events_url)
+        workspace = await install_workspace(slack, "MemoryBench", install_from=replica.base_url)
+        idle, _ = process_memory_mb(replica.process.pid)
+        await _ask(workspace)
+        answered, _ = process_memory_mb(replica.process.pid)
+        corpus = workdir / "corpus"
+        files = max(1, math.ceil(chunks / SECTIONS_PER_FILE))
+        await asyncio.to_thread(write_bench_corpus, knowledge_dir, corpus, files=files, sections=SECTIONS_PER_FILE)
+        environment = replica_environment(
+            slack,
+            redirect_uri=f"{replica.base_url}/slack/oauth_redirect",
+            database_url=database_url,
+            chroma_url=chroma_url,
+            data_dir=workdir / "indexer",
+            knowledge_dir=knowledge_dir,
+        )
+        team_id = workspace.team.team_id
+        try:
+            indexed = await _cli(environment, "index", str(corpus), "--team", team_id, "--json")
             await _ask(workspace)
-            answered, _ = process_memory_mb(replica.process.pid)
-            corpus = workdir / "corpus"
-            files = max(1, math.ceil(chunks / SECTIONS_PER_FILE))
-            await asyncio.to_thread(write_bench_corpus, knowledge_dir, corpus, files=files, sections=SECTIONS_PER_FILE)
-            environment = replica_environment(
-                slack,
-                redirect_uri=f"{replica.base_url}/slack/oauth_redirect",
-                database_url=database_url,
-                chroma_url=chroma_url,
-                data_dir=workdir / "indexer",
-                knowledge_dir=knowledge_dir,
-            )
-            team_id = workspace.team.team_id
-            try:
-                indexed = await _cli(environment, "index", str(corpus), "--team", team_id, "--json")
-                await _ask(workspace)
-                loaded, peak = process_memory_mb(replica.process.pid)
-                _check_alive(replica)
-            finally:
-                if settings.chroma_url or settings.database_url:
-                    await _cli(environment, "workspace", "delete", team_id, "--yes")
+            loaded, peak = process_memory_mb(replica.process.pid)
+            _check_alive(replica)
+        finally:
+            if settings.chroma_url or settings.database_url:
+                await _cli(environment, "workspace", "delete", team_id, "--yes")
     return MemoryReport(
         chunks=int(indexed["embedded_chunks"]),
         index_seconds=float(indexed["seconds"]),

@@ -341,14 +341,21 @@ class LoadReport:
         }
 
 
-async def run_load_bench(
-    settings: Settings, *, workspaces: int, replicas: int, seconds: float, in_flight: int | None = None
-) -> LoadReport:
-    """Install `workspaces` workspaces in a local Slack, serve them from `replicas` processes, drive mentions.
+@dataclass(frozen=True)
+class BenchFleet:
+    """What a multi-process benchmark runs on: its scratch folder, database, Chroma server, Slack and replicas."""
 
-    The database is DATABASE_URL (else a fresh SQLite file) and the Chroma server CHROMA_URL (else one this
-    run starts and stops).
-    """
+    workdir: Path
+    database_url: str
+    chroma_url: str
+    slack: LocalSlack
+    replicas: list[Replica]
+
+
+@asynccontextmanager
+async def bench_fleet(settings: Settings, replicas: int) -> AsyncIterator[BenchFleet]:
+    """A scratch folder, the database (DATABASE_URL, else a fresh SQLite file), the Chroma server (CHROMA_URL,
+    else one started here), a local Slack and `replicas` `serve` processes on them; all stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as scratch:
         workdir = Path(scratch)
         database_url = settings.database_url or f"sqlite+aiosqlite:///{workdir / 'coach.db'}"
@@ -367,16 +374,29 @@ async def run_load_bench(
                     knowledge_dir=settings.resolved_knowledge_dir,
                 )
             )
-            slack.set_request_url([replica.events_url for replica in fleet])
-            installed = await _install_many(slack, fleet, workspaces)
-            return await _drive_mentions(
-                slack,
-                installed,
-                fleet=fleet,
-                replicas=replicas,
-                seconds=seconds,
-                in_flight=in_flight or replicas * IN_FLIGHT_PER_REPLICA,
-            )
+            yield BenchFleet(workdir, database_url, chroma_url, slack, fleet)
+
+
+async def run_load_bench(
+    settings: Settings, *, workspaces: int, replicas: int, seconds: float, in_flight: int | None = None
+) -> LoadReport:
+    """Install `workspaces` workspaces in a local Slack, serve them from `replicas` processes, drive mentions.
+
+    The database is DATABASE_URL (else a fresh SQLite file) and the Chroma server CHROMA_URL (else one this
+    run starts and stops).
+    """
+    async with bench_fleet(settings, replicas) as bench:
+        slack, fleet = bench.slack, bench.replicas
+        slack.set_request_url([replica.events_url for replica in fleet])
+        installed = await _install_many(slack, fleet, workspaces)
+        return await _drive_mentions(
+            slack,
+            installed,
+            fleet=fleet,
+            replicas=replicas,
+            seconds=seconds,
+            in_flight=in_flight or replicas * IN_FLIGHT_PER_REPLICA,
+        )
 
 
 async def _install_many(slack: LocalSlack, fleet: list[Replica], count: int) -> list[InstalledWorkspace]:

@@ -43,12 +43,6 @@ def term_coverage(question_terms: Sequence[str], passages: Sequence[Passage], an
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-def _missing(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
-    """The largest idf share among the question's terms that no passage has: the one detail nowhere said."""
-    shares = _shares(question_terms, passages, analyzer, idf).values()
-    return max((share for share, found in shares if not found), default=0.0)
-
-
 SIGNALS = ("similarity", "sentence_similarity", "coverage_top1", "coverage_top3", "missing", "missing_figure")
 """What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
 
@@ -63,12 +57,13 @@ def grounding_signals(
     """The signals of `SIGNALS` for a question and what it retrieved."""
     terms = analyzer.terms(question)
     passages = ranking.passages
-    missing = _missing(terms, passages[:3], analyzer, idf)
+    top3 = _shares(terms, passages[:3], analyzer, idf).values()  # read once: coverage and the missing detail
+    missing = max((share for share, found in top3 if not found), default=0.0)
     return (
         ranking.confidence,
         sentence_similarity,
         term_coverage(terms, passages[:1], analyzer, idf),
-        term_coverage(terms, passages[:3], analyzer, idf),
+        sum(share for share, found in top3 if found),
         missing,
         missing if asks_for_a_figure(question) else 0.0,
     )
