@@ -9,6 +9,9 @@ import yaml
 
 APP_NAME = "Flywheel Coach"
 COMMAND = "/flywheel"
+AGENT_DESCRIPTION = (
+    "Ask about data flywheels and get a short, cited answer; map your team's data loop and keep it turning."
+)
 
 # Each scope the coach asks for, with the reason a workspace admin will read in review.
 BOT_SCOPES: dict[str, str] = {
@@ -82,6 +85,8 @@ def build_manifest(*, request_url: str | None = None) -> dict[str, Any]:
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
+            # Slack's agent experience in the Messages tab (suggested prompts, status while it works).
+            "agent_view": {"agent_description": AGENT_DESCRIPTION},
             "bot_user": {"display_name": "flywheel-coach", "always_online": True},
             "slash_commands": [command],
         },

@@ -53,6 +53,7 @@ def test_manifest_is_yaml_with_the_command_and_socket_mode_by_default() -> None:
     assert parsed == build_manifest()
     assert [command["command"] for command in parsed["features"]["slash_commands"]] == ["/flywheel"]
     assert parsed["settings"]["socket_mode_enabled"] is True
+    assert parsed["features"]["agent_view"]["agent_description"]
 
 
 def test_http_manifest_points_every_request_at_the_url() -> None:
