@@ -13,8 +13,15 @@ import Stemmer
 from bm25s.tokenization import STOPWORDS_EN_PLUS
 
 _WORD = re.compile(r"[^\W_]{2,}|\d", flags=re.UNICODE)
-# English stopwords plus the filler of typed questions, which says nothing about the topic.
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"many", "much", "vs", "versus", "tell", "explain", "please"}
+# English stopwords plus the filler of typed questions, which says nothing about the topic: chat shorthand
+# and contractions typed without their apostrophe ("whats", "dont"), which would otherwise count as rare words.
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
+    "many", "much", "vs", "versus", "tell", "explain", "please", "pls", "plz", "thx", "thanks", "hi", "hey",
+    "hello", "ppl", "ur", "ok", "okay", "exactly", "basically", "actually", "really", "anyway", "guys",
+    "whats", "hows", "whos", "wheres", "whens", "whys", "thats", "theres", "heres", "isnt", "arent", "wasnt",
+    "werent", "dont", "doesnt", "didnt", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre",
+    "weve", "theyre", "lets",
+}  # fmt: skip
 
 
 class Analyzer:

@@ -103,3 +103,9 @@ def test_a_follow_up_borrows_only_the_telling_words_of_the_thread():
     )
     assert query == "and who was their first client? (Harvey start)"
     assert contextual_query("and then?", ["How?"], lambda w: 0.0) == "and then?"
+
+
+def test_chat_shorthand_and_apostrophe_free_contractions_are_not_topic_words():
+    analyzer = Analyzer()
+    assert analyzer.terms("whats a data flywheel exactly, ppl keep saying it") == ["data", "flywheel", "keep", "say"]
+    assert analyzer.terms("isnt it the same thing? dont we need data") == ["thing", "need", "data"]
