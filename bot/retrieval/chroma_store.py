@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.client import Client
 from chromadb.api.types import Embeddable, EmbeddingFunction, GetResult, Include, Metadata, Where
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
@@ -107,6 +108,12 @@ class ChromaStore:
             )
         except ValueError as error:
             raise ConfigError(f"The Chroma collection {name!r} cannot be used: {error}") from None
+
+
+    def close(self) -> None:
+        """Release the client: an embedded store stops its threads once no other client of its path is open."""
+        if isinstance(self.client, Client):  # every client chromadb makes; ClientAPI itself has no close()
+            self.client.close()
 
     def langchain(self) -> Chroma:
         """The same collection as a LangChain vector store (embedding with our offline model)."""

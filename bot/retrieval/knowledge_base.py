@@ -209,8 +209,9 @@ class KnowledgeBase:
         return knowledge
 
     async def close(self) -> None:
-        """Drop the in-memory mirror (Chroma persists on its own)."""
+        """Drop the in-memory mirror and release the Chroma client (an embedded store's threads and files)."""
         self._indexes = {}
+        await asyncio.to_thread(self.store.close)
 
     async def refresh(self) -> None:
         """Reload every scope from Chroma (a workspace's material only while it still has its key)."""
