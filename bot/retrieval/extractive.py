@@ -215,9 +215,19 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"|backward|vicious|traps?|stall\w*|starv\w*|without|never|decline\w*|degrad\w*|waste\w*|churn\w*)\b",
         re.I,
     ),
-    Ask.FIRST_STEP: re.compile(r"\b(first|start\w*|begin\w*|before|earliest|step 1|one)\b", re.I),
+    # "first" as an order, not as in "its first month" or "the first users".
+    Ask.FIRST_STEP: re.compile(
+        r"\b(first(?![\s-]+(month|weeks?|days?|years?|quarter|time|users?|customers?|signals?|four|two|three))"
+        r"|start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b",
+        re.I,
+    ),
     Ask.CHECK: re.compile(
         r"\b(check\w*|measur\w*|ask\w*|look for|signs?|tests?|compar\w*|track\w*|whether|if)\b", re.I
+    ),
+    Ask.COMPARISON: re.compile(
+        r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
+        r"|by contrast|the other)\b",
+        re.I,
     ),
 }
 _FIGURE_QUESTION = re.compile(
@@ -230,6 +240,16 @@ _SOURCE_QUESTION = re.compile(
     r"\b(sources?|cited?|citations?|references?|according to|reported|come from|comes from|where did)\b",
     re.IGNORECASE,
 )
+
+
+# The words that only say which kind of answer is wanted ("what's the risk", "where do we start").
+_ASK_WORDS: dict[Ask, str] = {
+    Ask.FIRST_STEP: "first start begin step one kick off priority prioritise prioritize",
+    Ask.RISK: "risk risks danger downside pitfall pitfalls wrong harm catch",
+    Ask.CHECK: "sign signs symptom symptoms warning",
+    Ask.DEFINITION: "mean means meaning define definition stand",
+    Ask.COMPARISON: "difference differ diff compare compared",
+}
 
 
 def asks_for_a_figure(question: str) -> bool:
@@ -263,14 +283,17 @@ def profile_question(
     Only terms in `vocabulary` (when given) are weighed: a word no candidate sentence has cannot be covered,
     so it must not dilute the ones that can.
     """
+    ask = ask_of(question)
     terms = set(analyzer.terms(question))
     if vocabulary is not None:
         terms &= vocabulary
+    topic = terms - set(analyzer.terms(_ASK_WORDS.get(ask, "")))
+    terms = topic or terms  # "what first?" says how to answer, not what about: its cue scores that
     raw = {t: (idf(t) if idf else 1.0) for t in terms}
     total = sum(raw.values()) or 1.0
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
-        ask=ask_of(question),
+        ask=ask,
         wants_figure=asks_for_a_figure(question),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
     )
@@ -327,20 +350,20 @@ class SelectionWeights:
     measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    similarity: float = 9.442
-    coverage: float = 1.944
-    subject: float = 0.731
-    heading: float = 1.494
-    cue: float = 0.873
-    figure: float = 2.436
-    passage_score: float = 8.42
-    rank: float = 0.0
-    order: float = -0.158
-    length: float = 0.925
-    dependent: float = -1.004
+    similarity: float = 4.131
+    coverage: float = 3.01
+    subject: float = 0.29
+    heading: float = 1.37
+    cue: float = 1.194
+    figure: float = 1.454
+    passage_score: float = 5.491
+    rank: float = -0.328
+    order: float = -0.146
+    length: float = 2.442
+    dependent: float = 0.0
     follows: float = 0.0
     support_floor: float = -2.0
-    covered_decay: float = 0.8
+    covered_decay: float = 0.2
     max_support: int = 2
     max_chars: int = 460
     duplicate_overlap: float = 0.6
@@ -507,6 +530,8 @@ def _candidates(
             if similarities is not None and f.position < len(similarities):
                 similarity = float(similarities[f.position])
             cued = bool(cue and cue.search(f.text)) or (wants_source and f.reference)
+            if profile.ask is Ask.COMPARISON and len(sides) > 1:  # a contrast names both sides
+                cued = cued and all(side.keys() & f.terms for side in sides if side)
             candidates.append(_Candidate(passage_index, order, f, similarity, cued, heading, passage_score))
     return _Selection(candidates, profile, [side for side in sides if side])
 

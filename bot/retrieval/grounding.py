@@ -82,14 +82,14 @@ class GroundingPolicy:
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -3.842
-    similarity: float = 8.506
-    sentence_similarity: float = 0.168
-    coverage_top1: float = 0.446
-    coverage_top3: float = 4.833
-    missing: float = -4.061
-    missing_figure: float = -5.561
-    threshold: float = 0.247
+    intercept: float = -3.792
+    similarity: float = 7.842
+    sentence_similarity: float = 0.715
+    coverage_top1: float = 0.367
+    coverage_top3: float = 4.609
+    missing: float = -3.982
+    missing_figure: float = -5.172
+    threshold: float = 0.257
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:
