@@ -2,7 +2,7 @@
 
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,43 +48,6 @@ def _batches(encodings: Sequence[Sequence[int]]) -> list[list[int]]:
     if current:
         batches.append(current)
     return batches
-
-
-def _masked_mean(hidden: np.ndarray, attention: np.ndarray) -> np.ndarray:
-    mask = attention[:, :, None].astype(np.float32)
-    return np.asarray((hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None), dtype=np.float32)
-
-
-def _normalised(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.asarray(vectors / np.clip(norms, 1e-12, None), dtype=np.float32)
-
-
-def span_token_masks(
-    offsets: Sequence[tuple[int, int]], special: Sequence[int], spans: Sequence[tuple[int, int]], prefix_chars: int
-) -> np.ndarray:
-    """Which tokens pool into each span's vector, (len(spans), tokens) booleans: the tokens whose characters
-    overlap the span, plus those inside the first `prefix_chars` characters; never special tokens. A span with
-    no token of its own (truncated away) selects nothing."""
-    starts = np.array([start for start, _ in offsets], dtype=np.int64)
-    ends = np.array([end for _, end in offsets], dtype=np.int64)
-    ordinary = np.array(special, dtype=bool) == 0
-    prefix = ordinary & (ends <= prefix_chars)
-    masks = np.zeros((len(spans), len(offsets)), dtype=bool)
-    for row, (start, end) in enumerate(spans):
-        own = ordinary & (starts < end) & (ends > start)
-        if own.any():
-            masks[row] = own | prefix
-    return masks
-
-
-def pool_spans(hidden: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """The normalised mean of `hidden` (tokens, 384) over each mask's tokens; a row of zeros for an empty mask."""
-    counts = masks.sum(axis=1, keepdims=True)
-    sums = masks.astype(np.float32) @ hidden
-    pooled = np.where(counts > 0, sums / np.clip(counts, 1, None), 0.0)
-    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-    return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
 def _verified(path: Path, expected_sha256: str, what: str) -> Path:
@@ -173,59 +136,30 @@ class MiniLMEmbedder:
         _, counter = self._load_tokenizers()
         return len(counter.encode(text, add_special_tokens=False).ids)
 
-    def _encode(self, texts: Sequence[str]) -> list[Any]:
-        tokenizer, _ = self._load_tokenizers()
-        return list(tokenizer.encode_batch(list(texts)))
-
-    def _forward(self, encodings: Sequence[Any]) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-        """Run the model over length-sorted batches: each batch's text positions, last hidden state and mask."""
-        session = self._load_session()
-        ids = [e.ids for e in encodings]
-        for batch in _batches(ids):
-            width = max(len(ids[i]) for i in batch)
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)
-            attention = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = ids[i]
-                attention[row, : len(ids[i])] = 1
-            hidden = session.run(
-                ["last_hidden_state"],
-                {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": np.zeros_like(input_ids)},
-            )[0]
-            yield batch, hidden, attention
-
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed `texts` into a float32 array of shape (len(texts), 384), rows of norm 1."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
+        tokenizer, _ = self._load_tokenizers()
+        session = self._load_session()
+        encodings = [e.ids for e in tokenizer.encode_batch(list(texts))]
         result = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        for batch, hidden, attention in self._forward(self._encode(texts)):
-            result[batch] = _normalised(_masked_mean(hidden, attention))
-        return result
-
-    def embed_with_spans(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], prefix_chars: Sequence[int]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Embed `texts` as `embed` does and, from the same forward pass, each text's character `spans`.
-
-        A span's vector is the mean of the last hidden state over its tokens and the tokens of the text's first
-        `prefix_chars` characters (a chunk's heading, which says what its sentences are about), L2-normalised. A
-        span whose tokens were truncated away gets a row of zeros: embed it on its own instead.
-        """
-        if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32), []
-        encodings = self._encode(texts)
-        vectors = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        span_vectors: list[np.ndarray] = [np.zeros((0, DIMENSION), dtype=np.float32)] * len(texts)
-        for batch, hidden, attention in self._forward(encodings):
-            vectors[batch] = _normalised(_masked_mean(hidden, attention))
+        for batch in _batches(encodings):
+            width = max(len(encodings[i]) for i in batch)
+            input_ids = np.zeros((len(batch), width), dtype=np.int64)
+            attention = np.zeros((len(batch), width), dtype=np.int64)
             for row, i in enumerate(batch):
-                tokens = len(encodings[i].ids)
-                span_vectors[i] = pool_spans(
-                    hidden[row, :tokens],
-                    span_token_masks(encodings[i].offsets, encodings[i].special_tokens_mask, spans[i], prefix_chars[i]),
-                )
-        return vectors, span_vectors
+                input_ids[row, : len(encodings[i])] = encodings[i]
+                attention[row, : len(encodings[i])] = 1
+            hidden = session.run(
+                ["last_hidden_state"],
+                {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": np.zeros_like(input_ids)},
+            )[0]
+            mask = attention[:, :, None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            result[batch] = pooled / np.clip(norms, 1e-12, None)
+        return result
 
     def embed_one(self, text: str) -> np.ndarray:
         """Embed one text into a float32 vector of norm 1."""

@@ -3,7 +3,7 @@
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.retrieval.chroma_store import ChromaStore, FileEntry
 from bot.retrieval.chunking import chunk_document
-from bot.retrieval.embedder import MiniLMEmbedder
+from bot.retrieval.embedder import DIMENSION, MiniLMEmbedder
 from bot.retrieval.extractive import sentence_texts
 from bot.retrieval.loading import (
     DEFAULT_MAX_BYTES,
@@ -55,50 +55,9 @@ class _PendingFile:
 
 
 def sentence_embedding_texts(chunk: Chunk) -> list[str]:
-    """A chunk's sentences as each would be embedded alone: under its heading, which says what it is about ("First,
-    the signal must be aggregated" means little without "How to add network learning"). Only a sentence that
-    truncation cut from the chunk's own forward pass is embedded this way (see `chunk_vectors`)."""
+    """What is embedded for each sentence of a chunk: the sentence under its heading, which says what it is about
+    ("First, the signal must be aggregated" means little without "How to add network learning")."""
     return [f"{chunk.heading}\n{sentence}" for sentence in sentence_texts(chunk.text)]
-
-
-def sentence_spans(chunk: Chunk) -> list[tuple[int, int]]:
-    """Where each of a chunk's sentences (`extractive.sentence_texts`) lies in its embedding text, as character
-    spans [start, end).
-
-    A sentence is its passage text with whitespace collapsed and markdown (emphasis, list markers, link targets)
-    dropped, so its non-space characters appear in order in the text: each is matched to its first occurrence
-    after the previous one's.
-    """
-    text = chunk.embedding_text
-    cursor = len(chunk.heading) + 1
-    spans = []
-    for sentence in sentence_texts(chunk.text):
-        start = end = cursor
-        for character in sentence:
-            if character.isspace():
-                continue
-            found = text.find(character, cursor)
-            if found < 0:
-                break
-            if end == start:
-                start = found
-            cursor = end = found + 1
-        spans.append((start, end))
-    return spans
-
-
-def chunk_vectors(embedder: MiniLMEmbedder, chunks: Sequence[Chunk]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each chunk's vector and its sentences' vectors (one row per `extractive.sentence_texts`), from one forward
-    pass of the chunk: a sentence's vector pools its own tokens with the heading's (`embed_with_spans`)."""
-    vectors, sentences = embedder.embed_with_spans(
-        [c.embedding_text for c in chunks], [sentence_spans(c) for c in chunks], [len(c.heading) for c in chunks]
-    )
-    cut = [(n, row) for n, rows in enumerate(sentences) for row in range(len(rows)) if not rows[row].any()]
-    if cut:
-        alone = embedder.embed([sentence_embedding_texts(chunks[n])[row] for n, row in cut])
-        for (n, row), vector in zip(cut, alone, strict=True):
-            sentences[n][row] = vector
-    return list(zip(vectors, sentences, strict=True))
 
 
 def _file_hash(data: bytes) -> str:
@@ -221,31 +180,50 @@ class Indexer:
         """
         reusable = [c.id for item in pending if item.previous for c in item.chunks if c.id in item.previous.chunk_ids]
         stored = self.store.vectors(reusable)
-        todo: dict[str, Chunk] = {}
+        texts: dict[str, np.ndarray | None] = {}
         for item in pending:
             for chunk in item.chunks:
                 known = stored.get(chunk.id)
-                vector = known.chunk if known is not None else self.vector_cache.get(chunk.embedding_text)
-                sentences = known.sentences if known is not None else None
-                if sentences is None:
-                    sentences = self.vector_cache.sentences(chunk.embedding_text, len(sentence_spans(chunk)))
-                if vector is not None and sentences is not None:
-                    item.vectors[chunk.id] = vector
-                    item.sentence_vectors[chunk.id] = sentences
-                else:
-                    todo.setdefault(chunk.embedding_text, chunk)
+                if known is not None:
+                    item.vectors[chunk.id] = known.chunk
+                    if known.sentences is not None:
+                        item.sentence_vectors[chunk.id] = known.sentences
+                for text in self._texts_needed(item, chunk):
+                    texts.setdefault(text, self.vector_cache.get(text))
+        todo = [text for text, vector in texts.items() if vector is None]
+        computed = set(todo)
         chunks = [(item, chunk) for item in pending for chunk in item.chunks]
-        report.embedded_chunks = sum(c.id not in i.vectors for i, c in chunks)
+        report.embedded_chunks = sum(c.id not in i.vectors and c.embedding_text in computed for i, c in chunks)
         report.reused_chunks = len(chunks) - report.embedded_chunks
-        computed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        texts = list(todo)
-        for start in range(0, len(texts), EMBED_GROUP):
+        for start in range(0, len(todo), EMBED_GROUP):
             if progress:
-                progress(IndexProgress("embed", start, len(texts)))
-            group = texts[start : start + EMBED_GROUP]
-            computed.update(zip(group, chunk_vectors(self.embedder, [todo[t] for t in group]), strict=True))
+                progress(IndexProgress("embed", start, len(todo)))
+            group = todo[start : start + EMBED_GROUP]
+            for text, vector in zip(group, self.embedder.embed(group), strict=True):
+                texts[text] = vector
         if progress:
-            progress(IndexProgress("embed", len(texts), len(texts)))
-        for item, chunk in chunks:
-            if chunk.id not in item.vectors:
-                item.vectors[chunk.id], item.sentence_vectors[chunk.id] = computed[chunk.embedding_text]
+            progress(IndexProgress("embed", len(todo), len(todo)))
+        for item in pending:
+            for chunk in item.chunks:
+                if chunk.id not in item.vectors:
+                    item.vectors[chunk.id] = _known(texts, chunk.embedding_text)
+                if chunk.id not in item.sentence_vectors:
+                    sentences = [_known(texts, text) for text in sentence_embedding_texts(chunk)]
+                    item.sentence_vectors[chunk.id] = np.array(sentences, dtype=np.float32).reshape(
+                        len(sentences), DIMENSION
+                    )
+
+    @staticmethod
+    def _texts_needed(item: _PendingFile, chunk: Chunk) -> list[str]:
+        """The texts of a chunk that still need a vector: its own and, unless stored, its sentences'."""
+        needed = [] if chunk.id in item.vectors else [chunk.embedding_text]
+        if chunk.id not in item.sentence_vectors:
+            needed.extend(sentence_embedding_texts(chunk))
+        return needed
+
+
+def _known(texts: dict[str, np.ndarray | None], text: str) -> np.ndarray:
+    vector = texts[text]
+    if vector is None:
+        raise RuntimeError("every needed text was embedded above")
+    return vector
