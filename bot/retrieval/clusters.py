@@ -4,7 +4,10 @@ Scoring 100,000 chunks reads their whole 150 MB matrix per question (and three t
 which set the large corpus's tail. A large scope is grouped once, when it is loaded, into about sqrt(n) clusters
 of similar chunks (spherical k-means), stored cluster by cluster; a question is compared with the centroids and
 then only with the chunks of its nearest clusters. Chunks outside them score `UNSCANNED`: they are far from the
-question, so the ranking (cosine plus a bounded word bonus) would not have put them in its top few.
+question, so the ranking (cosine plus a bounded word bonus) would rarely have put them in its top few. Measured
+against exact scoring: the same top 8 for all 90 sample questions on the synthetic 100,000-chunk corpus, and on
+real vectors (the bundled knowledge's 830 chunk and sentence vectors, clustered on purpose) the same best chunk
+for 95% of the evaluation questions and 94% of the top 8.
 """
 
 import math
