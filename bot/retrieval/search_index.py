@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.retrieval.clusters import ChunkVectors
 from bot.retrieval.embedder import DIMENSION
 from bot.retrieval.lexical import Analyzer, LexicalIndex
 from bot.retrieval.models import Passage
@@ -35,16 +36,22 @@ class ScopeIndex:
         if len(records) != len(vectors):
             raise ValueError("every record needs exactly one vector")
         self.records = records
-        self.matrix = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(records), DIMENSION)
+        self.vectors = ChunkVectors(vectors)
         self.lexical = LexicalIndex([r.lexical_text for r in records], analyzer)
         self._sentence_vectors = {r.id: r.sentence_vectors for r in records}
 
     def __len__(self) -> int:
         return len(self.records)
 
+    @property
+    def matrix(self) -> np.ndarray:
+        """Every chunk's vector, in the order of `records`."""
+        return self.vectors.matrix
+
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every chunk to the (normalised) query vector."""
-        return self.matrix @ query_vector
+        """Cosine similarity of every chunk to the (normalised) query vector (in a large scope, only the chunks
+        near it are compared: see `clusters`)."""
+        return self.vectors.scores(query_vector)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query."""
