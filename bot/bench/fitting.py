@@ -154,7 +154,7 @@ def _ascend(
     best, best_value = start, _objective(knowledge, items, start)
     grid: dict[str, tuple[float, ...]] = {
         "support_floor": tuple(float(v) for v in np.arange(-4.0, 2.01, 0.5)),
-        "max_chars": (300, 380, 460, 540, 620, 700),
+        "max_chars": (300, 340, 380, 420, 460, 500, 540, 620),
         "max_support": (1, 2, 3, 4),
         "covered_decay": (0.2, 0.5, 0.8, 1.0),
     }

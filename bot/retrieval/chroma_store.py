@@ -109,7 +109,6 @@ class ChromaStore:
         except ValueError as error:
             raise ConfigError(f"The Chroma collection {name!r} cannot be used: {error}") from None
 
-
     def close(self) -> None:
         """Release the client: an embedded store stops its threads once no other client of its path is open."""
         if isinstance(self.client, Client):  # every client chromadb makes; ClientAPI itself has no close()

@@ -262,6 +262,13 @@ def ask_of(question: str) -> Ask:
     return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
 
 
+def topic_terms(question: str, analyzer: Analyzer) -> set[str]:
+    """The question's terms about its topic: without the words that only say which kind of answer is wanted
+    ("what first?", "what's the risk"), which the answer's cue scores instead (unless nothing else is left)."""
+    terms = set(analyzer.terms(question))
+    return terms - set(analyzer.terms(_ASK_WORDS.get(ask_of(question), ""))) or terms
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionProfile:
     """A question's terms weighed by rarity, and the kind of answer it asks for."""
@@ -283,17 +290,14 @@ def profile_question(
     Only terms in `vocabulary` (when given) are weighed: a word no candidate sentence has cannot be covered,
     so it must not dilute the ones that can.
     """
-    ask = ask_of(question)
-    terms = set(analyzer.terms(question))
+    terms = topic_terms(question, analyzer)
     if vocabulary is not None:
         terms &= vocabulary
-    topic = terms - set(analyzer.terms(_ASK_WORDS.get(ask, "")))
-    terms = topic or terms  # "what first?" says how to answer, not what about: its cue scores that
     raw = {t: (idf(t) if idf else 1.0) for t in terms}
     total = sum(raw.values()) or 1.0
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
-        ask=ask,
+        ask=ask_of(question),
         wants_figure=asks_for_a_figure(question),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
     )
@@ -350,22 +354,22 @@ class SelectionWeights:
     measured on the other. `flywheel-coach eval --fit` refits and prints these values.
     """
 
-    similarity: float = 4.131
-    coverage: float = 3.01
-    subject: float = 0.29
-    heading: float = 1.37
-    cue: float = 1.194
-    figure: float = 1.454
-    passage_score: float = 5.491
-    rank: float = -0.328
-    order: float = -0.146
-    length: float = 2.442
+    similarity: float = 4.872
+    coverage: float = 2.975
+    subject: float = 0.616
+    heading: float = 1.491
+    cue: float = 1.203
+    figure: float = 1.438
+    passage_score: float = 5.14
+    rank: float = -0.319
+    order: float = -0.294
+    length: float = 2.179
     dependent: float = 0.0
     follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.2
-    max_support: int = 2
-    max_chars: int = 460
+    max_support: int = 3
+    max_chars: int = 420
     duplicate_overlap: float = 0.6
     max_passages: int = 6
     strong_passages: int = 4

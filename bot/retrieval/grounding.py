@@ -4,7 +4,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.retrieval.extractive import asks_for_a_figure
+from bot.retrieval.extractive import asks_for_a_figure, topic_terms
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
@@ -55,7 +55,7 @@ def grounding_signals(
     sentence_similarity: float,
 ) -> tuple[float, ...]:
     """The signals of `SIGNALS` for a question and what it retrieved."""
-    terms = analyzer.terms(question)
+    terms = sorted(topic_terms(question, analyzer))
     passages = ranking.passages
     top3 = _shares(terms, passages[:3], analyzer, idf).values()  # read once: coverage and the missing detail
     missing = max((share for share, found in top3 if not found), default=0.0)
@@ -82,14 +82,14 @@ class GroundingPolicy:
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -3.792
-    similarity: float = 7.842
-    sentence_similarity: float = 0.715
-    coverage_top1: float = 0.367
-    coverage_top3: float = 4.609
-    missing: float = -3.982
-    missing_figure: float = -5.172
-    threshold: float = 0.257
+    intercept: float = -4.161
+    similarity: float = 8.259
+    sentence_similarity: float = 0.089
+    coverage_top1: float = 0.504
+    coverage_top3: float = 4.311
+    missing: float = -2.627
+    missing_figure: float = -4.704
+    threshold: float = 0.204
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:

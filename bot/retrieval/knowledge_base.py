@@ -326,12 +326,16 @@ class KnowledgeBase:
             return inverse_document_frequency(term, lexical_indexes)
 
         query = contextual_query(question, history, self._word_weight(idf, lexical_indexes))
-        vector = None if retriever is Retriever.BM25 else self.embedder.embed_one(query)
+        parts = question_parts(question) if query == question else []
+        # One model run for the question and its parts: short texts batch almost for free.
+        vectors = (
+            [None] * (1 + len(parts)) if retriever is Retriever.BM25 else list(self.embedder.embed([query, *parts]))
+        )
+        vector = vectors[0]
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
         ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
-        parts = question_parts(question) if query == question else []
         if parts:
-            ranking = self._cover_parts(ranking, parts, scopes, retriever, depth)
+            ranking = self._cover_parts(ranking, list(zip(parts, vectors[1:], strict=True)), scopes, retriever, depth)
         if self._vote_counts:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
@@ -349,13 +353,17 @@ class KnowledgeBase:
 
         return weight
 
+    @staticmethod
     def _cover_parts(
-        self, ranking: Ranking, parts: list[str], scopes: list[ScopeIndex], retriever: Retriever, k: int
+        ranking: Ranking,
+        parts: list[tuple[str, np.ndarray | None]],
+        scopes: list[ScopeIndex],
+        retriever: Retriever,
+        k: int,
     ) -> Ranking:
-        """Make sure each ask of a multi-part question has its best passage near the top."""
-        vectors = [None] * len(parts) if retriever is Retriever.BM25 else list(self.embedder.embed(parts))
+        """Make sure each ask of a multi-part question (its text and vector) has its best passage near the top."""
         merged = ranking.passages[:1]
-        for part, vector in zip(parts, vectors, strict=True):
+        for part, vector in parts:
             best = rank(scopes, query_vector=vector, lexical_query=part, retriever=retriever, k=len(parts) + 1)
             for passage in best.passages:
                 if all(p.id != passage.id for p in merged):

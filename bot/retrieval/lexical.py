@@ -20,8 +20,12 @@ _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
     "hello", "ppl", "ur", "ok", "okay", "exactly", "basically", "actually", "really", "anyway", "guys",
     "whats", "hows", "whos", "wheres", "whens", "whys", "thats", "theres", "heres", "isnt", "arent", "wasnt",
     "werent", "dont", "doesnt", "didnt", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre",
-    "weve", "theyre", "lets",
+    "weve", "theyre", "lets", "go", "goes", "going", "went", "gone", "get", "gets", "getting", "got", "thing",
+    "things", "stuff", "lot", "lots",
 }  # fmt: skip
+# American and British spellings meet: "optimize"/"optimise", "analyze"/"analyse" (a stem of four letters or
+# more, so "size" and "prize" stay as they are).
+_AMERICAN_SPELLING = re.compile(r"^(\w{4,}?)(i|y)z(e|es|ed|ing|ation|ations|er|ers)$")
 
 
 class Analyzer:
@@ -33,7 +37,7 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stopword-free terms of `text`."""
-        words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        words = [_AMERICAN_SPELLING.sub(r"\1\2s\3", w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
         with self._lock:
             return self._stemmer.stemWords(words)
 

@@ -13,6 +13,7 @@ from bot.retrieval.extractive import (
     extractive_answer,
     profile_question,
     sentence_features,
+    topic_terms,
 )
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
@@ -235,3 +236,30 @@ def test_a_comparison_speaks_of_both_sides(analyzer: Analyzer):
     answer, sources = extractive_answer("trains vs buses", [trains, buses], analyzer)
     assert "rails" in answer and "road" in answer
     assert len(sources) == 2
+
+
+def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
+    assert topic_terms("what should we do first about flaky builds", analyzer) == {"flaki", "build"}
+    assert topic_terms("what's the risk of skipping code review", analyzer) == {"skip", "code", "review"}
+    assert topic_terms("what first?", analyzer) == {"first"}  # nothing else to go on
+
+
+def test_a_first_step_question_is_not_answered_by_a_first_month(analyzer: Analyzer):
+    text = (
+        "The pilot handled 9,000 tickets in its first month. "
+        "To fix flaky builds, first quarantine the tests that fail at random. "
+        "Flaky builds cost each engineer an hour a week."
+    )
+    answer, _ = extractive_answer("what should we do first about flaky builds", [passage(text)], analyzer)
+    assert answer.startswith("To fix flaky builds, first quarantine")
+    assert "first month" not in answer
+
+
+def test_a_comparison_prefers_the_sentence_that_contrasts_both_sides(analyzer: Analyzer):
+    text = (
+        "Trains run on fixed rails. "
+        "Buses share the road with cars. "
+        "Trains keep to the minute while buses slip in traffic, because trains have the track to themselves."
+    )
+    answer, _ = extractive_answer("trains vs buses: what's the difference", [passage(text)], analyzer)
+    assert answer.startswith("Trains keep to the minute while buses slip")

@@ -108,4 +108,12 @@ def test_a_follow_up_borrows_only_the_telling_words_of_the_thread():
 def test_chat_shorthand_and_apostrophe_free_contractions_are_not_topic_words():
     analyzer = Analyzer()
     assert analyzer.terms("whats a data flywheel exactly, ppl keep saying it") == ["data", "flywheel", "keep", "say"]
-    assert analyzer.terms("isnt it the same thing? dont we need data") == ["thing", "need", "data"]
+    assert analyzer.terms("isnt it the same thing? dont we need data") == ["need", "data"]
+
+
+def test_american_and_british_spellings_find_each_other():
+    analyzer = Analyzer()
+    assert analyzer.terms("optimizing personalization, analyze") == analyzer.terms(
+        "optimising personalisation, analyse"
+    )
+    assert analyzer.terms("size and prize") == ["size", "prize"]
