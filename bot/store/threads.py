@@ -17,20 +17,18 @@ async def claim_thread(
     thread_ts: str,
     kind: str,
     ref_id: str | None = None,
-) -> ThreadSession:
-    """Mark the thread as owned by `kind`; an existing owner is kept and returned."""
-    existing = await find_thread(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
-    if existing is not None:
-        return existing
-    row = ThreadSession(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, kind=kind, ref_id=ref_id)
+) -> None:
+    """Mark the thread as owned by `kind`, unless it has an owner already: the first claim wins."""
+    if await find_thread(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts) is not None:
+        return
     try:
         async with session.begin_nested():
-            session.add(row)
+            session.add(
+                ThreadSession(team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, kind=kind, ref_id=ref_id)
+            )
     except IntegrityError:
-        found = await find_thread(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
-        assert found is not None
-        return found
-    return row
+        # A concurrent claim won; on SQLite its row need not be visible in this transaction yet, so don't look.
+        return
 
 
 async def find_thread(session: AsyncSession, *, team_id: str, channel_id: str, thread_ts: str) -> ThreadSession | None:
