@@ -1,5 +1,6 @@
 """Extractive answers: the best few sentences of the top passages, stitched in order, each cited [n]."""
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -262,11 +263,18 @@ def ask_of(question: str) -> Ask:
     return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
 
 
-def topic_terms(question: str, analyzer: Analyzer) -> set[str]:
-    """The question's terms about its topic: without the words that only say which kind of answer is wanted
-    ("what first?", "what's the risk"), which the answer's cue scores instead (unless nothing else is left)."""
+def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:
+    """The question's terms about its topic: without the words that only say which kind of answer (`ask`) is
+    wanted ("what first?", "what's the risk"), which the answer's cue scores instead (unless nothing else is
+    left)."""
     terms = set(analyzer.terms(question))
-    return terms - set(analyzer.terms(_ASK_WORDS.get(ask_of(question), ""))) or terms
+    return terms - _ask_terms(analyzer, ask) or terms
+
+
+@functools.cache
+def _ask_terms(analyzer: Analyzer, ask: Ask) -> frozenset[str]:
+    """The stems of an ask's words, worked out once per analyzer."""
+    return frozenset(analyzer.terms(_ASK_WORDS.get(ask, "")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,14 +298,15 @@ def profile_question(
     Only terms in `vocabulary` (when given) are weighed: a word no candidate sentence has cannot be covered,
     so it must not dilute the ones that can.
     """
-    terms = topic_terms(question, analyzer)
+    ask = ask_of(question)
+    terms = topic_terms(question, analyzer, ask)
     if vocabulary is not None:
         terms &= vocabulary
     raw = {t: (idf(t) if idf else 1.0) for t in terms}
     total = sum(raw.values()) or 1.0
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
-        ask=ask_of(question),
+        ask=ask,
         wants_figure=asks_for_a_figure(question),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
     )

@@ -1,10 +1,10 @@
 """Whether the material can answer a question, and the honest refusal when it cannot."""
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.retrieval.extractive import asks_for_a_figure, topic_terms
+from bot.retrieval.extractive import ask_of, asks_for_a_figure, topic_terms
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
@@ -30,7 +30,7 @@ def _shares_root(term: str, present: set[str]) -> bool:
     return len(term) > ROOT_CHARS and any(word.startswith(root) for word in present)
 
 
-def _shares(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> dict:
+def _shares(question_terms: Collection[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> dict:
     """Each question term's share of the question's idf weight, and whether the passages have it."""
     wanted = set(question_terms)
     total = sum(idf(t) for t in wanted)
@@ -38,7 +38,9 @@ def _shares(question_terms: Sequence[str], passages: Sequence[Passage], analyzer
     return {t: (idf(t) / total, t in present or _shares_root(t, present)) for t in wanted} if total else {}
 
 
-def term_coverage(question_terms: Sequence[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf) -> float:
+def term_coverage(
+    question_terms: Collection[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf
+) -> float:
     """The share of the question's term weight (idf) that the passages' words (headings included) cover."""
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
@@ -55,7 +57,7 @@ def grounding_signals(
     sentence_similarity: float,
 ) -> tuple[float, ...]:
     """The signals of `SIGNALS` for a question and what it retrieved."""
-    terms = sorted(topic_terms(question, analyzer))
+    terms = topic_terms(question, analyzer, ask_of(question))
     passages = ranking.passages
     top3 = _shares(terms, passages[:3], analyzer, idf).values()  # read once: coverage and the missing detail
     missing = max((share for share, found in top3 if not found), default=0.0)
