@@ -168,10 +168,12 @@ class Ask(StrEnum):
     FIRST_STEP = "first_step"
     CHECK = "check"
     COMPARISON = "comparison"
+    REASON = "reason"
     OTHER = "other"
 
 
-# Checked in this order: "what's the risk of X" is a risk question before it is a "what is" one.
+# Checked in this order: "what's the risk of X" is a risk question before it is a "what is" one, and "why did they
+# start X" asks for a reason, not a first step.
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.COMPARISON,
@@ -185,6 +187,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+    (Ask.REASON, re.compile(r"\b(why|how come|what made|reasons?)\b", re.I)),
     (
         Ask.FIRST_STEP,
         re.compile(
@@ -225,6 +228,10 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.CHECK: re.compile(
         r"\b(check\w*|measur\w*|ask\w*|look for|signs?|tests?|compar\w*|track\w*|whether|if)\b", re.I
     ),
+    Ask.REASON: re.compile(
+        r"\b(because|since|so that|due to|as a result|reasons?|could not|cannot|can't|couldn't|too \w+ (to|for))\b",
+        re.I,
+    ),
     Ask.COMPARISON: re.compile(
         r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
         r"|by contrast|the other)\b",
@@ -250,6 +257,7 @@ _ASK_WORDS: dict[Ask, str] = {
     Ask.CHECK: "sign signs symptom symptoms warning",
     Ask.DEFINITION: "mean means meaning define definition stand",
     Ask.COMPARISON: "difference differ diff compare compared",
+    Ask.REASON: "why reason reasons made",
 }
 
 
@@ -259,7 +267,7 @@ def asks_for_a_figure(question: str) -> bool:
 
 
 def ask_of(question: str) -> Ask:
-    """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison)."""
+    """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison, a reason)."""
     return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
 
 

@@ -200,6 +200,8 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("signs our on-call rota is failing", Ask.CHECK),
         ("kafka vs rabbitmq for events", Ask.COMPARISON),
         ("difference between a sprint and a cycle", Ask.COMPARISON),
+        ("why did the team start moving back to manual releases", Ask.REASON),
+        ("how come nobody reads the weekly report", Ask.REASON),
         ("how many deploys did we do", Ask.OTHER),
     ],
 )
@@ -246,6 +248,16 @@ def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
         "what's the risk of skipping code review", analyzer, ask_of("what's the risk of skipping code review")
     ) == {"skip", "code", "review"}
     assert topic_terms("what first?", analyzer, ask_of("what first?")) == {"first"}  # nothing else to go on
+
+
+def test_a_why_question_leads_with_the_reason(analyzer: Analyzer):
+    text = (
+        "In May, after two quarters of record volumes across its European markets, the company moved human "
+        "agents back onto the phones. "
+        "The company moved human agents back because the bot could not calm angry customers."
+    )
+    answer, _ = extractive_answer("why did the company start moving human agents back", [passage(text)], analyzer)
+    assert answer.startswith("The company moved human agents back because")
 
 
 def test_a_first_step_question_is_not_answered_by_a_first_month(analyzer: Analyzer):
