@@ -26,7 +26,15 @@ from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.listeners.tokens import BotTokens, client_with_token
 from bot.retrieval.knowledge_base import AnswerStream
 from bot.retrieval.models import Answer
-from bot.retrieval.service import ANSWER_THREAD, AnswerService, Question, RecordedAnswer, Surface, UnpostedAnswer
+from bot.retrieval.service import (
+    ANSWER_THREAD,
+    AnswerService,
+    Question,
+    RecordedAnswer,
+    StoredAnswer,
+    Surface,
+    UnpostedAnswer,
+)
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -36,6 +44,7 @@ ANSWER_EVENT = "flywheel_answer"
 """The message metadata type that carries an answer's id, so an answer whose ts was lost is found again."""
 HISTORY_LIMIT = 200
 DIRECT_MESSAGE = "directmessage"
+DIRECT_MESSAGE_ID_PREFIX = "D"  # Slack's ids of direct-message conversations start with D
 """The `channel_name` a slash command carries when it was typed in a DM."""
 
 
@@ -205,7 +214,7 @@ class AnswerSlack:
             await self._set_status(client, channel_id, thread_ts, working=False)
 
     async def _coaching(
-        self, team_id: str, channel_id: str, question: str, answer: Answer, in_channel: bool
+        self, team_id: str, channel_id: str, question: str, answer: Answer | StoredAnswer, in_channel: bool
     ) -> Block | None:
         """The line tying a grounded answer to the channel's loop map (none in DMs or channels never mapped)."""
         if not in_channel or not answer.grounded:
@@ -320,12 +329,14 @@ class AnswerSlack:
 
     async def _post_unposted(self, client: AsyncWebClient, unposted: UnpostedAnswer) -> None:
         stored = unposted.stored
+        in_channel = not stored.channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
         text, message_blocks = blocks.build_answer(
             stored.text,
             answer_id=stored.id,
             sources=stored.sources,
             grounded=stored.grounded,
             generated=stored.generated,
+            coaching=await self._coaching(unposted.team_id, stored.channel_id, stored.question, stored, in_channel),
         )
         metadata = _answer_metadata(stored.id)
         if unposted.streamed_ts:
@@ -437,6 +448,8 @@ class AnswerSlack:
         await ack()
         actor = actor_of(context, body)
         stored = await self.answers.stored(team_id=actor.team_id, answer_id=_answer_id(body))
+        channel_id = actor.channel_id or stored.channel_id
+        in_channel = not channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
         text, message_blocks = blocks.build_answer(
             stored.text,
             answer_id=stored.id,
@@ -445,10 +458,9 @@ class AnswerSlack:
             generated=stored.generated,
             shared_by=actor.user_id,
             question=stored.question,
+            coaching=await self._coaching(actor.team_id, channel_id, stored.question, stored, in_channel),
         )
-        posted = await client.chat_postMessage(
-            channel=actor.channel_id or stored.channel_id, text=text, blocks=message_blocks, unfurl_links=False
-        )
+        posted = await client.chat_postMessage(channel=channel_id, text=text, blocks=message_blocks, unfurl_links=False)
         await self.answers.remember_post(
             team_id=actor.team_id,
             channel_id=posted["channel"],

@@ -8,6 +8,7 @@ import json
 from sqlmodel import select
 
 from bot.blocks.answers import (
+    ACTION_SHARE,
     BLOCK_REASON,
     LOADING_MESSAGES,
     PROMPTS_TITLE,
@@ -146,6 +147,9 @@ async def test_the_coaching_line_ties_an_answer_to_the_channels_loop_map(
         await ana.slash("/flywheel", "ask how fast should our loop turn?", channel=growth)
         private = await slack.wait_for_ephemeral(ana, contains="")
         assert "velocity is" in json.dumps(private.blocks) and MAP_CITATION in json.dumps(private.blocks)
+        await ana.click(ACTION_SHARE, message=private)
+        shared = await slack.wait_for_message(channel=growth, contains="Shared by")
+        assert "velocity is" in json.dumps(shared.blocks) and MAP_CITATION in json.dumps(shared.blocks)
 
         elsewhere = await ana.mention(general, BREAKS)
         unmapped = await slack.wait_for_message(channel=general, thread_ts=elsewhere)

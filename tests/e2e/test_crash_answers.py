@@ -36,6 +36,7 @@ from bot.store.models.answers import AnswerRecord
 from tests.conftest import LEAKY_VARIABLES
 from tests.e2e.conftest import CoachFactory
 from tests.e2e.test_checkins_concurrency import coach_environment, dispatch_rows, run_due, seed
+from tests.unit.interview.test_interview_service import REPLIES, finish
 
 COACH = Path(sys.executable).parent / "flywheel-coach"
 START_TIMEOUT = 180.0
@@ -234,8 +235,8 @@ async def test_an_answer_streamed_by_a_process_that_died_is_finished_in_its_mess
         asked = await ana.mention(growth, "Where does the loop close?")
         await slack.wait_for_message(channel=growth, thread_ts=asked)  # answered whole, as usual
         question = Question(
-            text="And what feeds the model?", team_id=slack.team_id, channel_id=growth, user_id=ana.id,
-            surface=Surface.THREAD, thread_ts=asked, follows_up=True,
+            text="And how does the feedback stage close the loop?", team_id=slack.team_id, channel_id=growth,
+            user_id=ana.id, surface=Surface.THREAD, thread_ts=asked, follows_up=True,
         )  # fmt: skip
         started = await coach.app.client.chat_startStream(
             channel=growth, thread_ts=asked, markdown_text="A loop clo", recipient_team_id=slack.team_id,
@@ -243,6 +244,7 @@ async def test_an_answer_streamed_by_a_process_that_died_is_finished_in_its_mess
         )  # fmt: skip
         answer = await coach.services.answers.answer(question.text, team_id=slack.team_id)
         recorded = await coach.services.answers.record(question, answer, streamed_ts=started["ts"])
+        await finish(coach.services.interview, slack.team_id, growth, REPLIES, user=ana.id)  # a map to coach from
 
         restarted = AnswerService(coach.services.db, coach.services.knowledge)  # claims before it began are dead
         await AnswerSlack(restarted, coach.services.interview).recover(
@@ -256,6 +258,7 @@ async def test_an_answer_streamed_by_a_process_that_died_is_finished_in_its_mess
     finished = slack.workspace.get_message(growth, started["ts"])
     assert finished.metadata == {"event_type": ANSWER_EVENT, "event_payload": {"answer": recorded.id}}
     assert "A loop clo" not in finished.all_text() and "feedback_buttons" in str(finished.blocks)  # the whole answer
+    assert "From this channel's loop map, v1 of" in str(finished.blocks)
     assert len(answers_in(slack, growth, asked)) == 2  # the first answer and this one, nothing posted anew
     (_, row) = await stored_answers(coach.settings.resolved_database_url, slack.team_id)
     assert (row.message_ts, row.thread_ts) == (started["ts"], asked) and row.posted_at is not None
