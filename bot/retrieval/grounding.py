@@ -1,10 +1,11 @@
 """Whether the material can answer a question, and the honest refusal when it cannot."""
 
 import math
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.retrieval.extractive import ask_of, asks_for_a_figure, topic_terms
+from bot.retrieval.extractive import SentenceFeatures, ask_of, asks_for_a_figure, sentence_features, topic_terms
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
@@ -14,6 +15,15 @@ REFUSAL = "I can't find that in the material."
 # counts as covered when a passage word starts with the same first letters.
 ROOT_CHARS = 5
 IdfOf = Callable[[str], float]
+FeaturesOf = Callable[[Passage], Sequence[SentenceFeatures]]
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+# "how many GPUs did...", "how much funding has...": what is counted comes between "how many" and the verb
+# ("how much faster" compares rather than counts).
+_COUNTED = re.compile(
+    r"\bhow (?:many|much)\s+(?!more\b|less\b|\w+er\b)((?:[\w/'-]+\s+){1,3}?)"
+    r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|in|at|per)\b",
+    re.IGNORECASE,
+)
 
 
 def _words_of(passages: Sequence[Passage], analyzer: Analyzer) -> set[str]:
@@ -45,7 +55,32 @@ def term_coverage(
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-SIGNALS = ("similarity", "sentence_similarity", "coverage_top1", "coverage_top3", "missing", "missing_figure")
+def figure_absent(
+    question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf | None = None
+) -> bool:
+    """Whether the question asks for a figure the passages cannot give: a year none of them names ("revenue in
+    2023"), or a count of something ("how many GPUs") that no sentence gives a number for."""
+    if any(all(year not in f"{p.section} {p.text}" for p in passages) for year in _YEAR.findall(question)):
+        return True
+    counted = _COUNTED.search(question)
+    if counted is None:
+        return False
+    things = set(analyzer.terms(counted.group(1)))
+    features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
+    return bool(things) and not any(
+        f.figures and things & f.terms for passage in passages for f in features_of(passage)
+    )
+
+
+SIGNALS = (
+    "similarity",
+    "sentence_similarity",
+    "coverage_top1",
+    "coverage_top3",
+    "missing",
+    "missing_figure",
+    "figure_absent",
+)
 """What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
 
 
@@ -55,6 +90,7 @@ def grounding_signals(
     analyzer: Analyzer,
     idf: IdfOf,
     sentence_similarity: float,
+    features_of: FeaturesOf | None = None,
 ) -> tuple[float, ...]:
     """The signals of `SIGNALS` for a question and what it retrieved."""
     terms = topic_terms(question, analyzer, ask_of(question))
@@ -68,6 +104,7 @@ def grounding_signals(
         sum(share for share, found in top3 if found),
         missing,
         missing if asks_for_a_figure(question) else 0.0,
+        float(figure_absent(question, passages[:3], analyzer, features_of)),
     )
 
 
@@ -79,19 +116,21 @@ class GroundingPolicy:
     passages (meaning phrased in other words); the idf share of the question's words the top passage and the
     top three cover; and the largest share of one word none of them has (a known subject, an unknown detail:
     "how many employees does Duolingo have?"), again when the question asks for a number (a figure the
-    material does not give is the commonest near miss). The coefficients and the threshold are fitted by
+    material does not give is the commonest near miss); and whether it asks for a year or a count that no top
+    passage gives (`figure_absent`). The coefficients and the threshold are fitted by
     `flywheel-coach eval --fit` on both evaluation sets (`bench.fitting.fit_grounding`), each checked by a fit
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -4.161
-    similarity: float = 8.259
-    sentence_similarity: float = 0.089
-    coverage_top1: float = 0.504
-    coverage_top3: float = 4.311
-    missing: float = -2.627
-    missing_figure: float = -4.704
-    threshold: float = 0.204
+    intercept: float = -4.143
+    similarity: float = 8.08
+    sentence_similarity: float = 1.1
+    coverage_top1: float = 0.418
+    coverage_top3: float = 3.67
+    missing: float = -2.888
+    missing_figure: float = -3.43
+    figure_absent: float = -3.671
+    threshold: float = 0.196
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:
@@ -112,13 +151,14 @@ class GroundingPolicy:
         analyzer: Analyzer,
         idf: IdfOf,
         sentence_similarity: float = 0.0,
+        features_of: FeaturesOf | None = None,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
         if not ranking.passages:
             return False
         if retriever is Retriever.BM25:
             return ranking.best_lexical >= self.min_bm25
-        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity)
+        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity, features_of)
         return self.probability(signals) >= self.threshold
 
 

@@ -341,7 +341,9 @@ class KnowledgeBase:
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
         similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
-        grounded = self.grounding.is_grounded(query, ranking, retriever, self.analyzer, idf, best_sentence)
+        grounded = self.grounding.is_grounded(
+            query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features
+        )
         return Retrieval(query, ranking, grounded, idf, similarity_of, best_sentence)
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
