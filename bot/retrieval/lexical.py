@@ -42,8 +42,9 @@ class Analyzer:
         self._max_cached = max_cached
         self._cached: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
-    def __len__(self) -> int:
-        """How many texts' terms are kept."""
+    @property
+    def kept_texts(self) -> int:
+        """How many texts' terms are kept (a property, not `len`: an analyzer with none kept is still truthy)."""
         return len(self._cached)
 
     def terms(self, text: str) -> list[str]:

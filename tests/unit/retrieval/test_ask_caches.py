@@ -20,7 +20,7 @@ def test_the_analyzer_gives_the_same_terms_from_its_memory_as_worked_out_afresh(
     afresh = Analyzer(max_cached=0)
     first = [remembering.terms(text) for text in TEXTS]
     assert first == [afresh.terms(text) for text in TEXTS]
-    assert len(afresh) == 0
+    assert afresh.kept_texts == 0
     assert [remembering.terms(text) for text in TEXTS] == first
     assert first[0] == ["model", "collaps", "happen", "model", "train", "output"]
 
@@ -38,7 +38,7 @@ def test_the_analyzer_keeps_a_bounded_number_of_texts_the_least_recently_used_go
     analyzer.terms("second text")
     analyzer.terms("first text")  # used again: "second text" is now the oldest
     analyzer.terms("third text")
-    assert len(analyzer) == 2
+    assert analyzer.kept_texts == 2
     calls = []
 
     class Counting(Analyzer):
@@ -51,7 +51,7 @@ def test_the_analyzer_keeps_a_bounded_number_of_texts_the_least_recently_used_go
         counting.terms(text)
     # Stemmed: first, second, third, and second again (evicted by third); "first" came from memory twice.
     assert len(calls) == 4
-    assert len(counting) == 2
+    assert counting.kept_texts == 2
 
 
 class _CountingStemmer:
