@@ -1,6 +1,7 @@
 """Extractive answers: the best few sentences of the top passages, stitched in order, each cited [n]."""
 
 import functools
+import operator
 import re
 import threading
 from collections import OrderedDict
@@ -407,6 +408,10 @@ class _Candidate:
     cue: bool
     heading: float
     passage_score: float
+    asked_terms: tuple[str, ...]
+    """Its terms the question weighs, in the order of `features.terms`: coverage sums only these (the others add
+    nothing), in the same order, so the sum is the same to the last bit."""
+    asked_subject_terms: tuple[str, ...]
 
 
 def _restates(longer: SentenceFeatures, shorter: SentenceFeatures) -> bool:
@@ -460,11 +465,12 @@ class _Selection:
         one side of a comparison, that side's words)."""
         f = c.features
         remaining = self.remaining if asked is None else asked
+        terms, subject_terms = (c.asked_terms, c.asked_subject_terms) if asked is None else (f.terms, f.subject_terms)
         follows = (c.passage_index, c.order - 1) in self.chosen
         return (
             c.similarity,
-            sum(remaining.get(t, 0.0) for t in f.terms),
-            sum(remaining.get(t, 0.0) for t in f.subject_terms),
+            sum(remaining.get(t, 0.0) for t in terms),
+            sum(remaining.get(t, 0.0) for t in subject_terms),
             c.heading,
             float(c.cue),
             float(self.profile.wants_figure and bool(f.figures - self.figures_seen)),
@@ -495,7 +501,7 @@ class _Selection:
 
     def relevant(self, c: _Candidate) -> bool:
         """Whether `c` can support the answer: it has a question word, or it continues a pick."""
-        return bool(c.features.terms & self.profile.weights.keys()) or (c.passage_index, c.order - 1) in self.chosen
+        return bool(c.asked_terms) or (c.passage_index, c.order - 1) in self.chosen
 
     def take(self, group: list[_Candidate], value: float, decay: float) -> None:
         """Pick `group`; earlier picks it restates and extends give way to it (unless a pick leans on them)."""
@@ -553,7 +559,13 @@ def _candidates(
             cued = bool(cue and cue.search(f.text)) or (wants_source and f.reference)
             if profile.ask is Ask.COMPARISON and len(sides) > 1:  # a contrast names both sides
                 cued = cued and all(side.keys() & f.terms for side in sides if side)
-            candidates.append(_Candidate(passage_index, order, f, similarity, cued, heading, passage_score))
+            asked_terms = tuple(t for t in f.terms if t in profile.weights)
+            asked_subject_terms = tuple(t for t in f.subject_terms if t in profile.weights)
+            candidates.append(
+                _Candidate(
+                    passage_index, order, f, similarity, cued, heading, passage_score, asked_terms, asked_subject_terms
+                )
+            )
     return _Selection(candidates, profile, [side for side in sides if side])
 
 
@@ -599,8 +611,7 @@ def choose_sentences(
     signal_weights = w.signal_weights
 
     def score(c: _Candidate, asked: dict[str, float] | None = None) -> float:
-        signals = selection.signals(c, asked)
-        return sum(weight * value for weight, value in zip(signal_weights, signals, strict=True))
+        return sum(map(operator.mul, signal_weights, selection.signals(c, asked)))
 
     lead_value, lead = max(((score(c), c) for c in selection.candidates), key=lambda pair: pair[0])
     selection.take(selection.group_of(lead), lead_value, w.covered_decay)
@@ -618,7 +629,7 @@ def choose_sentences(
         pool = [
             (score(c), c)
             for c in selection.candidates
-            if selection.open(c, w.duplicate_overlap) and selection.relevant(c)
+            if selection.relevant(c) and selection.open(c, w.duplicate_overlap)
         ]
         if not pool:
             break

@@ -509,16 +509,26 @@ def _best_sentence(passages: Sequence[Passage], similarity_of: SimilarityOf | No
 
 
 def _sentence_similarity(scopes: Sequence[ScopeIndex], query_vector: np.ndarray) -> SimilarityOf:
-    """Cosines of a passage's sentences to the question, from the vectors stored at index time."""
+    """Cosines of a passage's sentences to the question, from the vectors stored at index time.
+
+    Worked out once per passage: grounding and the sentence selection both ask for the top passages'.
+    """
+    known: dict[str, list[float] | None] = {}
 
     def similarity_of(passage: Passage) -> Sequence[float] | None:
-        for index in scopes:
-            vectors = index.sentence_vectors(passage.id)
-            if vectors is not None:
-                return [float(v) for v in vectors @ query_vector] if len(vectors) else None
-        return None
+        if passage.id not in known:
+            known[passage.id] = _cosines(scopes, passage.id, query_vector)
+        return known[passage.id]
 
     return similarity_of
+
+
+def _cosines(scopes: Sequence[ScopeIndex], passage_id: str, query_vector: np.ndarray) -> list[float] | None:
+    for index in scopes:
+        vectors = index.sentence_vectors(passage_id)
+        if vectors is not None:
+            return (vectors @ query_vector).tolist() if len(vectors) else None
+    return None
 
 
 def _chat_model(llm_model: str, *, timeout: float) -> BaseChatModel:

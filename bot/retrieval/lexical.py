@@ -3,8 +3,9 @@
 import logging
 import math
 import re
+import sys
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 
 import bm25s
@@ -29,17 +30,38 @@ _AMERICAN_SPELLING = re.compile(r"^(\w{4,}?)(i|y)z(e|es|ed|ing|ation|ations|er|e
 
 
 class Analyzer:
-    """Turns text into BM25 terms; PyStemmer objects are not thread-safe, so calls are serialised."""
+    """Turns text into BM25 terms; PyStemmer objects are not thread-safe, so calls are serialised.
 
-    def __init__(self) -> None:
+    Every question analyses the same top passages and headings again (grounding, sentence selection), so the
+    terms of recent texts are kept: bounded, least recently used first out, like `SentenceCache`.
+    """
+
+    def __init__(self, max_cached: int = 8192) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
+        self._max_cached = max_cached
+        self._cached: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    @property
+    def kept_texts(self) -> int:
+        """How many texts' terms are kept (a property, not `len`: an analyzer with none kept is still truthy)."""
+        return len(self._cached)
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stopword-free terms of `text`."""
+        with self._lock:
+            cached = self._cached.get(text)
+            if cached is not None:
+                self._cached.move_to_end(text)
+                return list(cached)
         words = [_AMERICAN_SPELLING.sub(r"\1\2s\3", w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
         with self._lock:
-            return self._stemmer.stemWords(words)
+            # Interned: the kept texts share one copy of each stem rather than one per occurrence.
+            stems = tuple(map(sys.intern, self._stemmer.stemWords(words)))
+            self._cached[text] = stems
+            while len(self._cached) > self._max_cached:
+                self._cached.popitem(last=False)
+        return list(stems)
 
 
 class LexicalIndex:
