@@ -17,14 +17,13 @@ ROOT_CHARS = 5
 IdfOf = Callable[[str], float]
 FeaturesOf = Callable[[Passage], Sequence[SentenceFeatures]]
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-# What a question asks for comes between its question word and the verb: "how many GPUs did...", "which cloud
-# provider does..." ("how much faster" compares rather than counts).
-_AUXILIARY = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|should|will|would)\b"
+# What a count is of comes between "how many" and the verb: "how many GPUs did..." ("how much faster" compares
+# rather than counts).
 _COUNTED = re.compile(
-    rf"\bhow (?:many|much)\s+(?!more\b|less\b|\w+er\b)((?:[\w/'-]+\s+){{1,3}}?)(?:{_AUXILIARY}|(?:in|at|per)\b)",
+    r"\bhow (?:many|much)\s+(?!more\b|less\b|\w+er\b)((?:[\w/'-]+\s+){1,3}?)"
+    r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|in|at|per)\b",
     re.IGNORECASE,
 )
-_KIND = re.compile(rf"\b(?:which|what)\s+((?:[\w/'-]+\s+){{1,3}}?){_AUXILIARY}", re.IGNORECASE)
 
 
 def _words_of(passages: Sequence[Passage], analyzer: Analyzer) -> set[str]:
@@ -56,26 +55,22 @@ def term_coverage(
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-def asked_absent(
+def figure_absent(
     question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf | None = None
 ) -> bool:
-    """Whether what the question asks for is plainly missing from the passages: a year none of them names
-    ("revenue in 2023"), a count of something no sentence puts a number to ("how many GPUs"; a year is not a
-    count), or the kind of thing "which X does..." asks for when none of them speaks of an X."""
+    """Whether the figure a question asks for is plainly missing from the passages: a year none of them names
+    ("revenue in 2023"), or a count of something no sentence puts a number to ("how many GPUs"; a year beside
+    it is not a count)."""
     if any(all(year not in f"{p.section} {p.text}" for p in passages) for year in _YEAR.findall(question)):
         return True
     features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
     counted = _COUNTED.search(question)
-    if counted and (things := set(analyzer.terms(counted.group(1)))):
-        return not any(
-            things & f.terms and any(not _YEAR.fullmatch(figure) for figure in f.figures)
-            for passage in passages
-            for f in features_of(passage)
-        )
-    kind = _KIND.search(question)
-    if kind and (named := analyzer.terms(kind.group(1))):
-        return named[-1] not in _words_of(passages, analyzer)
-    return False
+    things = set(analyzer.terms(counted.group(1))) if counted else set()
+    return bool(things) and not any(
+        things & f.terms and any(not _YEAR.fullmatch(figure) for figure in f.figures)
+        for passage in passages
+        for f in features_of(passage)
+    )
 
 
 SIGNALS = (
@@ -85,7 +80,7 @@ SIGNALS = (
     "coverage_top3",
     "missing",
     "missing_figure",
-    "asked_absent",
+    "figure_absent",
 )
 """What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
 
@@ -110,7 +105,7 @@ def grounding_signals(
         sum(share for share, found in top3 if found),
         missing,
         missing if asks_for_a_figure(question) else 0.0,
-        float(asked_absent(question, passages[:3], analyzer, features_of)),
+        float(figure_absent(question, passages[:3], analyzer, features_of)),
     )
 
 
@@ -122,21 +117,21 @@ class GroundingPolicy:
     passages (meaning phrased in other words); the idf share of the question's words the top passage and the
     top three cover; and the largest share of one word none of them has (a known subject, an unknown detail:
     "how many employees does Duolingo have?"), again when the question asks for a number (a figure the
-    material does not give is the commonest near miss); and whether what it asks for is plainly missing from
-    the top passages (`asked_absent`: a year, a count, "which X"). The coefficients and the threshold are fitted by
+    material does not give is the commonest near miss); and whether it asks for a year or a count that no top
+    passage gives (`figure_absent`). The coefficients and the threshold are fitted by
     `flywheel-coach eval --fit` on both evaluation sets (`bench.fitting.fit_grounding`), each checked by a fit
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -3.982
-    similarity: float = 8.262
-    sentence_similarity: float = 1.038
-    coverage_top1: float = 0.898
-    coverage_top3: float = 3.387
-    missing: float = -3.044
-    missing_figure: float = -3.087
-    asked_absent: float = -3.682
-    threshold: float = 0.227
+    intercept: float = -4.315
+    similarity: float = 8.269
+    sentence_similarity: float = 0.79
+    coverage_top1: float = 0.734
+    coverage_top3: float = 3.761
+    missing: float = -2.612
+    missing_figure: float = -2.573
+    figure_absent: float = -3.455
+    threshold: float = 0.21
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:

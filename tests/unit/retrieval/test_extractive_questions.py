@@ -1,7 +1,7 @@
 """What reaches the extractive answer: the asks of a question, and whether the material covers its words."""
 
 from bot.retrieval.followup import question_parts
-from bot.retrieval.grounding import asked_absent, term_coverage
+from bot.retrieval.grounding import figure_absent, term_coverage
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
@@ -35,7 +35,7 @@ def test_coverage_counts_derived_forms_of_longer_words_only():
     assert coverage("who found the company") == coverage("who started the company")
 
 
-def test_what_a_question_asks_for_is_noticed_when_the_passages_lack_it():
+def test_a_figure_the_passages_cannot_give_is_noticed():
     analyzer = Analyzer()
     passages = [
         Passage("p1", "The studio ships 40 releases a year. Its 12 engineers review every change.", "Studio", "Pace",
@@ -45,14 +45,12 @@ def test_what_a_question_asks_for_is_noticed_when_the_passages_lack_it():
     ]  # fmt: skip
 
     def absent(question: str) -> bool:
-        return asked_absent(question, passages, analyzer)
+        return figure_absent(question, passages, analyzer)
 
     assert not absent("how many releases does the studio ship")
     assert not absent("how many engineers does the studio have")
     assert not absent("what changed at the studio in 2024")
-    assert not absent("which engineers do the reviews")
     assert not absent("how much faster did the studio ship")  # a comparison, not a count
     assert absent("how many designers does the studio have")  # named with a year only, never counted
     assert absent("how many managers does the studio have")
     assert absent("what did the studio ship in 2015")  # a year it never names
-    assert absent("which cloud provider does the studio use")  # no passage speaks of a provider
