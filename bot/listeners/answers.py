@@ -44,7 +44,7 @@ ANSWER_EVENT = "flywheel_answer"
 """The message metadata type that carries an answer's id, so an answer whose ts was lost is found again."""
 HISTORY_LIMIT = 200
 DIRECT_MESSAGE = "directmessage"
-DIRECT_MESSAGE_ID_PREFIX = "D"  # Slack's ids of direct-message conversations start with D
+DIRECT_MESSAGE_ID_PREFIX = "D"
 """The `channel_name` a slash command carries when it was typed in a DM."""
 
 
@@ -329,14 +329,15 @@ class AnswerSlack:
 
     async def _post_unposted(self, client: AsyncWebClient, unposted: UnpostedAnswer) -> None:
         stored = unposted.stored
-        in_channel = not stored.channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
         text, message_blocks = blocks.build_answer(
             stored.text,
             answer_id=stored.id,
             sources=stored.sources,
             grounded=stored.grounded,
             generated=stored.generated,
-            coaching=await self._coaching(unposted.team_id, stored.channel_id, stored.question, stored, in_channel),
+            coaching=await self._coaching(
+                unposted.team_id, stored.channel_id, stored.question, stored, _in_channel(stored.channel_id)
+            ),
         )
         metadata = _answer_metadata(stored.id)
         if unposted.streamed_ts:
@@ -449,7 +450,6 @@ class AnswerSlack:
         actor = actor_of(context, body)
         stored = await self.answers.stored(team_id=actor.team_id, answer_id=_answer_id(body))
         channel_id = actor.channel_id or stored.channel_id
-        in_channel = not channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
         text, message_blocks = blocks.build_answer(
             stored.text,
             answer_id=stored.id,
@@ -458,7 +458,7 @@ class AnswerSlack:
             generated=stored.generated,
             shared_by=actor.user_id,
             question=stored.question,
-            coaching=await self._coaching(actor.team_id, channel_id, stored.question, stored, in_channel),
+            coaching=await self._coaching(actor.team_id, channel_id, stored.question, stored, _in_channel(channel_id)),
         )
         posted = await client.chat_postMessage(channel=channel_id, text=text, blocks=message_blocks, unfurl_links=False)
         await self.answers.remember_post(
@@ -476,6 +476,11 @@ class AnswerSlack:
         """The answers part of the Home tab."""
         figures = await self.answers.figures(team_id=team_id)
         return blocks.build_home_section(answered=figures.answered, gaps=figures.gaps)
+
+
+def _in_channel(channel_id: str) -> bool:
+    """Whether a conversation is a channel rather than a DM (Slack's DM ids start with D)."""
+    return not channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
 
 
 def _answer_metadata(answer_id: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.retrieval.extractive import SentenceFeatures, ask_of, asks_for_a_figure, sentence_features, topic_terms
+from bot.retrieval.extractive import SentenceFeatures, ask_of, asks_for_a_figure, topic_terms
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
@@ -55,15 +55,12 @@ def term_coverage(
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-def figure_absent(
-    question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf | None = None
-) -> bool:
+def figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf) -> bool:
     """Whether the figure a question asks for is plainly missing from the passages: a year none of them names
     ("revenue in 2023"), or a count of something no sentence puts a number to ("how many GPUs"; a year beside
     it is not a count)."""
     if any(all(year not in f"{p.section} {p.text}" for p in passages) for year in _YEAR.findall(question)):
         return True
-    features_of = features_of or (lambda passage: sentence_features(passage.text, analyzer))
     counted = _COUNTED.search(question)
     things = set(analyzer.terms(counted.group(1))) if counted else set()
     return bool(things) and not any(
@@ -91,7 +88,7 @@ def grounding_signals(
     analyzer: Analyzer,
     idf: IdfOf,
     sentence_similarity: float,
-    features_of: FeaturesOf | None = None,
+    features_of: FeaturesOf,
 ) -> tuple[float, ...]:
     """The signals of `SIGNALS` for a question and what it retrieved."""
     terms = topic_terms(question, analyzer, ask_of(question))
@@ -151,8 +148,8 @@ class GroundingPolicy:
         retriever: Retriever,
         analyzer: Analyzer,
         idf: IdfOf,
-        sentence_similarity: float = 0.0,
-        features_of: FeaturesOf | None = None,
+        sentence_similarity: float,
+        features_of: FeaturesOf,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
         if not ranking.passages:

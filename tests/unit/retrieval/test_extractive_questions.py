@@ -1,5 +1,6 @@
 """What reaches the extractive answer: the asks of a question, and whether the material covers its words."""
 
+from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import question_parts
 from bot.retrieval.grounding import figure_absent, term_coverage
 from bot.retrieval.lexical import Analyzer
@@ -45,7 +46,7 @@ def test_a_figure_the_passages_cannot_give_is_noticed():
     ]  # fmt: skip
 
     def absent(question: str) -> bool:
-        return figure_absent(question, passages, analyzer)
+        return figure_absent(question, passages, analyzer, lambda p: sentence_features(p.text, analyzer))
 
     assert not absent("how many releases does the studio ship")
     assert not absent("how many engineers does the studio have")
