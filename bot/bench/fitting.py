@@ -73,7 +73,7 @@ def _answers(knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retrieval
     hits, lengths = 0, []
     for question, retrieval in items:
         text, _ = extractive_answer(
-            question.question,
+            retrieval.question,
             retrieval.ranking.passages[:EXTRACTIVE_PASSAGES],
             knowledge.analyzer,
             idf=retrieval.idf,
@@ -103,7 +103,7 @@ def fit_selection(
     groups = []
     for question, retrieval in train_items:
         candidates = sentence_signals(
-            question.question,
+            retrieval.question,
             retrieval.ranking.passages[:EXTRACTIVE_PASSAGES],
             knowledge.analyzer,
             idf=retrieval.idf,

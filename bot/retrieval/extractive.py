@@ -214,7 +214,8 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
 )
 # What a sentence that answers each kind of question usually contains.
 _CUES: dict[Ask, re.Pattern[str]] = {
-    Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes|is when|is the|is a|is an)\b", re.I),
+    # What a thing is, not what it is not ("a data flywheel is not a dashboard").
+    Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes)\b(?! not\b)", re.I),
     Ask.RISK: re.compile(
         r"\b(risks?|danger\w*|fail\w*|break\w*|collapse\w*|plateau\w*|drift\w*|wrong|lose|loses|losing|worse"
         r"|backward|vicious|traps?|stall\w*|starv\w*|without|never|decline\w*|degrad\w*|waste\w*|churn\w*)\b",

@@ -95,7 +95,21 @@ _GENERIC_ASK = frozenset(
         "between",
     ]
 )
+# How the answer should be put, not what it is about: "in one sentence" would otherwise retrieve "one-off".
+_STYLE_REQUEST = re.compile(
+    r"\b(?:in (?:one|a|1|a single) (?:sentence|line|word)|in a nutshell|in (?:plain|simple) (?:english|terms|words)"
+    r"|in (?:a )?few words|briefly|tl;?dr|eli5|like i'?m five|short version|quick question)\b[:,]?",
+    re.IGNORECASE,
+)
+_DANGLING = re.compile(r"\s*[,;:]+\s*(?=[?!.]?$)")
 _PART_BREAK = re.compile(r"\s*(?:[,;?]|\bvs\.?|\bversus\b|\bplus\b|\band\b|\bthen\b)\s+", re.IGNORECASE)
+
+
+def without_style_request(question: str) -> str:
+    """The question without a request about how to put the answer ("in one sentence", "in plain english")."""
+    plain = " ".join(_STYLE_REQUEST.sub(" ", question).split())
+    plain = _DANGLING.sub("", plain).strip(" ,;:")
+    return plain if _WORD.search(plain) else question
 
 
 def question_parts(question: str) -> list[str]:

@@ -14,7 +14,7 @@ from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder
 from bot.retrieval.extractive import SentenceCache, SimilarityOf, extractive_answer
-from bot.retrieval.followup import contextual_query, question_parts
+from bot.retrieval.followup import contextual_query, question_parts, without_style_request
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
 from bot.retrieval.indexing import Indexer, ProgressCallback
@@ -67,8 +67,11 @@ class KnowledgeSettings(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """What a question retrieved: the query used, the ranking, and whether the material can answer."""
+    """What a question retrieved: the question as read, the query used, the ranking, and whether the material
+    can answer."""
 
+    question: str
+    """Trimmed, without a request about how to put the answer ("in one sentence"): what the answer answers."""
     query: str
     ranking: Ranking
     grounded: bool
@@ -318,6 +321,7 @@ class KnowledgeBase:
         question = question.strip()[:MAX_QUESTION_CHARS]
         if not question:
             raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
+        question = without_style_request(question)
         retriever = retriever or self.retriever
         scopes = self._scopes(team_id)
         lexical_indexes = [index.lexical for index in scopes]
@@ -344,7 +348,7 @@ class KnowledgeBase:
         grounded = self.grounding.is_grounded(
             query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features
         )
-        return Retrieval(query, ranking, grounded, idf, similarity_of, best_sentence)
+        return Retrieval(question, query, ranking, grounded, idf, similarity_of, best_sentence)
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
         """How telling a word is: the idf of its stem, zero for stopwords and for words the material lacks."""
@@ -383,12 +387,12 @@ class KnowledgeBase:
 
     # ---- answers
 
-    def extractive_sync(self, question: str, retrieval: Retrieval) -> tuple[str, list[Passage]]:
+    def extractive_sync(self, retrieval: Retrieval) -> tuple[str, list[Passage]]:
         """The no-LLM answer text and the sources it cites (a refusal with no sources when ungrounded)."""
         if not retrieval.grounded:
             return refusal_text(retrieval.ranking.passages), []
         return extractive_answer(
-            question,
+            retrieval.question,
             retrieval.ranking.passages[:EXTRACTIVE_PASSAGES],
             self.analyzer,
             idf=retrieval.idf,
@@ -406,7 +410,7 @@ class KnowledgeBase:
     ) -> Answer:
         """The extractive answer, computed in the calling thread (for the eval and benchmarks)."""
         retrieval = self.retrieve_sync(question, team_id=team_id, history=history, retriever=retriever)
-        text, sources = self.extractive_sync(question, retrieval)
+        text, sources = self.extractive_sync(retrieval)
         ranking = retrieval.ranking
         return Answer(
             text=text,
@@ -422,12 +426,12 @@ class KnowledgeBase:
     ) -> AnswerStream:
         """Start answering: retrieval happens now, the text streams (from the LLM when one is set)."""
         retrieval = await asyncio.to_thread(self.retrieve_sync, question, team_id=team_id, history=history)
-        text, sources = await asyncio.to_thread(self.extractive_sync, question, retrieval)
+        text, sources = await asyncio.to_thread(self.extractive_sync, retrieval)
         if self.chat_model is None or not retrieval.grounded:
             return AnswerStream(retrieval, _single(text), sources)
         passages = retrieval.ranking.passages[:ANSWER_PASSAGES]
         late_text, _ = extractive_answer(
-            question,
+            retrieval.question,
             passages,
             self.analyzer,
             idf=retrieval.idf,

@@ -57,6 +57,17 @@ async def test_a_follow_up_uses_the_thread(knowledge: KnowledgeBase):
     assert "six weeks" in answer.text
 
 
+async def test_a_request_about_how_to_put_the_answer_does_not_change_what_is_answered(knowledge: KnowledgeBase):
+    plain = await knowledge.answer("How fast are Acme's map tiles drawn since the rebuild?")
+    for styled in (
+        "How fast are Acme's map tiles drawn since the rebuild, in one sentence?",
+        "tl;dr: how fast are Acme's map tiles drawn since the rebuild?",
+        "in plain english, how fast are Acme's map tiles drawn since the rebuild?",
+    ):
+        answer = await knowledge.answer(styled)
+        assert (answer.text, answer.sources) == (plain.text, plain.sources), styled
+
+
 async def test_a_standalone_question_in_a_thread_is_not_bent_by_it(knowledge: KnowledgeBase):
     history = ["How did Acme Maps speed up its tile rendering?"]
     answer = await knowledge.answer("What does an inverter do for rooftop solar panels?", history=history)

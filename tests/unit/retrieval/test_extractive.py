@@ -219,6 +219,15 @@ def test_a_definition_question_leads_with_the_sentence_that_defines(analyzer: An
     assert answer.startswith("A tile cache is a store of pre-drawn map squares")
 
 
+def test_what_a_thing_is_not_does_not_define_it(analyzer: Analyzer):
+    text = (
+        "A tile cache is not a database, a queue or a content delivery network. "
+        "A tile cache is a store of pre-drawn map squares kept close to the reader."
+    )
+    answer, _ = extractive_answer("what is a tile cache", [passage(text)], analyzer)
+    assert answer.startswith("A tile cache is a store of pre-drawn map squares")
+
+
 def test_the_point_comes_first_and_each_passage_quoted_is_cited(analyzer: Analyzer):
     first = passage("Ship the change on Tuesday behind a flag. Flags let a team roll back in seconds.", 0.7)
     second = passage("Rollbacks that take hours keep teams from shipping weekly.", 0.65, number=2)

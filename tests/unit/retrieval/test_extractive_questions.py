@@ -1,7 +1,7 @@
 """What reaches the extractive answer: the asks of a question, and whether the material covers its words."""
 
 from bot.retrieval.extractive import sentence_features
-from bot.retrieval.followup import question_parts
+from bot.retrieval.followup import question_parts, without_style_request
 from bot.retrieval.grounding import figure_absent, term_coverage
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
@@ -22,6 +22,16 @@ def test_real_asks_are_still_split():
         "harvey when did they start",
         "harvey who was the first big client",
     ]
+
+
+def test_a_request_about_how_to_put_the_answer_is_not_part_of_the_question():
+    assert without_style_request("what's a data flywheel in one sentence") == "what's a data flywheel"
+    assert without_style_request("network learning, in plain english?") == "network learning?"
+    assert without_style_request("TL;DR: what is model collapse") == "what is model collapse"
+    assert without_style_request("quick question: who owns the feedback stage?") == "who owns the feedback stage?"
+    # Nothing else left: the question stays as typed rather than becoming empty.
+    assert without_style_request("briefly") == "briefly"
+    assert without_style_request("what does brief mean") == "what does brief mean"
 
 
 def test_coverage_counts_derived_forms_of_longer_words_only():
