@@ -441,7 +441,11 @@ def ask(
         typer.echo(f"[{number}] {source.label} ({source.source})")
 
 
-EVAL_SETS = (Path("tests/eval/questions.yaml"), Path("tests/eval/dev_questions.yaml"))
+EVAL_SETS = (
+    Path("tests/eval/questions.yaml"),
+    Path("tests/eval/dev_questions.yaml"),
+    Path("tests/eval/blind_questions.yaml"),
+)
 
 
 @cli.command("eval")
@@ -449,7 +453,7 @@ def evaluate_answers(
     questions: list[Path] = typer.Option(
         list(EVAL_SETS),
         "--questions",
-        help="An evaluation set (YAML); repeat for several. Default: both of tests/eval.",
+        help="An evaluation set (YAML); repeat for several. Default: the three of tests/eval.",
     ),
     fit: bool = typer.Option(
         False, "--fit", help="Refit the answer's weights and refusal policy on the sets and print them instead."

@@ -66,6 +66,9 @@ class MethodScores:
         }
 
 
+_QUESTION_KEYS = frozenset({"id", "question", "kind", "expected_sources", "expected_facts", "history"})
+
+
 def load_questions(path: Path) -> list[EvalQuestion]:
     """Read the evaluation set (a YAML list of questions)."""
     try:
@@ -78,6 +81,12 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, dict) or not str(item.get("question", "")).strip():
             raise InputError(f"Question {number} of {path} has no `question` text.")
+        unknown = sorted(set(item) - _QUESTION_KEYS)
+        if unknown:
+            raise InputError(
+                f"Question {number} of {path} has unknown keys {', '.join(unknown)}: use "
+                f"{', '.join(sorted(_QUESTION_KEYS))} (out of scope is `kind: {OUT_OF_SCOPE}`)."
+            )
         questions.append(
             EvalQuestion(
                 id=str(item.get("id", f"q{number:03d}")),

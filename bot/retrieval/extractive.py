@@ -223,8 +223,10 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     ),
     # "first" as an order, not as in "its first month" or "the first users".
     Ask.FIRST_STEP: re.compile(
+        r"(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\ba )(?<!\bour )(?<!\byour )(?<!\bevery )"
         r"\b(first(?![\s-]+(month|weeks?|days?|years?|quarter|time|users?|customers?|signals?|four|two|three))"
-        r"|start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b",
+        r"|start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b"
+        r"|\bthe first (step|move|fix|thing|job|priority|task)\b",
         re.I,
     ),
     Ask.CHECK: re.compile(
@@ -271,6 +273,13 @@ def asks_for_a_figure(question: str) -> bool:
 def ask_of(question: str) -> Ask:
     """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison, a reason)."""
     return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
+
+
+def reads_as_answer_to(ask: Ask, text: str) -> bool:
+    """Whether `text` (a sentence or a heading) reads like an answer to that kind of question ("First Moves to
+    Strengthen Storage" to "what first", "Signs the Storage Stage Is Weak" to "how do we tell")."""
+    cue = _CUES.get(ask)
+    return bool(cue and cue.search(text))
 
 
 def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:

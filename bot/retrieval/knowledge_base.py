@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder
-from bot.retrieval.extractive import SentenceCache, SimilarityOf, extractive_answer
+from bot.retrieval.extractive import SentenceCache, SimilarityOf, ask_of, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts, without_style_request
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
@@ -29,7 +29,7 @@ from bot.retrieval.models import (
     Passage,
     scope_for,
 )
-from bot.retrieval.ranking import Ranking, Retriever, apply_vote_prior, rank
+from bot.retrieval.ranking import Ranking, Retriever, apply_vote_prior, prefer_headings_that_answer, rank
 from bot.retrieval.search_index import ScopeIndex
 from bot.retrieval.vector_cache import VectorCache
 
@@ -337,7 +337,8 @@ class KnowledgeBase:
         )
         vector = vectors[0]
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
-        ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
+        ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth * 2)
+        ranking = prefer_headings_that_answer(ranking, ask_of(question), depth)
         if parts:
             ranking = self._cover_parts(ranking, list(zip(parts, vectors[1:], strict=True)), scopes, retriever, depth)
         if self._vote_counts:

@@ -27,6 +27,13 @@ def test_a_malformed_set_gets_a_clear_error(tmp_path: Path, content: str):
         load_questions(path)
 
 
+def test_an_unknown_key_is_named_rather_than_silently_ignored(tmp_path: Path):
+    path = tmp_path / "typo.yaml"
+    path.write_text('- {question: "what is the ceo of acme", kind: fact, out_of_scope: true}\n')
+    with pytest.raises(InputError, match="out_of_scope.*kind: out_of_scope"):
+        load_questions(path)
+
+
 def test_ranks_and_facts_are_matched_by_file_name_and_case():
     passages = [Passage(str(i), "", "", "", f"knowledge/{name}", 0.0) for i, name in enumerate(["a.md", "b.md"])]
     assert first_relevant_rank(passages, ["b.md", "c.md"]) == 2

@@ -12,6 +12,7 @@ from bot.retrieval.extractive import (
     choose_sentences,
     extractive_answer,
     profile_question,
+    reads_as_answer_to,
     sentence_features,
     topic_terms,
 )
@@ -207,6 +208,22 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
 )
 def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
     assert ask_of(question) == ask
+
+
+@pytest.mark.parametrize(
+    ("text", "answers"),
+    [
+        ("To strengthen Storage, first pick the three signals the loop depends on most.", True),
+        ("The first step is to name the outcome.", True),
+        ("First Moves to Strengthen Storage", True),
+        ("What Should We Fix First?", True),
+        ("Break 1 is the first common flywheel break.", False),
+        ("Klarna's Assistant in Its First Month", False),
+        ("Our first users came from the sales team.", False),
+    ],
+)
+def test_first_as_an_order_of_work_not_as_an_ordinal(text: str, answers: bool):
+    assert reads_as_answer_to(Ask.FIRST_STEP, text) is answers
 
 
 def test_a_definition_question_leads_with_the_sentence_that_defines(analyzer: Analyzer):

@@ -3,11 +3,20 @@
 import numpy as np
 import pytest
 
+from bot.retrieval.extractive import Ask
 from bot.retrieval.followup import contextual_query, needs_context, question_parts
 from bot.retrieval.knowledge_base import KnowledgeBase
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
-from bot.retrieval.ranking import PRIOR_WEIGHT, Retriever, apply_vote_prior, rank
+from bot.retrieval.ranking import (
+    ASK_HEADING_BONUS,
+    PRIOR_WEIGHT,
+    Ranking,
+    Retriever,
+    apply_vote_prior,
+    prefer_headings_that_answer,
+    rank,
+)
 from bot.retrieval.search_index import ChunkRecord, ScopeIndex
 
 
@@ -54,6 +63,40 @@ def test_each_retriever_ranks_across_several_scope_indexes():
     assert fused.passages[0].text == "pears only here"
     assert len(rrf.passages) == 3
     assert rank([], query_vector=query, lexical_query="x", retriever=Retriever.FUSED, k=3).passages == []
+
+
+def _section(section: str, score: float) -> Passage:
+    return Passage(section, f"text of {section}", "Tile Caches", section, "docs/tiles.md", score)
+
+
+def test_a_heading_that_answers_the_kind_of_question_asked_settles_a_near_tie():
+    ranking = Ranking(
+        [
+            _section("What a New Tile Cache Needs", 0.70),
+            _section("Tile Cache Sizes", 0.69),
+            _section("First Moves for a Tile Cache", 0.70 - ASK_HEADING_BONUS / 2),
+            _section("The First Month of a Tile Cache", 0.68),
+        ],
+        confidence=0.70,
+        best_lexical=3.0,
+    )
+    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=3)
+    assert [p.section for p in first.passages] == [
+        "First Moves for a Tile Cache",
+        "What a New Tile Cache Needs",
+        "Tile Cache Sizes",
+    ]
+    assert (first.confidence, first.best_lexical) == (0.70, 3.0)
+    # Other kinds of question keep the order; the cut to k applies to every kind.
+    plain = prefer_headings_that_answer(ranking, Ask.DEFINITION, k=2)
+    assert [p.section for p in plain.passages] == ["What a New Tile Cache Needs", "Tile Cache Sizes"]
+
+
+def test_a_heading_cannot_lift_a_passage_the_meaning_does_not_support():
+    ranking = Ranking([_section("How Tile Caches Work", 0.70), _section("Risks of a Cold Tile Cache", 0.50)], 0.7, 0.0)
+    risky = prefer_headings_that_answer(ranking, Ask.RISK, k=2)
+    assert [p.section for p in risky.passages] == ["How Tile Caches Work", "Risks of a Cold Tile Cache"]
+    assert risky.passages[1].score == 0.50 + ASK_HEADING_BONUS
 
 
 def test_follow_up_detection():
