@@ -120,15 +120,15 @@ class GroundingPolicy:
     on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -4.315
-    similarity: float = 8.269
-    sentence_similarity: float = 0.79
-    coverage_top1: float = 0.734
-    coverage_top3: float = 3.761
-    missing: float = -2.612
-    missing_figure: float = -2.573
-    figure_absent: float = -3.455
-    threshold: float = 0.21
+    intercept: float = -4.349
+    similarity: float = 8.381
+    sentence_similarity: float = 0.406
+    coverage_top1: float = 0.765
+    coverage_top3: float = 4.042
+    missing: float = -2.533
+    missing_figure: float = -2.468
+    figure_absent: float = -3.456
+    threshold: float = 0.206
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:
