@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.help import build_too_long, build_unknown_subcommand
@@ -227,12 +228,15 @@ async def _guarded(handler: MessageHandler, message: IncomingMessage) -> None:
     if message.is_edit and not message.thread_ts:
         return  # an edited question is not asked again; edits matter only inside threads
     if len(message.text) > MAX_INPUT_CHARS:
-        await message.client.chat_postEphemeral(
-            channel=message.channel_id,
-            user=message.user_id,
-            thread_ts=message.thread_ts,
-            text=build_too_long(len(message.text), MAX_INPUT_CHARS),
-        )
+        try:
+            await message.client.chat_postEphemeral(
+                channel=message.channel_id,
+                user=message.user_id,
+                thread_ts=message.thread_ts,
+                text=build_too_long(len(message.text), MAX_INPUT_CHARS),
+            )
+        except SlackApiError as failure:  # a conversation Slack will not show the person a note in
+            logger.warning("could not tell the person their message is too long: %s", failure.response.get("error"))
         return
     await handler(message)
 

@@ -162,3 +162,31 @@ async def test_an_unknown_choice_in_a_modal_gets_a_form_error(
     assert isinstance(delivery.ack, dict) and delivery.ack.get("response_action") == "errors"
     assert json.dumps(delivery.ack["errors"])
     assert_clean(log.getvalue())
+
+
+async def test_an_overlong_mention_in_a_conversation_slack_will_not_note_in_is_dropped_quietly(
+    slack: LocalSlack, coach: Coach
+) -> None:
+    ana = slack.add_user("ana")
+    body = {
+        "type": "event_callback",
+        "team_id": slack.team_id,
+        "api_app_id": slack.app_id,
+        "event_id": "EvOverlong0001",
+        "event_time": 1700000000,
+        "event": {
+            "type": "app_mention",
+            "user": ana.id,
+            "text": "x" * 5000,
+            "channel": "DNOSUCHCHANNEL",
+            "ts": "1700000000.000100",
+            "channel_type": "im",
+        },
+    }
+    with captured_logs() as log:
+        delivery = await post_signed(slack, "event", body)
+        await slack.wait_idle()
+    assert delivery.status == 200
+    assert "could not tell the person their message is too long: channel_not_found" in log.getvalue()
+    assert_clean(log.getvalue())
+    assert slack.ephemerals(ana) == []
