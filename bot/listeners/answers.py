@@ -44,8 +44,9 @@ ANSWER_EVENT = "flywheel_answer"
 """The message metadata type that carries an answer's id, so an answer whose ts was lost is found again."""
 HISTORY_LIMIT = 200
 DIRECT_MESSAGE = "directmessage"
-DIRECT_MESSAGE_ID_PREFIX = "D"
 """The `channel_name` a slash command carries when it was typed in a DM."""
+DIRECT_MESSAGE_ID_PREFIX = "D"
+"""What Slack's ids of direct-message conversations start with."""
 
 
 ANSWER_ID = re.compile(r"[1-9][0-9]{0,8}")
