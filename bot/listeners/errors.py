@@ -24,6 +24,10 @@ UNEXPECTED_ERROR = (
     "Something went wrong on my side and I couldn't finish that (reference `{ref}`). "
     "Nothing you stored was lost; please try again in a minute."
 )
+CANNOT_POST_HERE = (
+    "I can't post in this conversation: invite me to the channel (`/invite @flywheel-coach`) "
+    "or ask me in a direct message."
+)
 
 _PLAIN_WORD = re.compile(r"/?[a-z_]{1,40}")
 """A request type or command name as Slack sends them (anything else is someone's text, not logged)."""
@@ -42,6 +46,11 @@ async def report_error(error: Exception, *, context: AsyncBoltContext, body: dic
     if isinstance(error, CoachError):
         text = escape(error.message)  # it may quote what the person typed
         logger.info("coach error for team %s: %s", context.team_id, type(error).__name__)  # its message quotes input
+    elif isinstance(error, SlackApiError) and channel_unreachable(error):
+        text = CANNOT_POST_HERE  # a state of the workspace, not a fault of the coach: no traceback
+        logger.warning(
+            "cannot post in channel %s (team %s): %s", context.channel_id, context.team_id, error.response.get("error")
+        )
     else:
         ref = uuid.uuid4().hex[:8]
         text = UNEXPECTED_ERROR.format(ref=ref)

@@ -164,20 +164,19 @@ async def test_an_unknown_choice_in_a_modal_gets_a_form_error(
     assert_clean(log.getvalue())
 
 
-async def test_an_overlong_mention_in_a_conversation_slack_will_not_note_in_is_dropped_quietly(
-    slack: LocalSlack, coach: Coach
-) -> None:
+async def _mention_in_a_dm_slack_does_not_know(slack: LocalSlack, text: str) -> str:
+    """Deliver a mention from a conversation Slack refuses every post in; return the coach's log."""
     ana = slack.add_user("ana")
     body = {
         "type": "event_callback",
         "team_id": slack.team_id,
         "api_app_id": slack.app_id,
-        "event_id": "EvOverlong0001",
+        "event_id": f"EvUnknownDm{len(text)}",
         "event_time": 1700000000,
         "event": {
             "type": "app_mention",
             "user": ana.id,
-            "text": "x" * 5000,
+            "text": text,
             "channel": "DNOSUCHCHANNEL",
             "ts": "1700000000.000100",
             "channel_type": "im",
@@ -187,6 +186,21 @@ async def test_an_overlong_mention_in_a_conversation_slack_will_not_note_in_is_d
         delivery = await post_signed(slack, "event", body)
         await slack.wait_idle()
     assert delivery.status == 200
-    assert "could not tell the person their message is too long: channel_not_found" in log.getvalue()
-    assert_clean(log.getvalue())
     assert slack.ephemerals(ana) == []
+    assert_clean(log.getvalue())
+    return log.getvalue()
+
+
+async def test_an_overlong_mention_in_a_conversation_slack_will_not_note_in_is_dropped_quietly(
+    slack: LocalSlack, coach: Coach
+) -> None:
+    log = await _mention_in_a_dm_slack_does_not_know(slack, "x" * 5000)
+    assert "could not tell the person their message is too long: channel_not_found" in log
+
+
+async def test_a_question_in_a_conversation_slack_will_not_post_in_is_a_warning_not_a_traceback(
+    slack: LocalSlack, coach: Coach
+) -> None:
+    log = await _mention_in_a_dm_slack_does_not_know(slack, "what is a data flywheel?")
+    assert "cannot post in channel DNOSUCHCHANNEL" in log and "channel_not_found" in log
+    assert "unexpected error" not in log
