@@ -29,7 +29,15 @@ from bot.retrieval.models import (
     Passage,
     scope_for,
 )
-from bot.retrieval.ranking import Ranking, Retriever, apply_vote_prior, prefer_headings_that_answer, rank
+from bot.retrieval.ranking import (
+    COSINE_SCALE,
+    HEADING_POOL,
+    Ranking,
+    Retriever,
+    apply_vote_prior,
+    prefer_headings_that_answer,
+    rank,
+)
 from bot.retrieval.search_index import ScopeIndex
 from bot.retrieval.vector_cache import VectorCache
 
@@ -337,8 +345,11 @@ class KnowledgeBase:
         )
         vector = vectors[0]
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
-        ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth * 2)
-        ranking = prefer_headings_that_answer(ranking, ask_of(question), depth)
+        if retriever in COSINE_SCALE:
+            ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=HEADING_POOL)
+            ranking = prefer_headings_that_answer(ranking, ask_of(question), depth)
+        else:
+            ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
         if parts:
             ranking = self._cover_parts(ranking, list(zip(parts, vectors[1:], strict=True)), scopes, retriever, depth)
         if self._vote_counts:

@@ -11,6 +11,7 @@ from bot.retrieval.models import Passage
 from bot.retrieval.ranking import (
     ASK_HEADING_BONUS,
     PRIOR_WEIGHT,
+    SIBLING_SHARE,
     Ranking,
     Retriever,
     apply_vote_prior,
@@ -65,8 +66,8 @@ def test_each_retriever_ranks_across_several_scope_indexes():
     assert rank([], query_vector=query, lexical_query="x", retriever=Retriever.FUSED, k=3).passages == []
 
 
-def _section(section: str, score: float) -> Passage:
-    return Passage(section, f"text of {section}", "Tile Caches", section, "docs/tiles.md", score)
+def _section(section: str, score: float, source: str = "docs/tiles.md") -> Passage:
+    return Passage(section, f"text of {section}", "Tile Caches", section, source, score)
 
 
 def test_a_heading_that_answers_the_kind_of_question_asked_settles_a_near_tie():
@@ -93,10 +94,39 @@ def test_a_heading_that_answers_the_kind_of_question_asked_settles_a_near_tie():
 
 
 def test_a_heading_cannot_lift_a_passage_the_meaning_does_not_support():
-    ranking = Ranking([_section("How Tile Caches Work", 0.70), _section("Risks of a Cold Tile Cache", 0.50)], 0.7, 0.0)
+    elsewhere = _section("Risks of a Cold Tile Cache", 0.50, source="docs/caches.md")
+    ranking = Ranking([_section("How Tile Caches Work", 0.70), elsewhere], 0.7, 0.0)
     risky = prefer_headings_that_answer(ranking, Ask.RISK, k=2)
     assert [p.section for p in risky.passages] == ["How Tile Caches Work", "Risks of a Cold Tile Cache"]
     assert risky.passages[1].score == 0.50 + ASK_HEADING_BONUS
+
+
+def test_the_answering_section_of_a_top_document_rises_to_its_documents_best():
+    """A question in the words of the problem finds the section naming it; the fix sits in a sibling section."""
+    ranking = Ranking(
+        [
+            _section("Cold Caches Stall Map Loads", 0.70),
+            _section("Cache Warming Explained", 0.66, source="docs/warming.md"),
+            _section("Tile Cache Sizes", 0.60),
+            *[_section(f"Tile Formats {n}", 0.55 - n / 100, source=f"docs/formats-{n}.md") for n in range(6)],
+            _section("First Moves for a Cold Cache", 0.40),
+            _section("First Moves for Warming", 0.40, source="docs/warming.md"),
+            _section("First Moves for Formats", 0.40, source="docs/formats-5.md"),
+        ],
+        confidence=0.70,
+        best_lexical=3.0,
+    )
+    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
+    assert [p.section for p in first.passages] == [
+        "First Moves for a Cold Cache",
+        "Cold Caches Stall Map Loads",
+        "First Moves for Warming",
+        "Cache Warming Explained",
+    ]
+    assert first.passages[0].score == pytest.approx(SIBLING_SHARE * 0.70 + ASK_HEADING_BONUS)
+    # A document outside the top few lends nothing: its answering section keeps its own score plus the bonus.
+    formats = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=len(ranking.passages)).passages
+    assert next(p.score for p in formats if p.section == "First Moves for Formats") == pytest.approx(0.44)
 
 
 def test_follow_up_detection():
