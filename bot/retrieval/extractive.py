@@ -192,7 +192,14 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.FIRST_STEP,
         re.compile(
-            r"\b(first|start|begin|kick ?off|step one|where do (we|i) (begin|start)|prioriti[sz]e|top priority)\b", re.I
+            # Not the noun ("the cold start paradox"), an ordinal ("the first big client") or a date ("when did
+            # they start").
+            r"^(?!.*\bwhen (did|does|do|was|were)\b)(?=.*("
+            r"(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\bhis )(?<!\bher )(?<!'s )(?<!\bcold )(?<!\bcold-)"
+            r"\b(first|start|begin)\b"
+            r"|\bthe first (step|move|fix|thing|job|priority|task)\b"
+            r"|\b(kick ?off|step one|prioriti[sz]e|top priority)\b))",
+            re.I,
         ),
     ),
     (

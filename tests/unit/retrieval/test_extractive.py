@@ -204,6 +204,13 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("why did the team start moving back to manual releases", Ask.REASON),
         ("how come nobody reads the weekly report", Ask.REASON),
         ("how many deploys did we do", Ask.OTHER),
+        ("where do we start if our tiles are all over the place", Ask.FIRST_STEP),
+        ("what's the first thing to cache", Ask.FIRST_STEP),
+        # "start" and "first" that do not ask for a first step: a noun, an ordinal, a date.
+        ("what's the cold start problem", Ask.DEFINITION),
+        ("how did acme get past its cold-start", Ask.OTHER),
+        ("who was acme's first big customer", Ask.OTHER),
+        ("when did acme start drawing tiles", Ask.OTHER),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
