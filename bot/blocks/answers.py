@@ -33,6 +33,10 @@ QUOTED_NOTE = (
     ":robot_face: Quoted from the coach's material by an automated search, which can miss context. "
     "Check the sources before you act on it."
 )
+DECLINED_NOTE = (
+    ":robot_face: An automated search of the coach's material found no answer; it can miss one asked in other "
+    "words, so try rephrasing."
+)
 COACH_NOTE = ":robot_face: I'm an automated coach: my answers come from my material, with sources to check."
 MAX_SOURCES_SHOWN = 6
 
@@ -166,7 +170,7 @@ def answer_footer(
     sources_block = _sources_block(sources)
     if sources_block is not None:
         blocks.append(sources_block)
-    blocks.append(context(AI_NOTE if generated else QUOTED_NOTE))
+    blocks.append(context(AI_NOTE if generated else QUOTED_NOTE if grounded else DECLINED_NOTE))
     blocks.append(feedback_buttons(answer_id))
     if shareable and grounded:
         share = button("Share in channel", action_id=ACTION_SHARE, value=str(answer_id), style="primary")

@@ -13,6 +13,7 @@ from bot.blocks.answers import (
     ACTION_SHARE,
     ACTION_SUGGESTED,
     BLOCK_REASON,
+    DECLINED_NOTE,
     QUOTED_NOTE,
     SUGGESTED_PROMPTS,
     VIEW_REASON,
@@ -65,6 +66,7 @@ async def test_an_off_topic_question_is_declined_honestly(slack: LocalSlack, coa
     reply = await slack.wait_for_message(channel=general, thread_ts=asked)
     assert "I can't find that in the material" in reply.text
     assert "Nearest topics" in _blocks_text(reply)
+    assert DECLINED_NOTE.split(";")[0] in _blocks_text(reply) and QUOTED_NOTE.split(".")[0] not in _blocks_text(reply)
 
 
 async def test_channel_messages_without_a_mention_are_left_alone(slack: LocalSlack, coach: Coach) -> None:

@@ -9,6 +9,7 @@ from bot.blocks.answers import (
     ACTION_SHARE,
     AI_NOTE,
     BLOCK_REASON,
+    DECLINED_NOTE,
     QUOTED_NOTE,
     SourceLine,
     build_answer,
@@ -76,6 +77,8 @@ def test_a_private_answer_can_be_shared_but_a_refusal_cannot():
     assert ACTION_SHARE in json.dumps(shareable) and block_errors(shareable) == []
     assert ACTION_SHARE not in json.dumps(refusal)
     assert "Nearest topics I do cover" in json.dumps(refusal) and block_errors(refusal) == []
+    # Nothing was quoted, so the note says what happened instead.
+    assert DECLINED_NOTE in json.dumps(refusal) and QUOTED_NOTE not in json.dumps(refusal)
 
 
 def test_echoed_text_cannot_ping_or_link():
