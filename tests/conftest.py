@@ -43,6 +43,29 @@ LEAKY_VARIABLES = (
 )
 
 
+# Tests that start coach processes, or keep the CPU busy for a minute, run one after another on one worker:
+# run beside each other they starved the in-process tests of the CPU long enough for an ack to miss Slack's
+# 3 s (the local Slack fails a test on that).
+HEAVY_MODULES = frozenset(
+    {
+        "test_bench_memory.py",
+        "test_checkins_concurrency.py",
+        "test_crash_answers.py",
+        "test_crash_points.py",
+        "test_hostile_properties.py",
+        "test_many_workspaces.py",
+        "test_replicas.py",
+        "test_store_opening.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in HEAVY_MODULES:
+            item.add_marker(pytest.mark.xdist_group("heavy"))
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No developer token, proxy or data dir leaks into a test; each test runs in its own directory."""
