@@ -77,7 +77,7 @@ class DeliveryEngine:
     ) -> None:
         self.signing_secret = signing_secret
         self.request_urls: list[str] = []
-        self._turn = 0
+        self._turns: dict[str, int] = {}
         self.ack_deadline = ack_deadline
         self.event_retries = event_retries
         self._journal = journal
@@ -108,14 +108,18 @@ class DeliveryEngine:
         """The (first) request URL, None when delivering over Socket Mode."""
         return self.request_urls[0] if self.request_urls else None
 
-    def next_url(self, after: str | None = None) -> str:
-        """Where the next request goes: the URL after `after` (a retry lands on another replica), else round-robin."""
+    def next_url(self, label: str, after: str | None = None) -> str:
+        """Where the next request goes: the URL after `after` (a retry lands on another replica), else round-robin.
+
+        Each label takes its own turns, so mentions alternate between replicas however many echoes of the app's
+        own posts arrive in between.
+        """
         urls = self.request_urls
         if after in urls:
             return urls[(urls.index(after) + 1) % len(urls)]
-        url = urls[self._turn % len(urls)]
-        self._turn += 1
-        return url
+        turn = self._turns.get(label, 0)
+        self._turns[label] = turn + 1
+        return urls[turn % len(urls)]
 
     def transport(self) -> str | None:
         """`http` when a request URL is set, else `socket` when a client is connected, else None."""
@@ -174,7 +178,7 @@ class DeliveryEngine:
             at=self._clock.now(),
             raw_body=body,
             headers=dict(headers),
-            url=self.next_url(),
+            url=self.next_url("raw"),
         )
         self._journal.add(record)
         await self._post(record, body, headers)
@@ -201,7 +205,7 @@ class DeliveryEngine:
             event_id=payload.get("event_id"),
             retry_num=retry_num,
             retry_reason=retry_reason,
-            url=self.next_url(after_url) if transport == "http" else None,
+            url=self.next_url(label, after_url) if transport == "http" else None,
         )
         self._journal.add(record)
         if transport is None:

@@ -23,3 +23,16 @@ def test_a_workspace_without_the_app_has_no_bot_until_it_is_installed():
     room = acme.add_channel("room", members=[bob])
     assert not acme.installed and acme.workspace.conversations[room].members == [bob.id]
     assert slack.installed and slack.team(slack.team_id) is slack
+
+
+def test_each_kind_of_request_takes_its_own_turns_over_the_replicas_and_a_retry_goes_to_the_next():
+    slack = LocalSlack()
+    slack.set_request_url(["http://a", "http://b"])
+    engine = slack.engine
+    # The app's own posts echo back as message events in between; mentions still alternate.
+    mentions = []
+    for _ in range(4):
+        mentions.append(engine.next_url("app_mention"))
+        engine.next_url("message")
+    assert mentions == ["http://a", "http://b", "http://a", "http://b"]
+    assert engine.next_url("app_mention", after="http://b") == "http://a"
