@@ -194,7 +194,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         re.compile(
             # Not the noun ("the cold start paradox"), an ordinal ("the first big client") or a date ("when did
             # they start").
-            r"^(?!.*\bwhen (did|does|do|was|were)\b)(?=.*("
+            r"^(?!.*\b(when|(what|which) (year|month|date)) (did|does|do|was|were)\b)(?=.*("
             r"(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\bhis )(?<!\bher )(?<!'s )(?<!\bcold )(?<!\bcold-)"
             r"\b(first|start|begin)\b"
             r"|\bthe first (step|move|fix|thing|job|priority|task)\b"
@@ -261,6 +261,13 @@ _SOURCE_QUESTION = re.compile(
 )
 
 
+# Kinds of thing a figure answers: "what year", "which month", "what percentage".
+MEASURES = frozenset(
+    {"year", "years", "month", "months", "day", "days", "date", "time", "percentage", "percent", "share", "number"}
+    | {"amount", "ratio", "rate", "figure", "count", "size", "speed"}
+)
+_MEASURE_ASKED = re.compile(rf"\b(?:what|which)\s+({'|'.join(sorted(MEASURES))})\b", re.IGNORECASE)
+
 # The words that only say which kind of answer is wanted ("what's the risk", "where do we start").
 _ASK_WORDS: dict[Ask, str] = {
     Ask.FIRST_STEP: "first start begin step one kick off priority prioritise prioritize",
@@ -291,10 +298,11 @@ def reads_as_answer_to(ask: Ask, text: str) -> bool:
 
 def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:
     """The question's terms about its topic: without the words that only say which kind of answer (`ask`) is
-    wanted ("what first?", "what's the risk"), which the answer's cue scores instead (unless nothing else is
-    left)."""
+    wanted ("what first?", "what's the risk") or which figure ("what year"), which the answer's cue and its
+    figures score instead (unless nothing else is left)."""
     terms = set(analyzer.terms(question))
-    return terms - _ask_terms(analyzer, ask) or terms
+    measures = {term for found in _MEASURE_ASKED.findall(question) for term in analyzer.terms(found)}
+    return terms - _ask_terms(analyzer, ask) - measures or terms
 
 
 @functools.cache

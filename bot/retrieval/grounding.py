@@ -5,7 +5,8 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.retrieval.extractive import SentenceFeatures, ask_of, asks_for_a_figure, topic_terms
+from bot.retrieval.extractive import MEASURES, SentenceFeatures, ask_of, asks_for_a_figure, topic_terms
+from bot.retrieval.followup import question_parts
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 from bot.retrieval.ranking import Ranking, Retriever
@@ -24,6 +25,32 @@ _COUNTED = re.compile(
     r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|in|at|per)\b",
     re.IGNORECASE,
 )
+# "how much did they spend", not "how much time did they save": the amount is of money when nothing else is named.
+_MONEY_ASK = re.compile(
+    r"\bhow much\s+(?:money\s+|cash\s+)?(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could)\b.*"
+    r"\b(?:cost|costs|spend|spent|pay|paid|charge|charges|earn|earned|make|made|save|saved|lose|lost|raise|raised|"
+    r"invest|invested|worth|price|priced|fund|funded)\b"
+)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d.,]*\s*(?:dollars|euros|pounds)\b", re.IGNORECASE)
+_ASKING_VERB = r"(?:do|does|did|is|are|was|were|has|have|had|should|would|could|can|will)"
+_NOT_A_KIND = rf"(?:{_ASKING_VERB}|if|about|we|you|they|i|it|one|ones|to|the|a|an)"
+# "which cloud provider does…", "what kind of data did…": one or two words between the question word and its verb.
+_WHICH_KIND = re.compile(
+    rf"\b(?:which|what)\s+(?:(?:kind|sort|type)s?\s+of\s+)?(?!{_NOT_A_KIND}\b)((?:[a-z/-]+\s+){{1,2}}?){_ASKING_VERB}\b"
+)
+# "who is the CEO of…", "who was Yirifi's first hire": the role, without the owner.
+_WHO_IS_THE = re.compile(
+    r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|[\w-]+'s\s+)?([a-z -]+?)(?=\s+(?:of|at|in|for|behind|on)\b|\s*[?.!,]|$)"
+)
+_OWNER = re.compile(r"\b([a-z][\w.-]*)'s\b")
+_DOES_SUBJECT = re.compile(r"\b(?:does|did)\s+([a-z][\w.-]*)\b")
+_EITHER = re.compile(r"\b([a-z][\w.-]*)\s+or\s+([a-z][\w.-]*)\b")
+_NOT_A_NAME = frozenset(
+    {"a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "we", "i", "you", "they", "our"}
+    | {"my", "your", "their", "his", "her", "one", "each", "every", "any", "some", "all", "there", "here", "let"}
+    | {"what", "who", "which", "where", "when", "why", "how"}
+)
+_NO_TERM = ""
 
 
 def _words_of(passages: Sequence[Passage], analyzer: Analyzer) -> set[str]:
@@ -55,10 +82,9 @@ def term_coverage(
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-def figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf) -> bool:
-    """Whether the figure a question asks for is plainly missing from the passages: a year none of them names
-    ("revenue in 2023"), or a count of something no sentence puts a number to ("how many GPUs"; a year beside
-    it is not a count)."""
+def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf) -> bool:
+    """A year none of the passages names ("revenue in 2023"), or a count of something no sentence puts a number
+    to ("how many GPUs"; a year beside it is not a count)."""
     if any(all(year not in f"{p.section} {p.text}" for p in passages) for year in _YEAR.findall(question)):
         return True
     counted = _COUNTED.search(question)
@@ -70,6 +96,55 @@ def figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyzer
     )
 
 
+def _asked_kind(question: str) -> str | None:
+    """The kind of thing a one-ask question wants named: "programming language" in "what programming language
+    did they use", "ceo" in "who is the CEO of Klarna". None for other questions, for kinds a figure answers
+    ("which year": the figure checks see to those) and for a multi-part question, where one part's kind is not
+    the whole question's."""
+    lowered = question.lower()
+    if question_parts(question):
+        return None
+    found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered)
+    if found is None:
+        return None
+    kind = found.group(1).strip()
+    return None if set(kind.split()) & MEASURES else kind
+
+
+def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
+    """Whether no indexed document has the word: its idf is that of a term nobody wrote."""
+    terms = analyzer.terms(word)
+    return bool(terms) and all(idf(term) >= idf(_NO_TERM) for term in terms)
+
+
+def _about_the_unknown(question: str, analyzer: Analyzer, idf: IdfOf) -> bool:
+    """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
+    subject of a "does/did" ("how many experiments does Uber run"), or both sides of a choice ("LaunchDarkly or
+    Unleash")."""
+    lowered = question.lower().replace("\u2019", "'")
+    subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
+    if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
+        return True
+    return any(all(_unused(side, analyzer, idf) for side in choice.groups()) for choice in _EITHER.finditer(lowered))
+
+
+def answer_absent(
+    question: str, passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf, features_of: FeaturesOf
+) -> bool:
+    """Whether the passages plainly lack the answer: the question is about something the material never names,
+    or what it asks for is missing from them: a year none of them names, a count no sentence gives, a sum of
+    money where none is named ("how much does it cost"), or the kind of thing it wants named when no passage has
+    a word for it ("which cloud provider", "who is the CEO")."""
+    if _about_the_unknown(question, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
+        return True
+    if _MONEY_ASK.search(question.lower()):
+        return not any(_MONEY.search(passage.text) for passage in passages)
+    kind = _asked_kind(question)
+    wanted = set(analyzer.terms(kind)) if kind else set()
+    present = _words_of(passages, analyzer) if wanted else set()
+    return bool(wanted) and not any(term in present or _shares_root(term, present) for term in wanted)
+
+
 SIGNALS = (
     "similarity",
     "sentence_similarity",
@@ -77,7 +152,7 @@ SIGNALS = (
     "coverage_top3",
     "missing",
     "missing_figure",
-    "figure_absent",
+    "answer_absent",
 )
 """What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
 
@@ -102,7 +177,7 @@ def grounding_signals(
         sum(share for share, found in top3 if found),
         missing,
         missing if asks_for_a_figure(question) else 0.0,
-        float(figure_absent(question, passages[:3], analyzer, features_of)),
+        float(answer_absent(question, passages[:3], analyzer, idf, features_of)),
     )
 
 
@@ -114,10 +189,11 @@ class GroundingPolicy:
     passages (meaning phrased in other words); the idf share of the question's words the top passage and the
     top three cover; and the largest share of one word none of them has (a known subject, an unknown detail:
     "how many employees does Duolingo have?"), again when the question asks for a number (a figure the
-    material does not give is the commonest near miss); and whether it asks for a year or a count that no top
-    passage gives (`figure_absent`). The coefficients and the threshold are fitted by
-    `flywheel-coach eval --fit` on both evaluation sets (`bench.fitting.fit_grounding`), each checked by a fit
-    on the other alone. With word-only (BM25) retrieval there are no cosines, and the best BM25 score decides.
+    material does not give is the commonest near miss); and whether what it asks for, a year, a count, a sum
+    of money or a named kind of thing, is plainly missing from the top passages (`answer_absent`). The
+    coefficients and the threshold are fitted by `flywheel-coach eval --fit` on both evaluation sets
+    (`bench.fitting.fit_grounding`), each checked by a fit on the other alone. With word-only (BM25) retrieval
+    there are no cosines, and the best BM25 score decides.
     """
 
     intercept: float = -4.349
@@ -127,7 +203,7 @@ class GroundingPolicy:
     coverage_top3: float = 4.042
     missing: float = -2.533
     missing_figure: float = -2.468
-    figure_absent: float = -3.456
+    answer_absent: float = -3.456
     threshold: float = 0.206
     min_bm25: float = 2.5
 

@@ -211,6 +211,7 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("how did acme get past its cold-start", Ask.OTHER),
         ("who was acme's first big customer", Ask.OTHER),
         ("when did acme start drawing tiles", Ask.OTHER),
+        ("what year did acme start drawing tiles", Ask.OTHER),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
@@ -281,6 +282,8 @@ def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
         "what's the risk of skipping code review", analyzer, ask_of("what's the risk of skipping code review")
     ) == {"skip", "code", "review"}
     assert topic_terms("what first?", analyzer, ask_of("what first?")) == {"first"}  # nothing else to go on
+    # Which figure is wanted is for the figures to answer, not a word the answer must contain.
+    assert topic_terms("what year did the build farm open", analyzer, Ask.OTHER) == {"build", "farm", "open"}
 
 
 def test_a_why_question_leads_with_the_reason(analyzer: Analyzer):

@@ -2,8 +2,8 @@
 
 from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import question_parts, without_style_request
-from bot.retrieval.grounding import figure_absent, term_coverage
-from bot.retrieval.lexical import Analyzer
+from bot.retrieval.grounding import answer_absent, term_coverage
+from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.models import Passage
 
 
@@ -46,17 +46,24 @@ def test_coverage_counts_derived_forms_of_longer_words_only():
     assert coverage("who found the company") == coverage("who started the company")
 
 
-def test_a_figure_the_passages_cannot_give_is_noticed():
+def test_an_answer_the_passages_plainly_lack_is_noticed():
     analyzer = Analyzer()
     passages = [
-        Passage("p1", "The studio ships 40 releases a year. Its 12 engineers review every change.", "Studio", "Pace",
-                "a.md", 0.6),
+        Passage("p1", "The studio ships 40 releases a year. Its 12 engineers review every change. Its founder, "
+                "Ana, saved $2 million with a shared data store.", "Studio", "Pace", "a.md", 0.6),
         Passage("p2", "In 2024 the studio moved to weekly releases. Since 2019 its designers work in pairs.", "Studio",
                 "History", "a.md", 0.5),
     ]  # fmt: skip
+    index = LexicalIndex([f"{p.section} {p.text}" for p in passages], analyzer)
 
-    def absent(question: str) -> bool:
-        return figure_absent(question, passages, analyzer, lambda p: sentence_features(p.text, analyzer))
+    def absent(question: str, among: list[Passage] = passages) -> bool:
+        return answer_absent(
+            question,
+            among,
+            analyzer,
+            lambda term: inverse_document_frequency(term, [index]),
+            lambda p: sentence_features(p.text, analyzer),
+        )
 
     assert not absent("how many releases does the studio ship")
     assert not absent("how many engineers does the studio have")
@@ -65,3 +72,17 @@ def test_a_figure_the_passages_cannot_give_is_noticed():
     assert absent("how many designers does the studio have")  # named with a year only, never counted
     assert absent("how many managers does the studio have")
     assert absent("what did the studio ship in 2015")  # a year it never names
+    # A sum of money: only where the passages name one.
+    assert not absent("how much did the studio save")
+    assert absent("how much did the studio save", passages[1:])
+    # The kind of thing asked for, when no passage has a word for it; a figure's kind is left to the checks above.
+    assert not absent("who is the founder of the studio")
+    assert absent("who is the ceo of the studio")
+    assert absent("which cloud provider does the studio use")
+    assert not absent("what year did the studio move to weekly releases")
+    assert not absent("when did the studio start, and who was its first designer")  # one part of two
+    # Something the material never names: an owner, a subject, both sides of a choice.
+    assert absent("how does acme's studio ship releases")
+    assert absent("how many releases does acme ship")
+    assert absent("jira or linear for the studio's releases?")
+    assert not absent("releases or engineers: which does the studio count?")

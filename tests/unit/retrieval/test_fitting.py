@@ -38,7 +38,7 @@ def test_the_refusal_policy_rises_with_meaning_and_falls_with_a_missing_detail_o
     assert policy.to_json()["threshold"] == policy.threshold
     closer = {**base, "sentence_similarity": 0.8}
     missing = {**base, "missing": 0.6}
-    absent = {**base, "figure_absent": 1.0}
+    absent = {**base, "answer_absent": 1.0}
     assert policy.probability([closer[s] for s in SIGNALS]) > policy.probability([base[s] for s in SIGNALS])
     assert policy.probability([missing[s] for s in SIGNALS]) < policy.probability([base[s] for s in SIGNALS])
     assert policy.probability([absent[s] for s in SIGNALS]) < policy.probability([base[s] for s in SIGNALS])
