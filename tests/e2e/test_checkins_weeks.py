@@ -50,6 +50,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
         # ---- week 10 (EST): ship by thread reply and by modal
         await move_to(slack, clock, datetime(2026, 3, 3, 10, 0, 5, tzinfo=NEW_YORK))
         ship10 = await slack.wait_for_message(channel=team, contains="What ships this week? Week 10")
+        await slack.wait_idle()  # the prompt's thread is the coach's once its post is recorded, a moment after it shows
         ana_reply = await ana.post(team, "Thumbs on answers | feedback | share of rated answers", thread_ts=ship10.ts)
         await slack.wait_for_message(channel=team, thread_ts=ship10.ts, contains="Thumbs on answers")
         await bob.click(blocks.ACTION_ADD_ITEM, message=ship10)
@@ -123,6 +124,7 @@ async def test_three_weeks_with_late_answers_edits_a_skip_and_dst(
         await move_to(slack, clock, datetime(2026, 3, 12, 10, 0, 5, tzinfo=NEW_YORK))
         measure11 = await slack.wait_for_message(channel=team, contains="Did it work? Week 11")
         assert f"2. Weekly cohort notebook* · <@{bob.id}>" in measure11.all_text()
+        await slack.wait_idle()
         await ana.post(team, "#1 moved +2.5 next: scale", thread_ts=measure11.ts)
         await slack.wait_for_message(lambda m: m.ts == measure11.ts and "Moved · +2.5 · next: Scale" in m.all_text())
 

@@ -67,6 +67,7 @@ async def test_a_nul_character_in_a_ship_item_is_stored_without_it(
     await slack.wait_for_message(channel=team, contains="turned on weekly check-ins")
     slack.advance(SHIP_TIME - clock.now())
     ship = await slack.wait_for_message(channel=team, contains="What ships this week?")
+    await slack.wait_idle()  # the prompt's thread is the coach's once its post is recorded, a moment after it shows
     await ana.post(team, "Thumbs\x00 on answers | feedback | share of\x1b rated answers", thread_ts=ship.ts)
     added = await slack.wait_for_message(channel=team, thread_ts=ship.ts, contains="Thumbs on answers")
     assert "share of rated answers" in added.all_text()
