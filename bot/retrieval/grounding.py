@@ -42,8 +42,15 @@ _WHICH_KIND = re.compile(
 _WHO_IS_THE = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|[\w-]+'s\s+)?([a-z -]+?)(?=\s+(?:of|at|in|for|behind|on)\b|\s*[?.!,]|$)"
 )
-_OWNER = re.compile(r"\b([a-z][\w.-]*)'s\b")
-_DOES_SUBJECT = re.compile(r"\b(?:does|did)\s+([a-z][\w.-]*)\b")
+# A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's
+# flywheel", not "a chatbot's flywheel" or "our startup's loop"), or the subject of a "does/did" inside a
+# question ("how many deploys does Amazon do", not "does telemetry count as collection?"); a word in a compound
+# ("chatgpt-style") is a modifier, not a subject.
+_OWNER = re.compile(
+    r"(?<!\ba )(?<!\ban )(?<!\bthe )(?<!\bour )(?<!\byour )(?<!\bmy )(?<!\btheir )(?<!\bits )(?<!\bhis )(?<!\bher )"
+    r"(?<![-\w])([a-z][\w.]*)'s\b"
+)
+_DOES_SUBJECT = re.compile(r"(?<=\w )(?:does|did)\s+([a-z][\w.]*)(?=\s)")
 _EITHER = re.compile(r"\b([a-z][\w.-]*)\s+or\s+([a-z][\w.-]*)\b")
 _NOT_A_NAME = frozenset(
     {"a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "we", "i", "you", "they", "our"}

@@ -86,3 +86,9 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("how many releases does acme ship")
     assert absent("jira or linear for the studio's releases?")
     assert not absent("releases or engineers: which does the studio count?")
+    # A common noun in those places is not a name: it has an article or an owner, opens a yes/no question, or
+    # modifies another word.
+    assert not absent("what does a kiosk's release cycle look like")
+    assert not absent("how does our kiosk's release cycle compare")
+    assert not absent("does telemetry count as a release?")
+    assert not absent("how does kiosk-style review fit the studio")
