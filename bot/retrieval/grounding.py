@@ -34,13 +34,21 @@ _MONEY_ASK = re.compile(
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d.,]*\s*(?:dollars|euros|pounds)\b", re.IGNORECASE)
 _ASKING_VERB = r"(?:do|does|did|is|are|was|were|has|have|had|should|would|could|can|will)"
 _NOT_A_KIND = rf"(?:{_ASKING_VERB}|if|about|we|you|they|i|it|one|ones|to|the|a|an)"
-# "which cloud provider does…", "what kind of data did…": one or two words between the question word and its verb.
+# "which cloud provider does…", "what kind of data did…": a few words between the question word and its verb.
 _WHICH_KIND = re.compile(
-    rf"\b(?:which|what)\s+(?:(?:kind|sort|type)s?\s+of\s+)?(?!{_NOT_A_KIND}\b)((?:[a-z/-]+\s+){{1,2}}?){_ASKING_VERB}\b"
+    rf"\b(?:which|what)\s+(?:(?:kind|sort|type)s?\s+of\s+)?(?!{_NOT_A_KIND}\b(?![/-]))((?:[a-z/-]+\s+){{1,3}}?)"
+    rf"{_ASKING_VERB}\b"
 )
 # "who is the CEO of…", "who was Yirifi's first hire": the role, without the owner.
 _WHO_IS_THE = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|[\w-]+'s\s+)?([a-z -]+?)(?=\s+(?:of|at|in|for|behind|on)\b|\s*[?.!,]|$)"
+)
+# Kinds of point rather than of thing: the material makes them in its own words.
+_POINTS = frozenset(
+    {"approach", "strategy", "strategies", "secret", "mistake", "mistakes", "lesson", "lessons", "trick", "edge"}
+    | {"advantage", "win", "problem", "problems", "issue", "issues", "idea", "point", "takeaway", "insight", "move"}
+    | {"moves", "step", "steps", "thing", "things", "way", "ways", "reason", "reasons", "difference", "risk", "risks"}
+    | {"benefit", "benefits", "role", "goal", "plan", "method", "story", "key", "part", "change", "changes", "lever"}
 )
 # A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's
 # flywheel", not "a chatbot's flywheel" or "our startup's loop"), or the subject of a "does/did" inside a
@@ -104,18 +112,17 @@ def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyze
 
 
 def _asked_kind(question: str) -> str | None:
-    """The kind of thing a one-ask question wants named: "programming language" in "what programming language
-    did they use", "ceo" in "who is the CEO of Klarna". None for other questions, for kinds a figure answers
-    ("which year": the figure checks see to those) and for a multi-part question, where one part's kind is not
-    the whole question's."""
-    lowered = question.lower()
+    """The kind of thing a one-ask question wants named, by its head noun: "language" in "what programming
+    language did they use", "ceo" in "who is the CEO of Klarna". None for other questions, for kinds a
+    figure answers ("which year": the figure checks see to those), for the kinds of point the material makes in
+    its own words ("what approach did they take") and for a multi-part question, where one part's kind is not the
+    whole question's."""
+    lowered = question.lower().replace("\u2019", "'")
     if question_parts(question):
         return None
     found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered)
-    if found is None:
-        return None
-    kind = found.group(1).strip()
-    return None if set(kind.split()) & MEASURES else kind
+    words = found.group(1).split() if found else []
+    return words[-1] if words and words[-1] not in MEASURES | _POINTS else None
 
 
 def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
