@@ -30,6 +30,7 @@ from bot.retrieval.models import (
     scope_for,
 )
 from bot.retrieval.ranking import (
+    ASKS_WITH_HEADINGS,
     COSINE_SCALE,
     HEADING_POOL,
     Ranking,
@@ -346,8 +347,11 @@ class KnowledgeBase:
         vector = vectors[0]
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
         if retriever in COSINE_SCALE:
-            ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=HEADING_POOL)
-            ranking = prefer_headings_that_answer(ranking, ask_of(question), depth)
+            ask = ask_of(question)
+            # Only a question whose kind has answering headings reads past the passages it keeps.
+            pool = HEADING_POOL if ask in ASKS_WITH_HEADINGS else depth
+            ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=pool)
+            ranking = prefer_headings_that_answer(ranking, ask, depth)
         else:
             ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=depth)
         if parts:
