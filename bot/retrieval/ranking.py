@@ -134,8 +134,10 @@ ASKS_WITH_HEADINGS = frozenset({Ask.FIRST_STEP, Ask.RISK})
 # Material names a problem in one section and the fix in another of the same document ("Break 1: Data in
 # Silos", then "First Moves for Each Break"), and a question in the problem's words matches the first far
 # better. Such an answering section scores at least this share of the best score its document reaches among
-# the top few passages. Chosen, not fitted: 0.95 (nearly as relevant as its document's best); 0.9 was tried
-# and lifted too little (blind fact-hit 0.662 against 0.704).
+# the top few passages, unless its heading is a question: an FAQ entry answers its own question, not its
+# neighbour's ("What Should We Fix First?" is no answer to "how do we start with no data"). The share is chosen,
+# not fitted: 0.95 (nearly as relevant as its document's best); 0.9 was tried and lifted too little (blind
+# fact-hit 0.662 against 0.704).
 SIBLING_SHARE = 0.95
 SIBLING_FROM = 4
 HEADING_POOL = 64
@@ -147,8 +149,8 @@ COSINE_SCALE = frozenset({Retriever.FUSED, Retriever.DENSE})
 def prefer_headings_that_answer(ranking: Ranking, ask: Ask, k: int) -> Ranking:
     """The best `k` passages, those whose heading reads as an answer to the kind of question asked ("First
     Moves to Strengthen Storage" for "what first", "Model Collapse" for "what's the risk") scored
-    `ASK_HEADING_BONUS` higher, and no lower than `SIBLING_SHARE` of the best of their document's passages
-    among the top `SIBLING_FROM`."""
+    `ASK_HEADING_BONUS` higher, and (unless headed by a question) no lower than `SIBLING_SHARE` of the best of
+    their document's passages among the top `SIBLING_FROM`."""
     if ask not in ASKS_WITH_HEADINGS:
         return Ranking(ranking.passages[:k], ranking.confidence, ranking.best_lexical)
     best_of_document: dict[str, float] = {}
@@ -156,7 +158,8 @@ def prefer_headings_that_answer(ranking: Ranking, ask: Ask, k: int) -> Ranking:
         best_of_document.setdefault(passage.source, passage.score)
 
     def lifted(passage: Passage) -> Passage:
-        floor = SIBLING_SHARE * best_of_document.get(passage.source, 0.0)
+        answers_its_own_question = passage.section.rstrip().endswith("?")
+        floor = 0.0 if answers_its_own_question else SIBLING_SHARE * best_of_document.get(passage.source, 0.0)
         return passage.rescored(max(passage.score, floor) + ASK_HEADING_BONUS)
 
     rescored = [lifted(p) if reads_as_answer_to(ask, p.section) else p for p in ranking.passages]

@@ -129,6 +129,28 @@ def test_the_answering_section_of_a_top_document_rises_to_its_documents_best():
     assert next(p.score for p in formats if p.section == "First Moves for Formats") == pytest.approx(0.44)
 
 
+def test_a_section_headed_by_a_question_answers_only_its_own_question():
+    """An FAQ's entries are neighbours by format, not by topic: one does not borrow another's relevance."""
+    ranking = Ranking(
+        [
+            _section("How Do We Warm a Cold Cache?", 0.70, source="docs/faq.md"),
+            _section("Cache Warming Explained", 0.60, source="docs/warming.md"),
+            _section("What Should We Fix First?", 0.52, source="docs/faq.md"),
+            _section("First Moves for Warming", 0.50, source="docs/warming.md"),
+        ],
+        confidence=0.70,
+        best_lexical=3.0,
+    )
+    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
+    assert [p.section for p in first.passages] == [
+        "How Do We Warm a Cold Cache?",
+        "First Moves for Warming",
+        "Cache Warming Explained",
+        "What Should We Fix First?",
+    ]
+    assert first.passages[3].score == pytest.approx(0.52 + ASK_HEADING_BONUS)
+
+
 def test_follow_up_detection():
     assert needs_context("and how long did that take them?")
     assert needs_context("why?")
