@@ -79,6 +79,7 @@ def _answers(knowledge: KnowledgeBase, items: list[tuple[EvalQuestion, Retrieval
             idf=retrieval.idf,
             features_of=knowledge.sentences.features,
             similarity_of=retrieval.similarity_of,
+            side_similarity_of=retrieval.part_similarity_of,
             weights=w,
         )
         hits += facts_hit(text, question.expected_facts)

@@ -89,6 +89,8 @@ class Retrieval:
     """Each sentence's cosine to the question, for the passages ranked (None for word-only retrieval)."""
     best_sentence: float = 0.0
     """The highest of those cosines in the top passages."""
+    part_similarity_of: tuple[SimilarityOf, ...] = ()
+    """Each sentence's cosine to each part of a question of several parts (the sides of "X vs Y")."""
 
 
 class AnswerStream:
@@ -360,11 +362,12 @@ class KnowledgeBase:
             passages = apply_vote_prior(ranking.passages, self._vote_counts)[:k]
             ranking = Ranking(passages, ranking.confidence, ranking.best_lexical)
         similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
+        part_similarity_of = tuple(_sentence_similarity(scopes, v) for v in vectors[1:] if v is not None)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
         grounded = self.grounding.is_grounded(
             query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features
         )
-        return Retrieval(question, query, ranking, grounded, idf, similarity_of, best_sentence)
+        return Retrieval(question, query, ranking, grounded, idf, similarity_of, best_sentence, part_similarity_of)
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
         """How telling a word is: the idf of its stem, zero for stopwords and for words the material lacks."""
@@ -414,6 +417,7 @@ class KnowledgeBase:
             idf=retrieval.idf,
             features_of=self.sentences.features,
             similarity_of=retrieval.similarity_of,
+            side_similarity_of=retrieval.part_similarity_of,
         )
 
     def answer_sync(
@@ -454,6 +458,7 @@ class KnowledgeBase:
             renumber=False,
             features_of=self.sentences.features,
             similarity_of=retrieval.similarity_of,
+            side_similarity_of=retrieval.part_similarity_of,
         )
         pieces = stream_with_fallback(
             self.chat_model,

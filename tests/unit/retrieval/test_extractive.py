@@ -274,6 +274,26 @@ def test_a_comparison_speaks_of_both_sides(analyzer: Analyzer):
     assert len(sources) == 2
 
 
+def test_the_other_side_of_a_comparison_is_said_the_way_the_lead_says_its_side(analyzer: Analyzer):
+    """Sides told apart by one word ("1", "2") each get a sentence, and the second is the one parallel to the
+    lead: Route 1's definition after Route 2's, not Route 1's delays."""
+    route_2 = passage(
+        "Route 2, the coast line, is the second bus route: between the harbour and the airport.", 0.9, number=2
+    )
+    route_1 = passage(
+        "The delays on Route 1 are different every day: buses bunch at the market in the morning, wait at the "
+        "roadworks by the bridge at noon and run late at night when drivers change over. "
+        "Route 1, the hill line, is the first bus route: between the station and the hospital, climbing past "
+        "the school, the library, the park and the water tower.",
+        0.6,
+    )
+    answer, sources = extractive_answer("route 1 vs route 2", [route_2, route_1], analyzer)
+    assert answer.startswith("Route 2, the coast line")
+    assert "Route 1, the hill line, is the first bus route" in answer
+    assert "delays" not in answer  # one sentence per side fits the length budget; the parallel one is it
+    assert len(sources) == 2
+
+
 def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
     assert topic_terms(
         "what should we do first about flaky builds", analyzer, ask_of("what should we do first about flaky builds")
