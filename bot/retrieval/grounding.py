@@ -43,6 +43,15 @@ _WHICH_KIND = re.compile(
 _WHO_IS_THE = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|[\w-]+'s\s+)?([a-z -]+?)(?=\s+(?:of|at|in|for|behind|on)\b|\s*[?.!,]|$)"
 )
+# The team's own figures ("what is our churn rate this quarter", "how many users do we have"): no material holds
+# them, however well it covers churn or users.
+_OWN_FIGURE = re.compile(
+    r"\bwhat(?:'s|s|\s+(?:is|are|was|were))\s+(?:our|my)\s+(?:[\w/-]+\s+){0,2}?"
+    r"(?:rate|number|numbers|count|figure|figures|percentage|revenue|churn|retention|dau/mau|ratio|score|nps|conversion)"
+    r"(?=\s+(?:this|last|right|now|today|currently|so far|at the moment)\b|\s*[?.!,]|$)"
+    r"|\bhow (?:many|much)\b[^?]*?\b(?:do|did|does)\s+(?:we|i)\s+"
+    r"(?:have|had|get|got|close|closed|lose|lost|make|made)\b"
+)
 # Kinds of point rather than of thing: the material makes them in its own words.
 _POINTS = frozenset(
     {"approach", "strategy", "strategies", "secret", "mistake", "mistakes", "lesson", "lessons", "trick", "edge"}
@@ -145,10 +154,13 @@ def _about_the_unknown(question: str, analyzer: Analyzer, idf: IdfOf) -> bool:
 def answer_absent(
     question: str, passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf, features_of: FeaturesOf
 ) -> bool:
-    """Whether the passages plainly lack the answer: the question is about something the material never names,
-    or what it asks for is missing from them: a year none of them names, a count no sentence gives, a sum of
-    money where none is named ("how much does it cost"), or the kind of thing it wants named when no passage has
-    a word for it ("which cloud provider", "who is the CEO")."""
+    """Whether the passages plainly lack the answer: the question asks for the team's own figure ("what is our
+    churn rate"), is about something the material never names, or what it asks for is missing from them: a year
+    none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"),
+    or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
+    CEO")."""
+    if _OWN_FIGURE.search(question.lower().replace("\u2019", "'")):
+        return True
     if _about_the_unknown(question, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
         return True
     if _MONEY_ASK.search(question.lower()):

@@ -94,3 +94,9 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("how does our kiosk's release cycle compare")
     assert not absent("does telemetry count as a release?")
     assert not absent("how does kiosk-style review fit the studio")
+    # The team's own figures are in no material, however well it covers the topic; advice about them is.
+    assert absent("what is our release count this quarter?")
+    assert absent("how many engineers do we have")
+    assert absent("how many releases did we make last year")
+    assert not absent("how many releases should we ship a year")
+    assert not absent("what's our biggest risk if the studio ships weekly")
