@@ -52,12 +52,18 @@ _OWN_FIGURE = re.compile(
     r"|\bhow (?:many|much)\b[^?]*?\b(?:do|did|does)\s+(?:we|i)\s+"
     r"(?:have|had|get|got|close|closed|lose|lost|make|made)\b"
 )
+# "what's the best vector DB for…": the kind of thing recommended, by its head noun.
+_BEST_KIND = re.compile(
+    r"\b(?:what|which)(?:'s|s|\s+(?:is|are))\s+the\s+(?:best|top|leading|most popular|recommended)\s+"
+    r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with)\b|\s*[?.!,]|$)"
+)
 # Kinds of point rather than of thing: the material makes them in its own words.
 _POINTS = frozenset(
     {"approach", "strategy", "strategies", "secret", "mistake", "mistakes", "lesson", "lessons", "trick", "edge"}
     | {"advantage", "win", "problem", "problems", "issue", "issues", "idea", "point", "takeaway", "insight", "move"}
     | {"moves", "step", "steps", "thing", "things", "way", "ways", "reason", "reasons", "difference", "risk", "risks"}
     | {"benefit", "benefits", "role", "goal", "plan", "method", "story", "key", "part", "change", "changes", "lever"}
+    | {"example", "examples"}
 )
 # A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's
 # flywheel", not "a chatbot's flywheel" or "our startup's loop"), or the subject of a "does/did" inside a
@@ -122,14 +128,14 @@ def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyze
 
 def _asked_kind(question: str) -> str | None:
     """The kind of thing a one-ask question wants named, by its head noun: "language" in "what programming
-    language did they use", "ceo" in "who is the CEO of Klarna". None for other questions, for kinds a
-    figure answers ("which year": the figure checks see to those), for the kinds of point the material makes in
-    its own words ("what approach did they take") and for a multi-part question, where one part's kind is not the
-    whole question's."""
+    language did they use", "ceo" in "who is the CEO of Klarna", "db" in "what's the best vector DB for it".
+    None for other questions, for kinds a figure answers ("which year": the figure checks see to those), for the
+    kinds of point the material makes in its own words ("what approach did they take", "the best example") and
+    for a multi-part question, where one part's kind is not the whole question's."""
     lowered = question.lower().replace("\u2019", "'")
     if question_parts(question):
         return None
-    found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered)
+    found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered) or _BEST_KIND.search(lowered)
     words = found.group(1).split() if found else []
     return words[-1] if words and words[-1] not in MEASURES | _POINTS else None
 
@@ -158,7 +164,7 @@ def answer_absent(
     churn rate"), is about something the material never names, or what it asks for is missing from them: a year
     none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"),
     or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
-    CEO")."""
+    CEO", "the best vector DB")."""
     if _OWN_FIGURE.search(question.lower().replace("\u2019", "'")):
         return True
     if _about_the_unknown(question, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):

@@ -82,6 +82,9 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("what year did the studio move to weekly releases")
     assert absent("which a/b testing platform does the studio use")  # the head noun is the kind
     assert not absent("what approach did the studio take")  # a point it makes in its own words
+    assert absent("what's the best vector db for the studio's releases")  # "the best X": X is the kind
+    assert not absent("what's the best release for the studio")
+    assert not absent("what is the best example of a studio release")  # an example is a point, not a thing
     assert not absent("when did the studio start, and who was its first designer")  # one part of two
     # Something the material never names: an owner, a subject, both sides of a choice.
     assert absent("how does acme's studio ship releases")
