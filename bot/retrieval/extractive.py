@@ -448,7 +448,7 @@ def _restates(longer: SentenceFeatures, shorter: SentenceFeatures) -> bool:
 
 
 _RESTATED_SHARE = 0.8
-# How much the other side of a comparison prefers a sentence parallel to the lead (`_parallel`, 0..1) over the
+# How much the other side of a comparison prefers a sentence parallel to the lead (word overlap, 0..1) over the
 # side's best-scored one ("Break 1 is the first break" after "Break 2 is the second", not Break 1's symptoms).
 # Chosen, not fitted (comparisons are few in the eval sets): 2, 4 and 6 changed no answer on them; 8 and 12
 # changed the same two, both to a hit.
@@ -682,14 +682,21 @@ def choose_sentences(
 
     lead_value, lead = max(((score(c), c) for c in selection.candidates), key=lambda pair: pair[0])
     selection.take(selection.group_of(lead), lead_value, w.covered_decay)
-    # "X vs Y": when the lead speaks of one side only, the other side gets its own sentence.
+    # "X vs Y": when the lead speaks of one side only, the other side gets its own sentence, preferably one that
+    # says of it what the lead says of its side: their shared words beyond the sides' own (Jaccard), so "Break 1,
+    # data in silos, is the first common break" answers "Break 2 … is the second".
+    side_words = {term for _, side, _ in selection.sides for term in side}
+    lead_terms = lead.features.terms - side_words
     for number, side, own in selection.sides:
         if any(own & c.features.terms for c, _ in selection.chosen.values()):
             continue
         on_side = [c for c in selection.candidates if selection.open(c, w.duplicate_overlap) and own & c.features.terms]
         if on_side:
             value, best = max(
-                ((score(c, side, number) + PARALLEL_WEIGHT * _parallel(c, lead, selection), c) for c in on_side),
+                (
+                    (score(c, side, number) + PARALLEL_WEIGHT * _jaccard(c.features.terms - side_words, lead_terms), c)
+                    for c in on_side
+                ),
                 key=lambda pair: pair[0],
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
@@ -714,13 +721,6 @@ def choose_sentences(
     if len(question_parts(question)) > 1:
         return in_reading_order
     return [picked[0], *(s for s in in_reading_order if s is not picked[0])]
-
-
-def _parallel(c: _Candidate, lead: _Candidate, selection: _Selection) -> float:
-    """How much `c` says of its side what the lead says of the other: their shared words beyond the sides'
-    own (Jaccard), so "Break 1, data in silos, is the first common break" answers "Break 2 … is the second"."""
-    side_words = {term for _, side, _ in selection.sides for term in side}
-    return _jaccard(c.features.terms - side_words, lead.features.terms - side_words)
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:

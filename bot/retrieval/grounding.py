@@ -126,14 +126,13 @@ def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyze
     )
 
 
-def _asked_kind(question: str) -> str | None:
+def _asked_kind(lowered: str) -> str | None:
     """The kind of thing a one-ask question wants named, by its head noun: "language" in "what programming
     language did they use", "ceo" in "who is the CEO of Klarna", "db" in "what's the best vector DB for it".
     None for other questions, for kinds a figure answers ("which year": the figure checks see to those), for the
     kinds of point the material makes in its own words ("what approach did they take", "the best example") and
     for a multi-part question, where one part's kind is not the whole question's."""
-    lowered = question.lower().replace("\u2019", "'")
-    if question_parts(question):
+    if question_parts(lowered):
         return None
     found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered) or _BEST_KIND.search(lowered)
     words = found.group(1).split() if found else []
@@ -146,11 +145,10 @@ def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     return bool(terms) and all(idf(term) >= idf(_NO_TERM) for term in terms)
 
 
-def _about_the_unknown(question: str, analyzer: Analyzer, idf: IdfOf) -> bool:
+def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
     subject of a "does/did" ("how many experiments does Uber run"), or both sides of a choice ("LaunchDarkly or
     Unleash")."""
-    lowered = question.lower().replace("\u2019", "'")
     subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
         return True
@@ -165,13 +163,14 @@ def answer_absent(
     none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"),
     or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
     CEO", "the best vector DB")."""
-    if _OWN_FIGURE.search(question.lower().replace("\u2019", "'")):
+    lowered = question.lower().replace("\u2019", "'")  # one apostrophe, whatever the keyboard typed
+    if _OWN_FIGURE.search(lowered):
         return True
-    if _about_the_unknown(question, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
+    if _about_the_unknown(lowered, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
         return True
-    if _MONEY_ASK.search(question.lower()):
+    if _MONEY_ASK.search(lowered):
         return not any(_MONEY.search(passage.text) for passage in passages)
-    kind = _asked_kind(question)
+    kind = _asked_kind(lowered)
     wanted = set(analyzer.terms(kind)) if kind else set()
     present = _words_of(passages, analyzer) if wanted else set()
     return bool(wanted) and not any(term in present or _shares_root(term, present) for term in wanted)
