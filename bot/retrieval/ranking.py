@@ -134,8 +134,10 @@ ASKS_WITH_HEADINGS = frozenset({Ask.FIRST_STEP, Ask.RISK})
 # Material names a problem in one section and the fix in another of the same document ("Break 1: Data in
 # Silos", then "First Moves for Each Break"), and a question in the problem's words matches the first far
 # better. Such an answering section scores at least this share of the best score its document reaches among
-# the top few passages, unless its heading is a question: an FAQ entry answers its own question, not its
-# neighbour's ("What Should We Fix First?" is no answer to "how do we start with no data"). The share is chosen,
+# the top few passages, unless its heading is a question (an FAQ entry answers its own question, not its
+# neighbour's: "What Should We Fix First?" is no answer to "how do we start with no data") or the document has
+# several answering sections (a step-by-step guide's "Step 1" and "Pick One First Fix" do not say which of them
+# fits; "First Moves to Strengthen Feedback" in another document may). The share is chosen,
 # not fitted: 0.95 (nearly as relevant as its document's best); 0.9 was tried and lifted too little (blind
 # fact-hit 0.662 against 0.704).
 SIBLING_SHARE = 0.95
@@ -149,19 +151,28 @@ COSINE_SCALE = frozenset({Retriever.FUSED, Retriever.DENSE})
 def prefer_headings_that_answer(ranking: Ranking, ask: Ask, k: int) -> Ranking:
     """The best `k` passages, those whose heading reads as an answer to the kind of question asked ("First
     Moves to Strengthen Storage" for "what first", "Model Collapse" for "what's the risk") scored
-    `ASK_HEADING_BONUS` higher, and (unless headed by a question) no lower than `SIBLING_SHARE` of the best of
-    their document's passages among the top `SIBLING_FROM`."""
+    `ASK_HEADING_BONUS` higher, and (when it is its document's one answering section and not headed by a
+    question) no lower than `SIBLING_SHARE` of the best of their document's passages among the top
+    `SIBLING_FROM`."""
     if ask not in ASKS_WITH_HEADINGS:
         return Ranking(ranking.passages[:k], ranking.confidence, ranking.best_lexical)
     best_of_document: dict[str, float] = {}
     for passage in ranking.passages[:SIBLING_FROM]:
         best_of_document.setdefault(passage.source, passage.score)
 
+    answers = [reads_as_answer_to(ask, passage.section) for passage in ranking.passages]
+    answering_sections: dict[str, set[str]] = {}
+    for passage, answering in zip(ranking.passages, answers, strict=True):
+        if answering:
+            answering_sections.setdefault(passage.source, set()).add(passage.section)
+
     def lifted(passage: Passage) -> Passage:
         answers_its_own_question = passage.section.rstrip().endswith("?")
-        floor = 0.0 if answers_its_own_question else SIBLING_SHARE * best_of_document.get(passage.source, 0.0)
+        the_documents_one_answer = len(answering_sections[passage.source]) == 1
+        borrows = the_documents_one_answer and not answers_its_own_question
+        floor = SIBLING_SHARE * best_of_document.get(passage.source, 0.0) if borrows else 0.0
         return passage.rescored(max(passage.score, floor) + ASK_HEADING_BONUS)
 
-    rescored = [lifted(p) if reads_as_answer_to(ask, p.section) else p for p in ranking.passages]
+    rescored = [lifted(p) if answering else p for p, answering in zip(ranking.passages, answers, strict=True)]
     best = sorted(rescored, key=lambda passage: passage.score, reverse=True)[:k]
     return Ranking(best, ranking.confidence, ranking.best_lexical)

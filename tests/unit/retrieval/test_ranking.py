@@ -151,6 +151,29 @@ def test_a_section_headed_by_a_question_answers_only_its_own_question():
     assert first.passages[3].score == pytest.approx(0.52 + ASK_HEADING_BONUS)
 
 
+def test_a_document_with_several_answering_sections_lends_its_relevance_to_none():
+    """A step-by-step guide's "Step 1" and "Pick One First Fix" both read as first steps: which one fits the
+    question is not told by their neighbour's match, so the first move of another document can lead."""
+    ranking = Ranking(
+        [
+            _section("Step 4: Map the Cache", 0.70, source="docs/mapping.md"),
+            _section("Step 1: Name the Tiles", 0.55, source="docs/mapping.md"),
+            _section("First Moves for a Cold Cache", 0.62, source="docs/cache.md"),
+            _section("Step 6: Pick One First Fix", 0.52, source="docs/mapping.md"),
+        ],
+        confidence=0.70,
+        best_lexical=3.0,
+    )
+    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
+    assert [p.section for p in first.passages] == [
+        "Step 4: Map the Cache",
+        "First Moves for a Cold Cache",
+        "Step 1: Name the Tiles",
+        "Step 6: Pick One First Fix",
+    ]
+    assert [p.score for p in first.passages[1:]] == pytest.approx([s + ASK_HEADING_BONUS for s in (0.62, 0.55, 0.52)])
+
+
 def test_follow_up_detection():
     assert needs_context("and how long did that take them?")
     assert needs_context("why?")
