@@ -57,13 +57,28 @@ _BEST_KIND = re.compile(
     r"\b(?:what|which)(?:'s|s|\s+(?:is|are))\s+the\s+(?:best|top|leading|most popular|recommended)\s+"
     r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with)\b|\s*[?.!,]|$)"
 )
+# "recommend a good book on…", "draft a job ad for…", "how do I set up Kafka for…": what the coach is asked to
+# produce, recommend or set up, by its head noun (an article first, except for what is set up).
+_MADE_KIND = re.compile(
+    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design)\s+(?:me\s+|us\s+)?(?:a|an|some|one)"
+    r"|(?:set\s*up|install|configure)(?:\s+(?:a|an|some|the))?)\s+(?:(?:good|great|decent|nice|new)\s+)?"
+    r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with|about|as|from|using)\b|\s*[?.!,]|$)"
+)
+# Shapes of an answer, not kinds of thing: the material's content fills them ("a checklist for measure Thursday").
+_FORMS = frozenset(
+    {"list", "checklist", "summary", "overview", "outline", "template", "agenda", "draft", "sentence", "recap"}
+    | {"breakdown", "table", "guide", "rundown", "version", "paragraph", "explanation", "description", "memo"}
+    | {"email", "message", "pitch", "proposal", "doc", "document", "roadmap", "slide", "slides", "deck", "post"}
+    | {"note", "notes", "update", "announcement", "brief", "one-pager", "report", "faq"}
+)
 # Kinds of point rather than of thing: the material makes them in its own words.
 _POINTS = frozenset(
     {"approach", "strategy", "strategies", "secret", "mistake", "mistakes", "lesson", "lessons", "trick", "edge"}
     | {"advantage", "win", "problem", "problems", "issue", "issues", "idea", "point", "takeaway", "insight", "move"}
     | {"moves", "step", "steps", "thing", "things", "way", "ways", "reason", "reasons", "difference", "risk", "risks"}
     | {"benefit", "benefits", "role", "goal", "plan", "method", "story", "key", "part", "change", "changes", "lever"}
-    | {"example", "examples"}
+    | {"example", "examples", "tactic", "tactics", "tip", "tips", "playbook", "framework", "ritual", "goal", "goals"}
+    | {"principle", "principles"}
 )
 # A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's
 # flywheel", not "a chatbot's flywheel" or "our startup's loop"), or the subject of a "does/did" inside a
@@ -147,10 +162,14 @@ def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
 
 def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
-    subject of a "does/did" ("how many experiments does Uber run"), or both sides of a choice ("LaunchDarkly or
+    subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended or set
+    up ("a good book on…", "Kafka for event collection"), or both sides of a choice ("LaunchDarkly or
     Unleash")."""
     subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
+        return True
+    made = [m.group(1).split()[-1] for m in _MADE_KIND.finditer(lowered)]
+    if any(word not in _FORMS | _POINTS and _unused(word, analyzer, idf) for word in made):
         return True
     return any(all(_unused(side, analyzer, idf) for side in choice.groups()) for choice in _EITHER.finditer(lowered))
 

@@ -97,6 +97,15 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("how does our kiosk's release cycle compare")
     assert not absent("does telemetry count as a release?")
     assert not absent("how does kiosk-style review fit the studio")
+    # What it is asked to make, recommend or set up, by its head noun; shapes of an answer are filled from it.
+    assert absent("can you recommend a good book on studio releases")
+    assert absent("how do i set up kafka for the studio's releases")
+    assert absent("draft a job ad for a studio engineer")
+    assert not absent("how do we set up weekly releases")
+    assert not absent("suggest a data store for the studio")
+    assert not absent("write a checklist for the studio's releases")
+    assert not absent("draft a memo on the studio's releases")
+    assert not absent("write down what the studio ships")  # no article: not a thing to make
     # The team's own figures are in no material, however well it covers the topic; advice about them is.
     assert absent("what is our release count this quarter?")
     assert absent("how many engineers do we have")
