@@ -662,7 +662,8 @@ def choose_sentences(
     """The sentence that answers the question as asked, then at most `max_support` that back it up, in the
     order the answer says them.
 
-    Every sentence of the top passages is scored (`SelectionWeights`); the best leads, and in a comparison
+    Every sentence of the top passages is scored (`SelectionWeights`); the best of those sharing a word with the
+    question leads (the best of all when none does), and in a comparison
     whose lead speaks of one side only, the other side's best sentence follows (scored against that side, and
     preferring one that says of it what the lead says of its own). A supporting
     sentence must score above `support_floor` once the lead's words count as covered, and fit in
@@ -680,7 +681,10 @@ def choose_sentences(
     def score(c: _Candidate, asked: dict[str, float] | None = None, side: int | None = None) -> float:
         return sum(map(operator.mul, signal_weights, selection.signals(c, asked, side)))
 
-    lead_value, lead = max(((score(c), c) for c in selection.candidates), key=lambda pair: pair[0])
+    # The embedding can find a sentence close that says nothing of what was asked ("no users and no data yet"
+    # for "our analysts find stuff but nothing ever ships"): a lead shares a word with the question when any can.
+    on_topic = [c for c in selection.candidates if c.asked_terms] or selection.candidates
+    lead_value, lead = max(((score(c), c) for c in on_topic), key=lambda pair: pair[0])
     selection.take(selection.group_of(lead), lead_value, w.covered_decay)
     # "X vs Y": when the lead speaks of one side only, the other side gets its own sentence, preferably one that
     # says of it what the lead says of its side: their shared words beyond the sides' own (Jaccard), so "Break 1,

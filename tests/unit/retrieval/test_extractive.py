@@ -335,3 +335,22 @@ def test_a_comparison_prefers_the_sentence_that_contrasts_both_sides(analyzer: A
     )
     answer, _ = extractive_answer("trains vs buses: what's the difference", [passage(text)], analyzer)
     assert answer.startswith("Trains keep to the minute while buses slip")
+
+
+def test_a_sentence_sharing_no_word_with_the_question_does_not_lead(analyzer: Analyzer):
+    """A sentence the embedding finds close but that says nothing of what was asked (a cold start, asked about
+    findings that never ship) gives way to one that does, even from a lower-ranked passage."""
+    cold_start = passage(
+        "With no users and no data yet, bring in experts to write down how the work is done, pick early customers "
+        "whose work is hard, and let colleagues use the product every day before anyone else does.",
+        0.9,
+        number=1,
+    )
+    findings = passage("Give every finding from the analysts an owner and a ship date.", 0.6, number=2)
+
+    def similarity_of(p: Passage) -> list[float]:
+        return [0.9] if p is cold_start else [0.3]
+
+    question = "our analysts find stuff but nothing ever ships"
+    picked = choose_sentences(question, [cold_start, findings], analyzer, similarity_of=similarity_of)
+    assert picked[0].text.startswith("Give every finding from the analysts")
