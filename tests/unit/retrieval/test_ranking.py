@@ -101,77 +101,69 @@ def test_a_heading_cannot_lift_a_passage_the_meaning_does_not_support():
     assert risky.passages[1].score == 0.50 + ASK_HEADING_BONUS
 
 
+def _first_steps(*sections: Passage, k: int | None = None) -> list[Passage]:
+    """The sections as ranked for a what-first question."""
+    ranking = Ranking(list(sections), confidence=0.70, best_lexical=3.0)
+    return prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=k or len(sections)).passages
+
+
 def test_the_answering_section_of_a_top_document_rises_to_its_documents_best():
     """A question in the words of the problem finds the section naming it; the fix sits in a sibling section."""
-    ranking = Ranking(
-        [
-            _section("Cold Caches Stall Map Loads", 0.70),
-            _section("Cache Warming Explained", 0.66, source="docs/warming.md"),
-            _section("Tile Cache Sizes", 0.60),
-            *[_section(f"Tile Formats {n}", 0.55 - n / 100, source=f"docs/formats-{n}.md") for n in range(6)],
-            _section("First Moves for a Cold Cache", 0.40),
-            _section("First Moves for Warming", 0.40, source="docs/warming.md"),
-            _section("First Moves for Formats", 0.40, source="docs/formats-5.md"),
-        ],
-        confidence=0.70,
-        best_lexical=3.0,
+    sections = (
+        _section("Cold Caches Stall Map Loads", 0.70),
+        _section("Cache Warming Explained", 0.66, source="docs/warming.md"),
+        _section("Tile Cache Sizes", 0.60),
+        *[_section(f"Tile Formats {n}", 0.55 - n / 100, source=f"docs/formats-{n}.md") for n in range(6)],
+        _section("First Moves for a Cold Cache", 0.40),
+        _section("First Moves for Warming", 0.40, source="docs/warming.md"),
+        _section("First Moves for Formats", 0.40, source="docs/formats-5.md"),
     )
-    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
-    assert [p.section for p in first.passages] == [
+    first = _first_steps(*sections, k=4)
+    assert [p.section for p in first] == [
         "First Moves for a Cold Cache",
         "Cold Caches Stall Map Loads",
         "First Moves for Warming",
         "Cache Warming Explained",
     ]
-    assert first.passages[0].score == pytest.approx(SIBLING_SHARE * 0.70 + ASK_HEADING_BONUS)
+    assert first[0].score == pytest.approx(SIBLING_SHARE * 0.70 + ASK_HEADING_BONUS)
     # A document outside the top few lends nothing: its answering section keeps its own score plus the bonus.
-    formats = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=len(ranking.passages)).passages
-    assert next(p.score for p in formats if p.section == "First Moves for Formats") == pytest.approx(0.44)
+    formats = next(p for p in _first_steps(*sections) if p.section == "First Moves for Formats")
+    assert formats.score == pytest.approx(0.40 + ASK_HEADING_BONUS)
 
 
 def test_a_section_headed_by_a_question_answers_only_its_own_question():
     """An FAQ's entries are neighbours by format, not by topic: one does not borrow another's relevance."""
-    ranking = Ranking(
-        [
-            _section("How Do We Warm a Cold Cache?", 0.70, source="docs/faq.md"),
-            _section("Cache Warming Explained", 0.60, source="docs/warming.md"),
-            _section("What Should We Fix First?", 0.52, source="docs/faq.md"),
-            _section("First Moves for Warming", 0.50, source="docs/warming.md"),
-        ],
-        confidence=0.70,
-        best_lexical=3.0,
+    first = _first_steps(
+        _section("How Do We Warm a Cold Cache?", 0.70, source="docs/faq.md"),
+        _section("Cache Warming Explained", 0.60, source="docs/warming.md"),
+        _section("What Should We Fix First?", 0.52, source="docs/faq.md"),
+        _section("First Moves for Warming", 0.50, source="docs/warming.md"),
     )
-    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
-    assert [p.section for p in first.passages] == [
+    assert [p.section for p in first] == [
         "How Do We Warm a Cold Cache?",
         "First Moves for Warming",
         "Cache Warming Explained",
         "What Should We Fix First?",
     ]
-    assert first.passages[3].score == pytest.approx(0.52 + ASK_HEADING_BONUS)
+    assert first[3].score == pytest.approx(0.52 + ASK_HEADING_BONUS)
 
 
 def test_a_document_with_several_answering_sections_lends_its_relevance_to_none():
     """A step-by-step guide's "Step 1" and "Pick One First Fix" both read as first steps: which one fits the
     question is not told by their neighbour's match, so the first move of another document can lead."""
-    ranking = Ranking(
-        [
-            _section("Step 4: Map the Cache", 0.70, source="docs/mapping.md"),
-            _section("Step 1: Name the Tiles", 0.55, source="docs/mapping.md"),
-            _section("First Moves for a Cold Cache", 0.62, source="docs/cache.md"),
-            _section("Step 6: Pick One First Fix", 0.52, source="docs/mapping.md"),
-        ],
-        confidence=0.70,
-        best_lexical=3.0,
+    first = _first_steps(
+        _section("Step 4: Map the Cache", 0.70, source="docs/mapping.md"),
+        _section("Step 1: Name the Tiles", 0.55, source="docs/mapping.md"),
+        _section("First Moves for a Cold Cache", 0.62, source="docs/cache.md"),
+        _section("Step 6: Pick One First Fix", 0.52, source="docs/mapping.md"),
     )
-    first = prefer_headings_that_answer(ranking, Ask.FIRST_STEP, k=4)
-    assert [p.section for p in first.passages] == [
+    assert [p.section for p in first] == [
         "Step 4: Map the Cache",
         "First Moves for a Cold Cache",
         "Step 1: Name the Tiles",
         "Step 6: Pick One First Fix",
     ]
-    assert [p.score for p in first.passages[1:]] == pytest.approx([s + ASK_HEADING_BONUS for s in (0.62, 0.55, 0.52)])
+    assert [p.score for p in first[1:]] == pytest.approx([s + ASK_HEADING_BONUS for s in (0.62, 0.55, 0.52)])
 
 
 def test_follow_up_detection():
