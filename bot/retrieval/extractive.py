@@ -724,7 +724,10 @@ def choose_sentences(
     in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
     if len(question_parts(question)) > 1:
         return in_reading_order
-    return [picked[0], *(s for s in in_reading_order if s is not picked[0])]
+    # After the point, the rest of what its passage says, then the other passages': one citation for each run.
+    lead = picked[0]
+    rest = sorted((s for s in in_reading_order if s is not lead), key=lambda s: s.passage_index != lead.passage_index)
+    return [lead, *rest]
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:

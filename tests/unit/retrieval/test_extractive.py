@@ -354,3 +354,25 @@ def test_a_sentence_sharing_no_word_with_the_question_does_not_lead(analyzer: An
     question = "our analysts find stuff but nothing ever ships"
     picked = choose_sentences(question, [cold_start, findings], analyzer, similarity_of=similarity_of)
     assert picked[0].text.startswith("Give every finding from the analysts")
+
+
+def test_after_the_point_comes_the_rest_of_its_passage_under_one_citation(analyzer: Analyzer):
+    """The lead's passage says its other sentence next, so the answer cites [1] once and then [2], never
+    [1] [2] [1]."""
+    overview = passage("Tile caches keep rendered tiles on disk for reuse by every map view.", 0.9, number=1)
+    warming = passage(
+        "To warm a tile cache, render the busiest tiles before launch. "
+        "Warming the tile cache takes an hour for a city.",
+        0.85,
+        number=2,
+    )
+
+    def similarity_of(p: Passage) -> list[float]:
+        return [0.9, 0.5] if p is warming else [0.4]
+
+    answer, sources = extractive_answer(
+        "how do we warm a tile cache", [overview, warming], analyzer, similarity_of=similarity_of
+    )
+    assert answer.startswith("To warm a tile cache, render the busiest tiles before launch.")
+    assert re.findall(r"\[\d\]", answer) == sorted(set(re.findall(r"\[\d\]", answer)))
+    assert [s.id for s in sources] == ["p2", "p1"]
