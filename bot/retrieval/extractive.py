@@ -214,6 +214,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         Ask.DEFINITION,
         re.compile(
             r"^\W*(what('?s| is| are| does| do)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
+            r"|\bwhat counts as\b|\bwhat('?s| is) meant by\b"
             r"|\bwhat (does|do) .{1,60} mean\b|\bstand for\b",
             re.I,
         ),

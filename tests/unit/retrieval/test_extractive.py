@@ -193,6 +193,8 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("what is a canary release", Ask.DEFINITION),
         ("define churn", Ask.DEFINITION),
         ("what does p95 mean here", Ask.DEFINITION),
+        ("what counts as a warm tile cache", Ask.DEFINITION),
+        ("so what's meant by p95 here", Ask.DEFINITION),
         ("what's the risk of skipping code review", Ask.RISK),
         ("what can go wrong if we cache everything", Ask.RISK),
         ("where do we start with pricing tests", Ask.FIRST_STEP),
