@@ -726,9 +726,9 @@ def choose_sentences(
     if len(question_parts(question)) > 1:
         return in_reading_order
     # After the point, the rest of what its passage says, then the other passages': one citation for each run.
-    lead = picked[0]
-    rest = sorted((s for s in in_reading_order if s is not lead), key=lambda s: s.passage_index != lead.passage_index)
-    return [lead, *rest]
+    point = picked[0]
+    rest = sorted((s for s in in_reading_order if s is not point), key=lambda s: s.passage_index != point.passage_index)
+    return [point, *rest]
 
 
 def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
