@@ -40,6 +40,7 @@ from bot.retrieval.ranking import (
     rank,
 )
 from bot.retrieval.search_index import ScopeIndex
+from bot.retrieval.shorthand import spelled_out
 from bot.retrieval.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -332,7 +333,7 @@ class KnowledgeBase:
         question = question.strip()[:MAX_QUESTION_CHARS]
         if not question:
             raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
-        question = without_style_request(question)
+        question = spelled_out(without_style_request(question))
         retriever = retriever or self.retriever
         scopes = self._scopes(team_id)
         lexical_indexes = [index.lexical for index in scopes]
