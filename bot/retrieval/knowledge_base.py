@@ -41,6 +41,7 @@ from bot.retrieval.ranking import (
 )
 from bot.retrieval.search_index import ScopeIndex
 from bot.retrieval.shorthand import spelled_out
+from bot.retrieval.spelling import corrected
 from bot.retrieval.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
@@ -333,9 +334,9 @@ class KnowledgeBase:
         question = question.strip()[:MAX_QUESTION_CHARS]
         if not question:
             raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
-        question = spelled_out(without_style_request(question))
         retriever = retriever or self.retriever
         scopes = self._scopes(team_id)
+        question = corrected(spelled_out(without_style_request(question)), [index.vocabulary for index in scopes])
         lexical_indexes = [index.lexical for index in scopes]
 
         def idf(term: str) -> float:

@@ -1,5 +1,6 @@
 """The in-memory hot path: a matrix of chunk vectors and a BM25 index per scope, mirrored from Chroma."""
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -8,6 +9,7 @@ from bot.retrieval.clusters import ChunkVectors
 from bot.retrieval.embedder import DIMENSION
 from bot.retrieval.lexical import Analyzer, LexicalIndex
 from bot.retrieval.models import Passage
+from bot.retrieval.spelling import Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,11 @@ class ScopeIndex:
 
     def __len__(self) -> int:
         return len(self.records)
+
+    @functools.cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The words of this scope's material, to correct misspellings against (counted on first use)."""
+        return Vocabulary(r.lexical_text for r in self.records)
 
     @property
     def matrix(self) -> np.ndarray:
