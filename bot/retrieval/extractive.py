@@ -93,6 +93,8 @@ class SentenceFeatures:
     figures: frozenset[str]
     reference: bool
     dependent: bool
+    answers: frozenset["Ask"]
+    """The kinds of question it reads as an answer to (`reads_as_answer_to`), worked out once per sentence."""
 
 
 def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, ...]:
@@ -113,6 +115,7 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
                 figures=frozenset(m.group(0).lower() for m in _FIGURE.finditer(plain)),
                 reference=bool(_REFERENCE.match(plain)),
                 dependent=bool(_DEPENDENT.match(plain)),
+                answers=frozenset(ask for ask in _CUES if reads_as_answer_to(ask, plain)),
             )
         )
     return tuple(features)
@@ -495,6 +498,7 @@ class _Selection:
         self.by_place = {(c.passage_index, c.order): c for c in candidates}
         self.chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
         self.figures_seen: set[str] = set()
+        self._repeat_of: dict[tuple[int, int, int, int, float], bool] = {}
 
     def signals(
         self, c: _Candidate, asked: dict[str, float] | None = None, side: int | None = None
@@ -531,10 +535,16 @@ class _Selection:
 
     def redundant(self, c: _Candidate, overlap: float) -> bool:
         """Whether a pick already says what `c` says (near-duplicate words, or it restates `c` whole)."""
-        return any(
-            _jaccard(c.features.terms, k.features.terms) >= overlap or _restates(k.features, c.features)
-            for k, _ in self.chosen.values()
-        )
+        return any(self._repeats(c, k, overlap) for k, _ in self.chosen.values())
+
+    def _repeats(self, c: _Candidate, k: _Candidate, overlap: float) -> bool:
+        # Every round of support picks asks again about the same pairs: each is worked out once.
+        key = (c.passage_index, c.order, k.passage_index, k.order, overlap)
+        known = self._repeat_of.get(key)
+        if known is None:
+            a, b = c.features, k.features
+            known = self._repeat_of[key] = _jaccard(a.terms, b.terms) >= overlap or _restates(b, a)
+        return known
 
     def open(self, c: _Candidate, overlap: float) -> bool:
         """Whether `c` may still be picked: not picked yet, and not a repeat of a pick."""
@@ -583,7 +593,6 @@ def _candidates(
     if profile.ask is Ask.COMPARISON:
         sides = [profile_question(side, analyzer, idf, vocabulary).weights for side in question_parts(question)]
     own_terms = _own_terms(sides)
-    cue = _CUES.get(profile.ask)
     candidates: list[_Candidate] = []
     top_score = passages[0].score
     seen: set[str] = set()  # a sentence two passages share is quoted from the better-ranked one (votes decide)
@@ -600,7 +609,7 @@ def _candidates(
             similarity = 0.0
             if similarities is not None and f.position < len(similarities):
                 similarity = float(similarities[f.position])
-            cued = bool(cue and cue.search(f.text)) or (wants_source and f.reference)
+            cued = profile.ask in f.answers or (wants_source and f.reference)
             if profile.ask is Ask.COMPARISON and len(sides) > 1:  # a contrast names both sides
                 cued = cued and all(own & f.terms for own in own_terms if own)
             asked_terms = tuple(t for t in f.terms if t in profile.weights)
