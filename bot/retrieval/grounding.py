@@ -31,6 +31,12 @@ _MONEY_ASK = re.compile(
     r"\b(?:cost|costs|spend|spent|pay|paid|charge|charges|earn|earned|make|made|save|saved|lose|lost|raise|raised|"
     r"invest|invested|worth|price|priced|fund|funded)\b"
 )
+# A company's standing in the market, asked of it by name ("what's Spotify's share price", "the valuation of
+# Klarna"): answered only where a passage speaks of it ("the revenue impact of a change" is another question).
+_MARKET = r"(share price|stock price|stock ticker|stock symbol|ticker|market cap\w*|valuation|ipo|revenue|annual sales)"
+_MARKET_ASK = re.compile(
+    rf"\b[a-z][\w.]*'s\s+(?:annual\s+|current\s+|latest\s+)?{_MARKET}\b|\bthe\s+{_MARKET}\s+(?:of|for)\b"
+)
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d.,]*\s*(?:dollars|euros|pounds)\b", re.IGNORECASE)
 _ASKING_VERB = r"(?:do|does|did|is|are|was|were|has|have|had|should|would|could|can|will)"
 _NOT_A_KIND = rf"(?:{_ASKING_VERB}|if|about|we|you|they|i|it|one|ones|to|the|a|an)"
@@ -179,7 +185,8 @@ def answer_absent(
 ) -> bool:
     """Whether the passages plainly lack the answer: the question asks for the team's own figure ("what is our
     churn rate"), is about something the material never names, or what it asks for is missing from them: a year
-    none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"),
+    none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"), a
+    company's share price, valuation or revenue where no passage speaks of it,
     or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
     CEO", "the best vector DB")."""
     lowered = question.lower().replace("\u2019", "'")  # one apostrophe, whatever the keyboard typed
@@ -189,6 +196,10 @@ def answer_absent(
         return True
     if _MONEY_ASK.search(lowered):
         return not any(_MONEY.search(passage.text) for passage in passages)
+    market = _MARKET_ASK.search(lowered)
+    if market:
+        asked = market.group(1) or market.group(2)
+        return not set(analyzer.terms(asked)) <= _words_of(passages, analyzer)
     kind = _asked_kind(lowered)
     wanted = set(analyzer.terms(kind)) if kind else set()
     present = _words_of(passages, analyzer) if wanted else set()

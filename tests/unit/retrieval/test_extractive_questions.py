@@ -97,6 +97,11 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("how does our kiosk's release cycle compare")
     assert not absent("does telemetry count as a release?")
     assert not absent("how does kiosk-style review fit the studio")
+    # A company's standing in the market, asked of it by name, where no passage speaks of it.
+    assert absent("what's the studio's share price")
+    assert absent("what was the studio's annual revenue")
+    assert absent("what is the valuation of the studio")
+    assert not absent("what's the revenue impact of the studio's weekly releases")
     # What it is asked to make, recommend or set up, by its head noun; shapes of an answer are filled from it.
     assert absent("can you recommend a good book on studio releases")
     assert absent("how do i set up kafka for the studio's releases")
