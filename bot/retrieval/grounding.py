@@ -49,6 +49,8 @@ _WHICH_KIND = re.compile(
 _WHO_IS_THE = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+|[\w-]+'s\s+)?([a-z -]+?)(?=\s+(?:of|at|in|for|behind|on)\b|\s*[?.!,]|$)"
 )
+# "who founded Perplexity": a founder, whom only a passage naming founders can answer.
+_WHO_FOUNDED = re.compile(r"\bwho\s+(?:co-?)?found(?:ed|s)\b")
 # The team's own figures ("what is our churn rate this quarter", "how many users do we have"): no material holds
 # them, however well it covers churn or users.
 _OWN_FIGURE = re.compile(
@@ -149,12 +151,15 @@ def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyze
 
 def _asked_kind(lowered: str) -> str | None:
     """The kind of thing a one-ask question wants named, by its head noun: "language" in "what programming
-    language did they use", "ceo" in "who is the CEO of Klarna", "db" in "what's the best vector DB for it".
+    language did they use", "ceo" in "who is the CEO of Klarna", "db" in "what's the best vector DB for it",
+    "founder" in "who founded Perplexity".
     None for other questions, for kinds a figure answers ("which year": the figure checks see to those), for the
     kinds of point the material makes in its own words ("what approach did they take", "the best example") and
     for a multi-part question, where one part's kind is not the whole question's."""
     if question_parts(lowered):
         return None
+    if _WHO_FOUNDED.search(lowered):
+        return "founder"
     found = _WHICH_KIND.search(lowered) or _WHO_IS_THE.search(lowered) or _BEST_KIND.search(lowered)
     words = found.group(1).split() if found else []
     return words[-1] if words and words[-1] not in MEASURES | _POINTS else None
