@@ -85,7 +85,7 @@ _POINTS = frozenset(
     | {"advantage", "win", "problem", "problems", "issue", "issues", "idea", "point", "takeaway", "insight", "move"}
     | {"moves", "step", "steps", "thing", "things", "way", "ways", "reason", "reasons", "difference", "risk", "risks"}
     | {"benefit", "benefits", "role", "goal", "plan", "method", "story", "key", "part", "change", "changes", "lever"}
-    | {"example", "examples", "tactic", "tactics", "tip", "tips", "playbook", "framework", "ritual", "goal", "goals"}
+    | {"example", "examples", "tactic", "tactics", "tip", "tips", "playbook", "framework", "ritual", "goals"}
     | {"principle", "principles"}
 )
 # A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's

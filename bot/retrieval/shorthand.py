@@ -44,7 +44,7 @@ _SPELLED_OUT = {
     "b/c": "because",
 }
 _SHORTHAND = re.compile(
-    r"(?<!\w)(" + "|".join(re.escape(word) for word in sorted(_SPELLED_OUT, key=len, reverse=True)) + r")(?![\w])",
+    r"(?<!\w)(" + "|".join(re.escape(word) for word in sorted(_SPELLED_OUT, key=len, reverse=True)) + r")(?!\w)",
     re.IGNORECASE,
 )
 
