@@ -13,6 +13,11 @@ MIN_LETTERS = 5
 """Shorter words are left alone: most are names or acronyms ("uber", "saas"), and one letter off is a new word."""
 LONG_WORD = 8
 """From this length two edits may separate a word from its misspelling; below it, one."""
+MAX_WORDS = 10_000
+"""The material's most frequent words are the ones corrected to: a large team corpus's long tail of rare words
+would grow the index (SymSpell keeps every word's deletions) for little gain. 10,000 words take about 14 MB."""
+PREFIX_LETTERS = 5
+"""How much of each word SymSpell indexes deletions of: 5 rather than its default 7 takes a third of the memory."""
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
 _TYPED_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z]")
 
@@ -43,8 +48,8 @@ class Vocabulary:
         """The closest word of the material as (edit distance, minus its count, word), or None."""
         with self._lock:
             if self._index is None:
-                self._index = SymSpell(max_dictionary_edit_distance=2)
-                for known, count in self.counts.items():
+                self._index = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LETTERS)
+                for known, count in self.counts.most_common(MAX_WORDS):
                     self._index.create_dictionary_entry(known, count)
             index = self._index
         distance = 2 if len(word) >= LONG_WORD else 1
