@@ -74,6 +74,7 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("what did the studio ship in 2015")  # a year it never names
     # A sum of money: only where the passages name one.
     assert not absent("how much did the studio save")
+    assert not absent("how much money did the studio save")  # a sum, not a count of "money"
     assert absent("how much did the studio save", passages[1:])
     # The kind of thing asked for, when no passage has a word for it; a figure's kind is left to the checks above.
     assert not absent("who is the founder of the studio")
