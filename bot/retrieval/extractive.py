@@ -489,16 +489,18 @@ class _Selection:
         self,
         candidates: list[_Candidate],
         profile: QuestionProfile,
-        sides: Sequence[tuple[int, dict[str, float], frozenset[str]]] = (),
+        sides: Sequence[tuple[int, dict[str, float], frozenset[str]]],
+        duplicate_overlap: float,
     ) -> None:
         self.candidates = candidates
+        self.duplicate_overlap = duplicate_overlap
         self.profile = profile
         self.sides = sides
         self.remaining = dict(profile.weights)
         self.by_place = {(c.passage_index, c.order): c for c in candidates}
         self.chosen: dict[tuple[int, int], tuple[_Candidate, float]] = {}
         self.figures_seen: set[str] = set()
-        self._repeat_of: dict[tuple[int, int, int, int, float], bool] = {}
+        self._repeat_of: dict[tuple[int, int, int, int], bool] = {}
 
     def signals(
         self, c: _Candidate, asked: dict[str, float] | None = None, side: int | None = None
@@ -533,22 +535,22 @@ class _Selection:
             return [before, c]
         return [c]
 
-    def redundant(self, c: _Candidate, overlap: float) -> bool:
+    def redundant(self, c: _Candidate) -> bool:
         """Whether a pick already says what `c` says (near-duplicate words, or it restates `c` whole)."""
-        return any(self._repeats(c, k, overlap) for k, _ in self.chosen.values())
+        return any(self._repeats(c, k) for k, _ in self.chosen.values())
 
-    def _repeats(self, c: _Candidate, k: _Candidate, overlap: float) -> bool:
+    def _repeats(self, c: _Candidate, k: _Candidate) -> bool:
         # Every round of support picks asks again about the same pairs: each is worked out once.
-        key = (c.passage_index, c.order, k.passage_index, k.order, overlap)
+        key = (c.passage_index, c.order, k.passage_index, k.order)
         known = self._repeat_of.get(key)
         if known is None:
             a, b = c.features, k.features
-            known = self._repeat_of[key] = _jaccard(a.terms, b.terms) >= overlap or _restates(b, a)
+            known = self._repeat_of[key] = _jaccard(a.terms, b.terms) >= self.duplicate_overlap or _restates(b, a)
         return known
 
-    def open(self, c: _Candidate, overlap: float) -> bool:
+    def open(self, c: _Candidate) -> bool:
         """Whether `c` may still be picked: not picked yet, and not a repeat of a pick."""
-        return (c.passage_index, c.order) not in self.chosen and not self.redundant(c, overlap)
+        return (c.passage_index, c.order) not in self.chosen and not self.redundant(c)
 
     def relevant(self, c: _Candidate) -> bool:
         """Whether `c` can support the answer: it has a question word, or it continues a pick."""
@@ -632,7 +634,8 @@ def _candidates(
                     side_similarities,
                 )
             )
-    return _Selection(candidates, profile, [(n, side, own_terms[n]) for n, side in enumerate(sides) if side])
+    sides_and_terms = [(n, side, own_terms[n]) for n, side in enumerate(sides) if side]
+    return _Selection(candidates, profile, sides_and_terms, w.duplicate_overlap)
 
 
 def _own_terms(sides: Sequence[dict[str, float]]) -> list[frozenset[str]]:
@@ -704,7 +707,7 @@ def choose_sentences(
     for number, side, own in selection.sides:
         if any(own & c.features.terms for c, _ in selection.chosen.values()):
             continue
-        on_side = [c for c in selection.candidates if selection.open(c, w.duplicate_overlap) and own & c.features.terms]
+        on_side = [c for c in selection.candidates if selection.open(c) and own & c.features.terms]
         if on_side:
             value, best = max(
                 (
@@ -715,11 +718,7 @@ def choose_sentences(
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
     for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
-        pool = [
-            (score(c), c)
-            for c in selection.candidates
-            if selection.relevant(c) and selection.open(c, w.duplicate_overlap)
-        ]
+        pool = [(score(c), c) for c in selection.candidates if selection.relevant(c) and selection.open(c)]
         if not pool:
             break
         value, best = max(pool, key=lambda pair: pair[0])

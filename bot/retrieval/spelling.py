@@ -18,8 +18,12 @@ MAX_WORDS = 10_000
 would grow the index (SymSpell keeps every word's deletions) for little gain. 10,000 words take about 14 MB."""
 PREFIX_LETTERS = 5
 """How much of each word SymSpell indexes deletions of: 5 rather than its default 7 takes a third of the memory."""
-_WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
-_TYPED_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z]")
+_WORD = re.compile(r"[a-z][a-z'\u2019-]*[a-z]", re.IGNORECASE)
+
+
+def _plain(word: str) -> str:
+    """A word as it is looked up: lowercase, one apostrophe whatever the keyboard typed, no possessive."""
+    return word.lower().replace("\u2019", "'").removesuffix("'s")
 
 
 @functools.cache
@@ -35,9 +39,7 @@ class Vocabulary:
     is built on the first word it is asked about."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        self.counts = Counter(
-            word.removesuffix("'s") for text in texts for word in _WORD.findall(text.lower().replace("\u2019", "'"))
-        )
+        self.counts = Counter(_plain(word) for text in texts for word in _WORD.findall(text))
         self._index: SymSpell | None = None
         self._lock = threading.Lock()
 
@@ -64,11 +66,11 @@ def corrected(question: str, vocabularies: Sequence[Vocabulary]) -> str:
 
     def correct(match: re.Match[str]) -> str:
         typed = match.group(0)
-        word = typed.lower().replace("\u2019", "'")
-        stem = word.removesuffix("'s")
+        stem = _plain(typed)
         if len(stem) < MIN_LETTERS or stem in english or any(stem in vocabulary for vocabulary in vocabularies):
             return typed
         found = [near for vocabulary in vocabularies if (near := vocabulary.nearest(stem)) is not None]
-        return min(found)[2] + word[len(stem) :] if found else typed
+        possessive = "'s" if len(typed) > len(stem) else ""
+        return min(found)[2] + possessive if found else typed
 
-    return _TYPED_WORD.sub(correct, question)
+    return _WORD.sub(correct, question)
