@@ -37,6 +37,9 @@ _MARKET = r"(share price|stock price|stock ticker|stock symbol|ticker|market cap
 _MARKET_ASK = re.compile(
     rf"\b[a-z][\w.]*'s\s+(?:annual\s+|current\s+|latest\s+)?{_MARKET}\b|\bthe\s+{_MARKET}\s+(?:of|for)\b"
 )
+# What a product costs its buyers ("what does Duolingo charge for its family plan", "the price of Perplexity Pro"):
+# answered only where a passage names a sum ("who is in charge of the loop" asks for a person).
+_PRICE_ASK = re.compile(r"\b(?:prices?|pricing|priced|fees?|per seat|subscription)\b|(?<!\bin )\bcharge[sd]?\b")
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d.,]*\s*(?:dollars|euros|pounds)\b", re.IGNORECASE)
 _ASKING_VERB = r"(?:do|does|did|is|are|was|were|has|have|had|should|would|could|can|will)"
 _NOT_A_KIND = rf"(?:{_ASKING_VERB}|if|about|we|you|they|i|it|one|ones|to|the|a|an)"
@@ -190,7 +193,7 @@ def answer_absent(
 ) -> bool:
     """Whether the passages plainly lack the answer: the question asks for the team's own figure ("what is our
     churn rate"), is about something the material never names, or what it asks for is missing from them: a year
-    none of them names, a count no sentence gives, a sum of money where none is named ("how much does it cost"), a
+    none of them names, a count no sentence gives, a sum of money or a price where none is named ("how much does it cost", "what does X charge"), a
     company's share price, valuation or revenue where no passage speaks of it,
     or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
     CEO", "the best vector DB")."""
@@ -199,8 +202,11 @@ def answer_absent(
         return True
     if _about_the_unknown(lowered, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
         return True
+    priced = any(_MONEY.search(passage.text) for passage in passages)
+    if _PRICE_ASK.search(lowered) and not priced:
+        return True
     if _MONEY_ASK.search(lowered):
-        return not any(_MONEY.search(passage.text) for passage in passages)
+        return not priced
     market = _MARKET_ASK.search(lowered)
     if market:
         asked = market.group(1) or market.group(2)

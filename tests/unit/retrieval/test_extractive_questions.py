@@ -76,6 +76,12 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("how much did the studio save")
     assert not absent("how much money did the studio save")  # a sum, not a count of "money"
     assert absent("how much did the studio save", passages[1:])
+    # What a product costs its buyers: a price where a passage names a sum, a person where "in charge" is asked.
+    assert not absent("what does the studio charge for a release")
+    assert absent("what does the studio charge for a release", passages[1:])
+    assert absent("what's the price of the studio's pro plan", passages[1:])
+    assert absent("studio subscription fees per seat", passages[1:])
+    assert not absent("who should be in charge of the studio's releases", passages[1:])
     # The kind of thing asked for, when no passage has a word for it; a figure's kind is left to the checks above.
     assert not absent("who is the founder of the studio")
     assert not absent("who founded the studio")
