@@ -193,8 +193,8 @@ def answer_absent(
 ) -> bool:
     """Whether the passages plainly lack the answer: the question asks for the team's own figure ("what is our
     churn rate"), is about something the material never names, or what it asks for is missing from them: a year
-    none of them names, a count no sentence gives, a sum of money or a price where none is named ("how much does it cost", "what does X charge"), a
-    company's share price, valuation or revenue where no passage speaks of it,
+    none of them names, a count no sentence gives, a sum of money or a price where none is named ("how much does
+    it cost", "what does X charge"), a company's share price, valuation or revenue where no passage speaks of it,
     or the kind of thing it wants named when no passage has a word for it ("which cloud provider", "who is the
     CEO", "the best vector DB")."""
     lowered = question.lower().replace("\u2019", "'")  # one apostrophe, whatever the keyboard typed
