@@ -718,10 +718,14 @@ def choose_sentences(
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
     for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
-        pool = [(score(c), c) for c in selection.candidates if selection.relevant(c) and selection.open(c)]
-        if not pool:
+        # Best first, and only as far as the first that is not a repeat of a pick (checking repeats is the costly
+        # part); the sort is stable, so equal scores keep the candidates' order, as `max` would.
+        unpicked = (c for c in selection.candidates if (c.passage_index, c.order) not in selection.chosen)
+        ranked = sorted(((score(c), c) for c in unpicked if selection.relevant(c)), key=lambda pair: -pair[0])
+        pick = next(((v, c) for v, c in ranked if not selection.redundant(c)), None)
+        if pick is None:
             break
-        value, best = max(pool, key=lambda pair: pair[0])
+        value, best = pick
         group = selection.group_of(best)
         extra = sum(len(c.features.text) + 1 for c in group)
         if value < w.support_floor or selection.length() + extra > w.max_chars:
