@@ -202,11 +202,12 @@ def answer_absent(
         return True
     if _about_the_unknown(lowered, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
         return True
-    priced = any(_MONEY.search(passage.text) for passage in passages)
-    if _PRICE_ASK.search(lowered) and not priced:
-        return True
-    if _MONEY_ASK.search(lowered):
-        return not priced
+    price_asked = bool(_PRICE_ASK.search(lowered))
+    if price_asked or _MONEY_ASK.search(lowered):
+        if not any(_MONEY.search(passage.text) for passage in passages):
+            return True
+        if not price_asked:
+            return False  # a sum asked for and named; a price goes on to whether what is priced is named
     market = _MARKET_ASK.search(lowered)
     if market:
         asked = market.group(1) or market.group(2)

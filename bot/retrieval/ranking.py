@@ -1,6 +1,7 @@
 """Ranking: dense, BM25 and fused retrieval over scope indexes, the confidence signal, the vote prior, and
 the preference for headings that answer the kind of question asked."""
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -148,6 +149,12 @@ COSINE_SCALE = frozenset({Retriever.FUSED, Retriever.DENSE})
 """The retrievers whose scores are cosines, the scale the bonus is in (BM25 and RRF rank as they are)."""
 
 
+@functools.lru_cache(maxsize=8192)
+def _heading_answers(ask: Ask, heading: str) -> bool:
+    """`reads_as_answer_to` for a section heading: a corpus has few, and every what-first or risk question reads 64."""
+    return reads_as_answer_to(ask, heading)
+
+
 def prefer_headings_that_answer(ranking: Ranking, ask: Ask, k: int) -> Ranking:
     """The best `k` passages, those whose heading reads as an answer to the kind of question asked ("First
     Moves to Strengthen Storage" for "what first", "Model Collapse" for "what's the risk") scored
@@ -160,7 +167,7 @@ def prefer_headings_that_answer(ranking: Ranking, ask: Ask, k: int) -> Ranking:
     for passage in ranking.passages[:SIBLING_FROM]:
         best_of_document.setdefault(passage.source, passage.score)
 
-    answers = [reads_as_answer_to(ask, passage.section) for passage in ranking.passages]
+    answers = [_heading_answers(ask, passage.section) for passage in ranking.passages]
     answering_sections: dict[str, set[str]] = {}
     for passage, answering in zip(ranking.passages, answers, strict=True):
         if answering:
