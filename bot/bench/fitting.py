@@ -199,6 +199,7 @@ def _grounding_rows(knowledge: KnowledgeBase, questions: Sequence[EvalQuestion])
                 retrieval.idf,
                 retrieval.best_sentence,
                 knowledge.sentences.features,
+                knowledge.words.likeness,
             )
         )
         answerable.append(not question.out_of_scope)

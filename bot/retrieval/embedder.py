@@ -2,7 +2,7 @@
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,40 @@ class MiniLMEmbedder:
     def embed_one(self, text: str) -> np.ndarray:
         """Embed one text into a float32 vector of norm 1."""
         return self.embed([text])[0]
+
+
+class WordVectors:
+    """Vectors of single words, each embedded once: how alike two sets of words are ("chats" and "conversations").
+
+    The material's counted words recur from question to question; a question's own words are few.
+    """
+
+    def __init__(self, embedder: MiniLMEmbedder, max_words: int = 4096) -> None:
+        self._embedder = embedder
+        self._max_words = max_words
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _of(self, words: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            known = {w: self._vectors[w] for w in words if w in self._vectors}
+        missing = [w for w in dict.fromkeys(words) if w not in known]
+        if missing:
+            embedded = dict(zip(missing, self._embedder.embed(missing), strict=True))
+            known.update(embedded)
+            with self._lock:
+                if len(self._vectors) + len(embedded) > self._max_words:
+                    self._vectors.clear()
+                self._vectors.update(embedded)
+        return np.stack([known[w] for w in words])
+
+    def likeness(self, words: Collection[str], others: Collection[str]) -> float:
+        """The highest cosine between a word of `words` and a word of `others` (0 when either is empty)."""
+        if not words or not others:
+            return 0.0
+        first, second = sorted(words), sorted(others)
+        vectors = self._of([*first, *second])
+        return float((vectors[: len(first)] @ vectors[len(first) :].T).max())
 
 
 class LangChainMiniLM(LangChainEmbeddings):

@@ -66,6 +66,12 @@ _FIGURE = re.compile(
     r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b",
     re.IGNORECASE,
 )
+# What a figure counts: the words after it ("2.3 million conversations", "4,000 (4,000+) deployments a day").
+_COUNT = re.compile(
+    r"(\d(?:[\d,.]*\d)?)\s*(?:%|million|billion|thousand|[kmb]\b)?\+?\s*(?:\([^)]*\)\s*)?((?:[a-z][\w-]*\s+)?[a-z][\w-]*)",
+    re.IGNORECASE,
+)
+_A_YEAR = re.compile(r"(?:19|20)\d{2}")
 # Where a fact comes from, or where to read more: worth quoting only when the question asks for it.
 _REFERENCE = re.compile(
     r"^\(?sources?\b|^our source material\b|^(see )?the ([\w-]+ ){1,3}file\b|^the file (on|about)\b",
@@ -91,6 +97,8 @@ class SentenceFeatures:
     terms: frozenset[str]
     subject_terms: frozenset[str]
     figures: frozenset[str]
+    counted: frozenset[str]
+    """The words right after its numbers (not years): what it counts ("conversations", "vehicles")."""
     reference: bool
     dependent: bool
     answers: frozenset["Ask"]
@@ -113,6 +121,12 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
                 terms=frozenset(analyzer.terms(plain)),
                 subject_terms=frozenset(analyzer.terms(subject)),
                 figures=frozenset(m.group(0).lower() for m in _FIGURE.finditer(plain)),
+                counted=frozenset(
+                    word
+                    for m in _COUNT.finditer(plain)
+                    if not _A_YEAR.fullmatch(m.group(1))
+                    for word in analyzer.words(m.group(2))
+                ),
                 reference=bool(_REFERENCE.match(plain)),
                 dependent=bool(_DEPENDENT.match(plain)),
                 answers=frozenset(ask for ask in _CUES if reads_as_answer_to(ask, plain)),

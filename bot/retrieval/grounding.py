@@ -17,6 +17,17 @@ REFUSAL = "I can't find that in the material."
 ROOT_CHARS = 5
 IdfOf = Callable[[str], float]
 FeaturesOf = Callable[[Passage], Sequence[SentenceFeatures]]
+# A company's headcount ("how many lawyers does Harvey employ", "how many engineers work at Netflix"): a count of
+# its people, which only a sentence counting staff gives, not one counting its users or its clients' people.
+_HEADCOUNT_ASK = re.compile(
+    r"\bhow (?:many|big)\b.*\b(?:employ\w*|headcount|staff\w*|payroll|workforce|work(?:s|ing)? (?:at|for))\b"
+)
+_HEADCOUNT = re.compile(r"\b(?:employ\w*|headcount|staff\w*|payroll|workforce|hired)\b", re.IGNORECASE)
+WordLikeness = Callable[[Collection[str], Collection[str]], float]
+"""The highest cosine between a word of one set and a word of the other (`WordVectors.likeness`)."""
+# Words at least this alike name the same thing: "chats" and "conversations" (0.66), "cars" and "vehicles" (0.88),
+# "searches" and "queries" (0.56); not "employees" and "agents" (0.42) or "GPUs" and "queries" (0.18).
+SAME_THING = 0.5
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # What a count is of comes between "how many" and the verb: "how many GPUs did..." ("how much faster" compares
 # rather than counts, and "how much money" asks for a sum, which the money check sees to).
@@ -68,13 +79,17 @@ _BEST_KIND = re.compile(
     r"\b(?:what|which)(?:'s|s|\s+(?:is|are))\s+the\s+(?:best|top|leading|most popular|recommended)\s+"
     r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with)\b|\s*[?.!,]|$)"
 )
-# "recommend a good book on…", "draft a job ad for…", "how do I set up Kafka for…": what the coach is asked to
-# produce, recommend or set up, by its head noun (an article first, except for what is set up).
+# "recommend a good book on…", "draft a job ad for…", "how do I set up Kafka for…", "book a meeting room": what
+# the coach is asked to produce, recommend, set up or get, by its head noun (an article first, except for what is
+# set up).
 _MADE_KIND = re.compile(
-    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design)\s+(?:me\s+|us\s+)?(?:a|an|some|one)"
+    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design|book|reserve|order|buy)\s+(?:me\s+|us\s+)?"
+    r"(?:a|an|some|one)"
     r"|(?:set\s*up|install|configure)(?:\s+(?:a|an|some|the))?)\s+(?:(?:good|great|decent|nice|new)\s+)?"
     r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with|about|as|from|using)\b|\s*[?.!,]|$)"
 )
+# "translate 'data flywheel' into German": the language asked for, which the material would have to use.
+_TRANSLATED_INTO = re.compile(r"\btranslat\w*\b.*?\b(?:into|to|in)\s+(?!plain\b|simple\b|everyday\b)([a-z]+)")
 # Shapes of an answer, not kinds of thing: the material's content fills them ("a checklist for measure Thursday").
 _FORMS = frozenset(
     {"list", "checklist", "summary", "overview", "outline", "template", "agenda", "draft", "sentence", "recap"}
@@ -138,18 +153,34 @@ def term_coverage(
     return sum(share for share, found in _shares(question_terms, passages, analyzer, idf).values() if found)
 
 
-def _figure_absent(question: str, passages: Sequence[Passage], analyzer: Analyzer, features_of: FeaturesOf) -> bool:
-    """A year none of the passages names ("revenue in 2023"), or a count of something no sentence puts a number
-    to ("how many GPUs"; a year beside it is not a count)."""
+def _figure_absent(
+    question: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    features_of: FeaturesOf,
+    likeness: WordLikeness | None,
+) -> bool:
+    """A year none of the passages names ("revenue in 2023"), a count of something no sentence puts a number to
+    ("how many GPUs"; a year beside it is not a count), or a headcount no sentence gives. What a sentence counts
+    may be named in other words ("how many chats" of "2.3 million conversations") when `likeness` can tell."""
     if any(all(year not in f"{p.section} {p.text}" for p in passages) for year in _YEAR.findall(question)):
         return True
     counted = _COUNTED.search(question)
     things = set(analyzer.terms(counted.group(1))) if counted else set()
-    return bool(things) and not any(
-        things & f.terms and any(not _YEAR.fullmatch(figure) for figure in f.figures)
+    if not things or not counted:
+        return False
+    counting = [
+        f
         for passage in passages
         for f in features_of(passage)
-    )
+        if any(not _YEAR.fullmatch(figure) for figure in f.figures)
+    ]
+    if _HEADCOUNT_ASK.search(question.lower()) and not any(_HEADCOUNT.search(f.text) for f in counting):
+        return True
+    if any(things & f.terms for f in counting):
+        return False
+    named = set(analyzer.words(counted.group(1)))
+    return likeness is None or likeness(named, set().union(*(f.counted for f in counting))) < SAME_THING
 
 
 def _asked_kind(lowered: str) -> str | None:
@@ -176,20 +207,27 @@ def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
 
 def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
-    subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended or set
-    up ("a good book on…", "Kafka for event collection"), or both sides of a choice ("LaunchDarkly or
+    subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended, set
+    up, booked or bought ("a good book on…", "Kafka for event collection", "a meeting room"), the language it
+    asks to have something translated into, or both sides of a choice ("LaunchDarkly or
     Unleash")."""
     subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
         return True
     made = [m.group(1).split()[-1] for m in _MADE_KIND.finditer(lowered)]
+    made += [m.group(1) for m in _TRANSLATED_INTO.finditer(lowered)]
     if any(word not in _FORMS | _POINTS and _unused(word, analyzer, idf) for word in made):
         return True
     return any(all(_unused(side, analyzer, idf) for side in choice.groups()) for choice in _EITHER.finditer(lowered))
 
 
 def answer_absent(
-    question: str, passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf, features_of: FeaturesOf
+    question: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    idf: IdfOf,
+    features_of: FeaturesOf,
+    likeness: WordLikeness | None = None,
 ) -> bool:
     """Whether the passages plainly lack the answer: the question asks for the team's own figure ("what is our
     churn rate"), is about something the material never names, or what it asks for is missing from them: a year
@@ -200,7 +238,9 @@ def answer_absent(
     lowered = question.lower().replace("\u2019", "'")  # one apostrophe, whatever the keyboard typed
     if _OWN_FIGURE.search(lowered):
         return True
-    if _about_the_unknown(lowered, analyzer, idf) or _figure_absent(question, passages, analyzer, features_of):
+    if _about_the_unknown(lowered, analyzer, idf):
+        return True
+    if _figure_absent(question, passages, analyzer, features_of, likeness):
         return True
     price_asked = bool(_PRICE_ASK.search(lowered))
     if price_asked or _MONEY_ASK.search(lowered):
@@ -237,6 +277,7 @@ def grounding_signals(
     idf: IdfOf,
     sentence_similarity: float,
     features_of: FeaturesOf,
+    likeness: WordLikeness | None = None,
 ) -> tuple[float, ...]:
     """The signals of `SIGNALS` for a question and what it retrieved."""
     terms = topic_terms(question, analyzer, ask_of(question))
@@ -250,7 +291,7 @@ def grounding_signals(
         sum(share for share, found in top3 if found),
         missing,
         missing if asks_for_a_figure(question) else 0.0,
-        float(answer_absent(question, passages[:3], analyzer, idf, features_of)),
+        float(answer_absent(question, passages[:3], analyzer, idf, features_of, likeness)),
     )
 
 
@@ -299,13 +340,14 @@ class GroundingPolicy:
         idf: IdfOf,
         sentence_similarity: float,
         features_of: FeaturesOf,
+        likeness: WordLikeness | None = None,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
         if not ranking.passages:
             return False
         if retriever is Retriever.BM25:
             return ranking.best_lexical >= self.min_bm25
-        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity, features_of)
+        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity, features_of, likeness)
         return self.probability(signals) >= self.threshold
 
 

@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
-from bot.retrieval.embedder import MiniLMEmbedder
+from bot.retrieval.embedder import MiniLMEmbedder, WordVectors
 from bot.retrieval.extractive import SentenceCache, SimilarityOf, ask_of, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts, without_style_request
 from bot.retrieval.generation import build_messages, stream_with_fallback
@@ -183,6 +183,7 @@ class KnowledgeBase:
         self.ledger: MaterialLedger = ledger or MemoryLedger()
         self.vector_cache = vector_cache or VectorCache({})
         self.embedder = embedder
+        self.words = WordVectors(embedder)
         self.chat_model = chat_model
         self.retriever = retriever
         self.grounding = grounding or GroundingPolicy()
@@ -367,7 +368,7 @@ class KnowledgeBase:
         part_similarity_of = tuple(_sentence_similarity(scopes, v) for v in vectors[1:] if v is not None)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
         grounded = self.grounding.is_grounded(
-            query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features
+            query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features, self.words.likeness
         )
         return Retrieval(question, query, ranking, grounded, idf, similarity_of, best_sentence, part_similarity_of)
 

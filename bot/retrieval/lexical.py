@@ -47,6 +47,11 @@ class Analyzer:
         """How many texts' terms are kept (a property, not `len`: an analyzer with none kept is still truthy)."""
         return len(self._cached)
 
+    @staticmethod
+    def words(text: str) -> list[str]:
+        """The stopword-free words of `text`, lowercased but not stemmed."""
+        return [_AMERICAN_SPELLING.sub(r"\1\2s\3", w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
     def terms(self, text: str) -> list[str]:
         """The stemmed, stopword-free terms of `text`."""
         with self._lock:
@@ -54,7 +59,7 @@ class Analyzer:
             if cached is not None:
                 self._cached.move_to_end(text)
                 return list(cached)
-        words = [_AMERICAN_SPELLING.sub(r"\1\2s\3", w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        words = self.words(text)
         with self._lock:
             # Interned: the kept texts share one copy of each stem rather than one per occurrence.
             stems = tuple(map(sys.intern, self._stemmer.stemWords(words)))

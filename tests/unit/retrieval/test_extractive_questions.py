@@ -1,5 +1,6 @@
 """What reaches the extractive answer: the asks of a question, and whether the material covers its words."""
 
+from bot.retrieval.embedder import WordVectors
 from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import question_parts, without_style_request
 from bot.retrieval.grounding import answer_absent, term_coverage
@@ -119,6 +120,11 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("suggest a data store for the studio")
     assert not absent("write a checklist for the studio's releases")
     assert not absent("draft a memo on the studio's releases")
+    # Errands are not questions: what it is asked to book or buy, or the language to translate into.
+    assert absent("can you book a meeting room for the studio at 3")
+    assert absent("order a pizza for the studio's release party")
+    assert absent("translate 'studio release' into german")
+    assert not absent("translate the studio's release plan into plain english")
     assert not absent("write down what the studio ships")  # no article: not a thing to make
     # The team's own figures are in no material, however well it covers the topic; advice about them is.
     assert absent("what is our release count this quarter?")
@@ -126,3 +132,33 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("how many releases did we make last year")
     assert not absent("how many releases should we ship a year")
     assert not absent("what's our biggest risk if the studio ships weekly")
+
+
+def test_a_count_named_in_other_words_is_found_and_a_headcount_needs_staff_counted(embedder):
+    analyzer = Analyzer()
+    passages = [
+        Passage("p1", "The assistant handled 2.3 million conversations in its first month. The fleet of 2 million "
+                "vehicles sends clips. The firm's 3,500 attorneys at a client use it.", "Firm", "Scale", "a.md", 0.6),
+    ]  # fmt: skip
+    index = LexicalIndex([f"{p.section} {p.text}" for p in passages], analyzer)
+    likeness = WordVectors(embedder).likeness
+
+    def absent(question: str, alike=likeness) -> bool:
+        return answer_absent(
+            question,
+            passages,
+            analyzer,
+            lambda term: inverse_document_frequency(term, [index]),
+            lambda p: sentence_features(p.text, analyzer),
+            alike,
+        )
+
+    assert not absent("how many chats did the assistant handle")
+    assert not absent("how many cars are in the fleet")
+    assert absent("how many chats did the assistant handle", alike=None)  # only the material's own words
+    assert absent("how many gpus does the assistant run on")
+    assert absent("how many patents does the firm hold")
+    # The firm's own people are not its client's: a headcount only where a sentence counts staff.
+    assert not absent("how many attorneys use it")
+    assert absent("how many attorneys does the firm employ")
+    assert absent("how many engineers work at the firm")
