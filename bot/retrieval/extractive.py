@@ -187,6 +187,7 @@ class Ask(StrEnum):
     CHECK = "check"
     COMPARISON = "comparison"
     REASON = "reason"
+    ORIGIN = "origin"
     OTHER = "other"
 
 
@@ -202,6 +203,14 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(risks?|danger|downsides?|pitfalls?|go(es)? wrong|what (happens|breaks) (if|when)|catch|harm"
             r"|(what'?s|what is) (the )?(problem|cost) (with|of))\b",
+            re.I,
+        ),
+    ),
+    (
+        Ask.ORIGIN,
+        re.compile(
+            r"\bwho (came up with|invented|created|coined|devised|designed|developed|introduced|proposed|thought of)\b"
+            r"|\bwhose idea\b|\bwhere (does|did|do) .{1,60} come from\b|\borigins? of\b",
             re.I,
         ),
     ),
@@ -261,6 +270,9 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"\b(because|since|so that|due to|as a result|reasons?|could not|cannot|can't|couldn't|too \w+ (to|for))\b",
         re.I,
     ),
+    Ask.ORIGIN: re.compile(
+        r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
+    ),
     Ask.COMPARISON: re.compile(
         r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
         r"|by contrast|the other)\b",
@@ -294,6 +306,7 @@ _ASK_WORDS: dict[Ask, str] = {
     Ask.DEFINITION: "mean means meaning define definition stand",
     Ask.COMPARISON: "difference differ diff compare compared",
     Ask.REASON: "why reason reasons made",
+    Ask.ORIGIN: "came invented created coined devised designed developed introduced proposed thought idea origin",
 }
 
 

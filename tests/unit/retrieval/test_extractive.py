@@ -205,6 +205,9 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("difference between a sprint and a cycle", Ask.COMPARISON),
         ("why did the team start moving back to manual releases", Ask.REASON),
         ("how come nobody reads the weekly report", Ask.REASON),
+        ("who came up with the tile cache", Ask.ORIGIN),
+        ("where does the weekly tile review come from", Ask.ORIGIN),
+        ("whose idea was the pricing test", Ask.ORIGIN),
         ("how many deploys did we do", Ask.OTHER),
         ("where do we start if our tiles are all over the place", Ask.FIRST_STEP),
         ("what's the first thing to cache", Ask.FIRST_STEP),
@@ -234,6 +237,15 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
 )
 def test_first_as_an_order_of_work_not_as_an_ordinal(text: str, answers: bool):
     assert reads_as_answer_to(Ask.FIRST_STEP, text) is answers
+
+
+def test_an_origin_question_leads_with_the_sentence_that_names_where_it_comes_from(analyzer: Analyzer):
+    text = (
+        "The weekly tile review keeps every map team's cache fresh and is held on Mondays. "
+        "The weekly tile review comes from the Lisbon office, which ran it first."
+    )
+    answer, _ = extractive_answer("who came up with the weekly tile review", [passage(text)], analyzer)
+    assert answer.startswith("The weekly tile review comes from the Lisbon office")
 
 
 def test_a_definition_question_leads_with_the_sentence_that_defines(analyzer: Analyzer):
