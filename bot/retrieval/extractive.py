@@ -188,6 +188,7 @@ class Ask(StrEnum):
     COMPARISON = "comparison"
     REASON = "reason"
     ORIGIN = "origin"
+    OWNER = "owner"
     OTHER = "other"
 
 
@@ -211,6 +212,14 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         re.compile(
             r"\bwho (came up with|invented|created|coined|devised|designed|developed|introduced|proposed|thought of)\b"
             r"|\bwhose idea\b|\bwhere (does|did|do) .{1,60} come from\b|\borigins? of\b",
+            re.I,
+        ),
+    ),
+    (
+        Ask.OWNER,
+        re.compile(
+            r"\bwho (should |would |needs to |has to |will )?(own|owns|run|runs|lead|leads|drive|drives|be (in charge"
+            r"|responsible|accountable))\b|\bwho('?s| is) (in charge|responsible|accountable)\b|\bwhose (job|role)\b",
             re.I,
         ),
     ),
@@ -273,6 +282,7 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.ORIGIN: re.compile(
         r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
     ),
+    Ask.OWNER: re.compile(r"\b(owners?|owns|accountable|responsib\w*|in charge)\b", re.I),
     Ask.COMPARISON: re.compile(
         r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
         r"|by contrast|the other)\b",
@@ -306,6 +316,7 @@ _ASK_WORDS: dict[Ask, str] = {
     Ask.DEFINITION: "mean means meaning define definition stand",
     Ask.COMPARISON: "difference differ diff compare compared",
     Ask.REASON: "why reason reasons made",
+    Ask.OWNER: "own owns run runs lead leads drive drives charge responsible accountable job role",
     Ask.ORIGIN: "came invented created coined devised designed developed introduced proposed thought idea origin",
 }
 
