@@ -157,6 +157,7 @@ def _ascend(
     grid: dict[str, tuple[float, ...]] = {
         "support_floor": tuple(float(v) for v in np.arange(-4.0, 2.01, 0.5)),
         "max_chars": (300, 340, 380, 420, 460, 500, 540, 620),
+        "two_part_max_chars": (380, 420, 440, 460, 480, 500, 520, 540, 620),
         "max_support": (1, 2, 3, 4),
         "covered_decay": (0.2, 0.5, 0.8, 1.0),
     }
@@ -312,7 +313,7 @@ class FitReport:
         return "\n".join(lines)
 
 
-_SELECTION_FIELDS = (*SIGNALS, "support_floor", "covered_decay", "max_support", "max_chars")
+_SELECTION_FIELDS = (*SIGNALS, "support_floor", "covered_decay", "max_support", "max_chars", "two_part_max_chars")
 
 
 def fit_report(

@@ -416,6 +416,9 @@ SIGNALS = (
     "follows",
 )
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
+TWO_PART_ASKS = frozenset({Ask.FIRST_STEP, Ask.CHECK, Ask.RISK, Ask.COMPARISON})
+"""Questions whose answer has two parts: a step and why it comes first, a check and what it shows, a risk and how it
+shows, one side and the other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +435,9 @@ class SelectionWeights:
     - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
+
+    The answer stops at `max_chars`, or `two_part_max_chars` for a question of `TWO_PART_ASKS`, whose second part
+    rarely fits beside the first in the shorter budget.
 
     The weights start from a conditional logit of "this sentence holds an expected fact" over each question's
     candidates and are then refined, with the floor and the length budget, on fact hits at a median answer
@@ -455,6 +461,7 @@ class SelectionWeights:
     covered_decay: float = 0.2
     max_support: int = 3
     max_chars: int = 420
+    two_part_max_chars: int = 480
     duplicate_overlap: float = 0.6
     max_passages: int = 6
     strong_passages: int = 4
@@ -714,11 +721,11 @@ def choose_sentences(
     order the answer says them.
 
     Every sentence of the top passages is scored (`SelectionWeights`); the best of those sharing a word with the
-    question leads (the best of all when none does), and in a comparison
-    whose lead speaks of one side only, the other side's best sentence follows (scored against that side, and
-    preferring one that says of it what the lead says of its own). A supporting
-    sentence must score above `support_floor` once the lead's words count as covered, and fit in
-    `max_chars`. Near-duplicates are skipped; a sentence that leans on the one before it comes with it;
+    question leads (the best of all when none does), and in a comparison whose lead speaks of one side only, the
+    other side's best sentence follows (scored against that side, and preferring one that says of it what the lead
+    says of its own). A supporting sentence must score above `support_floor` once the lead's words count as
+    covered, and fit in `max_chars` (`two_part_max_chars` for a question of `TWO_PART_ASKS`). Near-duplicates are
+    skipped; a sentence that leans on the one before it comes with it;
     source lines only when the question asks where something comes from.
     """
     if not passages:
@@ -755,6 +762,7 @@ def choose_sentences(
                 key=lambda pair: pair[0],
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
+    budget = w.two_part_max_chars if selection.profile.ask in TWO_PART_ASKS else w.max_chars
     for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
         # Best first, and only as far as the first that is not a repeat of a pick (checking repeats is the costly
         # part); the sort is stable, so equal scores keep the candidates' order, as `max` would.
@@ -766,7 +774,7 @@ def choose_sentences(
         value, best = pick
         group = selection.group_of(best)
         extra = sum(len(c.features.text) + 1 for c in group)
-        if value < w.support_floor or selection.length() + extra > w.max_chars:
+        if value < w.support_floor or selection.length() + extra > budget:
             break
         selection.take(group, value, w.covered_decay)
     picked = [Sentence(c.features.text, c.passage_index, c.features.position, v) for c, v in selection.chosen.values()]
