@@ -5,6 +5,7 @@ import re
 import pytest
 
 from bot.retrieval.extractive import (
+    TWO_PART_ASKS,
     Ask,
     SelectionWeights,
     SentenceCache,
@@ -242,6 +243,22 @@ def test_first_as_an_order_of_work_not_as_an_ordinal(text: str, answers: bool):
     assert reads_as_answer_to(Ask.FIRST_STEP, text) is answers
 
 
+def test_a_two_part_question_has_room_for_its_second_part(analyzer: Analyzer):
+    text = (
+        "To fix a stale tile cache, first give the cache one owner and a written refresh schedule that every map team "
+        "can read, and check it on the first Monday of each month. "
+        "The refresh schedule comes first because a cache that nobody owns drifts out of date quietly: readers see "
+        "old map squares for weeks, and each team assumes another team refreshes them, so nobody does it until a "
+        "customer complains about a missing road or a closed bridge."
+    )
+    question = "what should we do first about a stale tile cache"
+    assert ask_of(question) in TWO_PART_ASKS
+    assert len(text) > SelectionWeights().max_chars
+    both = choose_sentences(question, [passage(text)], analyzer)
+    one = choose_sentences(question, [passage(text)], analyzer, weights=SelectionWeights(two_part_max_chars=420))
+    assert [s.position for s in both] == [0, 1] and [s.position for s in one] == [0]
+
+
 def test_an_origin_question_leads_with_the_sentence_that_names_where_it_comes_from(analyzer: Analyzer):
     text = (
         "The weekly tile review keeps every map team's cache fresh and is held on Mondays. "
@@ -315,7 +332,8 @@ def test_the_other_side_of_a_comparison_is_said_the_way_the_lead_says_its_side(a
         "the school, the library, the park and the water tower.",
         0.6,
     )
-    answer, sources = extractive_answer("route 1 vs route 2", [route_2, route_1], analyzer)
+    room_for_two = SelectionWeights(two_part_max_chars=300)
+    answer, sources = extractive_answer("route 1 vs route 2", [route_2, route_1], analyzer, weights=room_for_two)
     assert answer.startswith("Route 2, the coast line")
     assert "Route 1, the hill line, is the first bus route" in answer
     assert "delays" not in answer  # one sentence per side fits the length budget; the parallel one is it
