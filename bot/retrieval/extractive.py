@@ -436,8 +436,8 @@ class SelectionWeights:
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
 
-    The answer stops at `max_chars`, or `two_part_max_chars` for a question of `TWO_PART_ASKS`, whose second part
-    rarely fits beside the first in the shorter budget.
+    The answer stops at `max_chars`, or `two_part_max_chars` for a question of several parts ("X and Y") or of
+    `TWO_PART_ASKS`, whose second part rarely fits beside the first in the shorter budget.
 
     The weights start from a conditional logit of "this sentence holds an expected fact" over each question's
     candidates and are then refined, with the floor and the length budget, on fact hits at a median answer
@@ -724,7 +724,7 @@ def choose_sentences(
     question leads (the best of all when none does), and in a comparison whose lead speaks of one side only, the
     other side's best sentence follows (scored against that side, and preferring one that says of it what the lead
     says of its own). A supporting sentence must score above `support_floor` once the lead's words count as
-    covered, and fit in `max_chars` (`two_part_max_chars` for a question of `TWO_PART_ASKS`). Near-duplicates are
+    covered, and fit in `max_chars` (`two_part_max_chars` for a question of two parts). Near-duplicates are
     skipped; a sentence that leans on the one before it comes with it;
     source lines only when the question asks where something comes from.
     """
@@ -762,7 +762,8 @@ def choose_sentences(
                 key=lambda pair: pair[0],
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
-    budget = w.two_part_max_chars if selection.profile.ask in TWO_PART_ASKS else w.max_chars
+    several_parts = len(question_parts(question)) > 1
+    budget = w.two_part_max_chars if several_parts or selection.profile.ask in TWO_PART_ASKS else w.max_chars
     for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
         # Best first, and only as far as the first that is not a repeat of a pick (checking repeats is the costly
         # part); the sort is stable, so equal scores keep the candidates' order, as `max` would.
@@ -781,7 +782,7 @@ def choose_sentences(
     # The point first; but a question of several parts ("what happens on Tuesday, Thursday and Friday") asks
     # for every part alike, and reading order says them best.
     in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
-    if len(question_parts(question)) > 1:
+    if several_parts:
         return in_reading_order
     # After the point, the rest of what its passage says, then the other passages': one citation for each run.
     point = picked[0]
