@@ -39,9 +39,20 @@ _COUNTED = re.compile(
 # "how much did they spend", not "how much time did they save": the amount is of money when nothing else is named.
 _MONEY_ASK = re.compile(
     r"\bhow much\s+(?:money\s+|cash\s+)?(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could)\b.*"
-    r"\b(?:cost|costs|spend|spent|pay|paid|charge|charges|earn|earned|make|made|save|saved|lose|lost|raise|raised|"
+    r"\b(cost|costs|spend|spent|pay|paid|charge|charges|earn|earned|make|made|save|saved|lose|lost|raise|raised|"
     r"invest|invested|worth|price|priced|fund|funded)\b"
 )
+# Money paid out or raised is a different sum from money made or saved: "how much did Klarna pay OpenAI" is not
+# answered by "$40 million in profit improvement". Such a sum counts only where a sentence names it as paid.
+_PAID_OUT = {
+    **dict.fromkeys(("cost", "costs"), r"\bcost"),
+    **dict.fromkeys(("spend", "spent"), r"\bspen[dt]"),
+    **dict.fromkeys(("pay", "paid"), r"\b(?:pay|paid)"),
+    **dict.fromkeys(("charge", "charges"), r"\bcharg"),
+    **dict.fromkeys(("invest", "invested"), r"\binvest"),
+    **dict.fromkeys(("raise", "raised", "fund", "funded"), r"\b(?:rais|fund)"),
+    **dict.fromkeys(("price", "priced"), r"\bpric"),
+}
 # A company's standing in the market, asked of it by name ("what's Spotify's share price", "the valuation of
 # Klarna"): answered only where a passage speaks of it ("the revenue impact of a change" is another question).
 _MARKET = r"(share price|stock price|stock ticker|stock symbol|ticker|market cap\w*|valuation|ipo|revenue|annual sales)"
@@ -243,8 +254,16 @@ def answer_absent(
     if _figure_absent(question, passages, analyzer, features_of, likeness):
         return True
     price_asked = bool(_PRICE_ASK.search(lowered))
-    if price_asked or _MONEY_ASK.search(lowered):
+    money_asked = _MONEY_ASK.search(lowered)
+    if price_asked or money_asked:
         if not any(_MONEY.search(passage.text) for passage in passages):
+            return True
+        paid = _PAID_OUT.get(money_asked.group(1)) if money_asked else None
+        if paid and not any(
+            _MONEY.search(f.text) and re.search(paid, f.text, re.IGNORECASE)
+            for passage in passages
+            for f in features_of(passage)
+        ):
             return True
         if not price_asked:
             return False  # a sum asked for and named; a price goes on to whether what is priced is named

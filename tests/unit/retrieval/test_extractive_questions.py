@@ -77,6 +77,10 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert not absent("how much did the studio save")
     assert not absent("how much money did the studio save")  # a sum, not a count of "money"
     assert absent("how much did the studio save", passages[1:])
+    # A sum paid out or raised is not the sum saved: only where a sentence names it as paid.
+    assert absent("how much did the studio pay for its data store")
+    assert absent("how much did the studio spend on the data store")
+    assert absent("how much did the studio raise")
     # What a product costs its buyers: a price where a passage names a sum, a person where "in charge" is asked.
     assert not absent("what does the studio charge for a release")
     assert absent("what does the studio charge for a release", passages[1:])
