@@ -90,12 +90,12 @@ _BEST_KIND = re.compile(
     r"\b(?:what|which)(?:'s|s|\s+(?:is|are))\s+the\s+(?:best|top|leading|most popular|recommended)\s+"
     r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with)\b|\s*[?.!,]|$)"
 )
-# "recommend a good book on…", "draft a job ad for…", "how do I set up Kafka for…", "book a meeting room": what
-# the coach is asked to produce, recommend, set up or get, by its head noun (an article first, except for what is
-# set up).
+# "recommend a good book on…", "draft a job ad for…", "how do I set up Kafka for…", "book a meeting room",
+# "schedule a retro": what the coach is asked to produce, recommend, set up or get, by its head noun (an article
+# first, except for what is set up).
 _MADE_KIND = re.compile(
-    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design|book|reserve|order|buy)\s+(?:me\s+|us\s+)?"
-    r"(?:a|an|some|one)"
+    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design|book|reserve|schedule|arrange|order|buy)"
+    r"\s+(?:me\s+|us\s+)?(?:a|an|some|one)"
     r"|(?:set\s*up|install|configure)(?:\s+(?:a|an|some|the))?)\s+(?:(?:good|great|decent|nice|new)\s+)?"
     r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with|about|as|from|using)\b|\s*[?.!,]|$)"
 )

@@ -127,6 +127,7 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     # Errands are not questions: what it is asked to book or buy, or the language to translate into.
     assert absent("can you book a meeting room for the studio at 3")
     assert absent("order a pizza for the studio's release party")
+    assert absent("schedule a retro with the studio's designers")
     assert absent("translate 'studio release' into german")
     assert not absent("translate the studio's release plan into plain english")
     assert not absent("write down what the studio ships")  # no article: not a thing to make
