@@ -158,7 +158,7 @@ def _ascend(
         "support_floor": tuple(float(v) for v in np.arange(-4.0, 2.01, 0.5)),
         "max_chars": (300, 340, 380, 420, 460, 500, 540, 620),
         "two_part_max_chars": (380, 420, 440, 460, 480, 500, 520, 540, 620),
-        "max_support": (1, 2, 3, 4),
+        "max_support": (1, 2),  # the point, then at most two sentences behind it: more reads as pasted text
         "covered_decay": (0.2, 0.5, 0.8, 1.0),
     }
     for _ in range(_ROUNDS):

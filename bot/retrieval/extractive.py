@@ -459,7 +459,7 @@ class SelectionWeights:
     follows: float = 0.0
     support_floor: float = -2.0
     covered_decay: float = 0.2
-    max_support: int = 3
+    max_support: int = 2
     max_chars: int = 420
     two_part_max_chars: int = 480
     duplicate_overlap: float = 0.6
