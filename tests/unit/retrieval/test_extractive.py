@@ -259,43 +259,40 @@ def test_a_two_part_question_has_room_for_its_second_part(analyzer: Analyzer):
     assert [s.position for s in both] == [0, 1] and [s.position for s in one] == [0]
 
 
-def test_an_origin_question_leads_with_the_sentence_that_names_where_it_comes_from(analyzer: Analyzer):
-    text = (
-        "The weekly tile review keeps every map team's cache fresh and is held on Mondays. "
-        "The weekly tile review comes from the Lisbon office, which ran it first."
-    )
-    answer, _ = extractive_answer("who came up with the weekly tile review", [passage(text)], analyzer)
-    assert answer.startswith("The weekly tile review comes from the Lisbon office")
+_OWNED_CACHE = (
+    "Tile caches go stale when the map changes and nobody notices for a week. "
+    "Each tile cache needs one owner, usually the map team's tech lead, accountable for its freshness."
+)
 
 
-def test_an_ownership_question_leads_with_the_sentence_that_names_an_owner(analyzer: Analyzer):
-    text = (
-        "Tile caches go stale when the map changes and nobody notices for a week. "
-        "Each tile cache needs one owner, usually the map team's tech lead, accountable for its freshness."
-    )
-    answer, _ = extractive_answer("who should look after the tile cache", [passage(text)], analyzer)
-    assert answer.startswith("Tile caches go stale")  # not asked who owns it: the point stays first
-    answer, _ = extractive_answer("who should own the tile cache", [passage(text)], analyzer)
-    assert answer.startswith("Each tile cache needs one owner")
-
-
-def test_a_definition_question_leads_with_the_sentence_that_defines(analyzer: Analyzer):
-    text = (
-        "Teams argue about tile caches every quarter. "
-        "A tile cache is a store of pre-drawn map squares kept close to the reader. "
-        "Caches were first used for satellite images."
-    )
-    answer, _ = extractive_answer("what is a tile cache", [passage(text)], analyzer)
-    assert answer.startswith("A tile cache is a store of pre-drawn map squares")
-
-
-def test_what_a_thing_is_not_does_not_define_it(analyzer: Analyzer):
-    text = (
-        "A tile cache is not a database, a queue or a content delivery network. "
-        "A tile cache is a store of pre-drawn map squares kept close to the reader."
-    )
-    answer, _ = extractive_answer("what is a tile cache", [passage(text)], analyzer)
-    assert answer.startswith("A tile cache is a store of pre-drawn map squares")
+@pytest.mark.parametrize(
+    ("question", "text", "lead"),
+    [
+        (  # a definition defines
+            "what is a tile cache",
+            "Teams argue about tile caches every quarter. A tile cache is a store of pre-drawn map squares kept "
+            "close to the reader. Caches were first used for satellite images.",
+            "A tile cache is a store of pre-drawn map squares",
+        ),
+        (  # what a thing is, not what it is not
+            "what is a tile cache",
+            "A tile cache is not a database, a queue or a content delivery network. A tile cache is a store of "
+            "pre-drawn map squares kept close to the reader.",
+            "A tile cache is a store of pre-drawn map squares",
+        ),
+        (  # an origin question names where it comes from
+            "who came up with the weekly tile review",
+            "The weekly tile review keeps every map team's cache fresh and is held on Mondays. "
+            "The weekly tile review comes from the Lisbon office, which ran it first.",
+            "The weekly tile review comes from the Lisbon office",
+        ),
+        ("who should own the tile cache", _OWNED_CACHE, "Each tile cache needs one owner"),  # an owner is named
+        ("who should look after the tile cache", _OWNED_CACHE, "Tile caches go stale"),  # not asked who owns it
+    ],
+)
+def test_the_lead_answers_the_question_as_asked(analyzer: Analyzer, question: str, text: str, lead: str):
+    answer, _ = extractive_answer(question, [passage(text)], analyzer)
+    assert answer.startswith(lead)
 
 
 def test_the_point_comes_first_and_each_passage_quoted_is_cited(analyzer: Analyzer):

@@ -3,7 +3,7 @@
 from bot.retrieval.embedder import WordVectors
 from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import question_parts, without_style_request
-from bot.retrieval.grounding import answer_absent, term_coverage
+from bot.retrieval.grounding import WordLikeness, answer_absent, term_coverage
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.models import Passage
 
@@ -47,6 +47,19 @@ def test_coverage_counts_derived_forms_of_longer_words_only():
     assert coverage("who found the company") == coverage("who started the company")
 
 
+def _absence_check(passages: list[Passage], analyzer: Analyzer, likeness: WordLikeness | None = None):
+    """`answer_absent` over `passages` (or some of them), with the idf of an index of them all."""
+    index = LexicalIndex([f"{p.section} {p.text}" for p in passages], analyzer)
+
+    def idf(term: str) -> float:
+        return inverse_document_frequency(term, [index])
+
+    def absent(question: str, among: list[Passage] = passages, alike: WordLikeness | None = likeness) -> bool:
+        return answer_absent(question, among, analyzer, idf, lambda p: sentence_features(p.text, analyzer), alike)
+
+    return absent
+
+
 def test_an_answer_the_passages_plainly_lack_is_noticed():
     analyzer = Analyzer()
     passages = [
@@ -55,16 +68,7 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
         Passage("p2", "In 2024 the studio moved to weekly releases. Since 2019 its designers work in pairs.", "Studio",
                 "History", "a.md", 0.5),
     ]  # fmt: skip
-    index = LexicalIndex([f"{p.section} {p.text}" for p in passages], analyzer)
-
-    def absent(question: str, among: list[Passage] = passages) -> bool:
-        return answer_absent(
-            question,
-            among,
-            analyzer,
-            lambda term: inverse_document_frequency(term, [index]),
-            lambda p: sentence_features(p.text, analyzer),
-        )
+    absent = _absence_check(passages, analyzer)
 
     assert not absent("how many releases does the studio ship")
     assert not absent("how many engineers does the studio have")
@@ -145,18 +149,7 @@ def test_a_count_named_in_other_words_is_found_and_a_headcount_needs_staff_count
         Passage("p1", "The assistant handled 2.3 million conversations in its first month. The fleet of 2 million "
                 "vehicles sends clips. The firm's 3,500 attorneys at a client use it.", "Firm", "Scale", "a.md", 0.6),
     ]  # fmt: skip
-    index = LexicalIndex([f"{p.section} {p.text}" for p in passages], analyzer)
-    likeness = WordVectors(embedder).likeness
-
-    def absent(question: str, alike=likeness) -> bool:
-        return answer_absent(
-            question,
-            passages,
-            analyzer,
-            lambda term: inverse_document_frequency(term, [index]),
-            lambda p: sentence_features(p.text, analyzer),
-            alike,
-        )
+    absent = _absence_check(passages, analyzer, WordVectors(embedder).likeness)
 
     assert not absent("how many chats did the assistant handle")
     assert not absent("how many cars are in the fleet")
