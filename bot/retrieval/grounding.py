@@ -94,11 +94,15 @@ _BEST_KIND = re.compile(
 # "schedule a retro": what the coach is asked to produce, recommend, set up or get, by its head noun (an article
 # first, except for what is set up).
 _MADE_KIND = re.compile(
-    r"\b(?:(?:recommend|suggest|draft|write|compose|generate|create|design|book|reserve|schedule|arrange|order|buy)"
+    r"\b(?:(?P<verb>recommend|suggest|draft|write|compose|generate|create|design|book|reserve|schedule|arrange|order"
+    r"|buy)"
     r"\s+(?:me\s+|us\s+)?(?:a|an|some|one)"
     r"|(?:set\s*up|install|configure)(?:\s+(?:a|an|some|the))?)\s+(?:(?:good|great|decent|nice|new)\s+)?"
-    r"((?:[a-z/-]+\s+){0,2}?[a-z/-]+)(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with|about|as|from|using)\b|\s*[?.!,]|$)"
+    r"(?P<kind>(?:[a-z/-]+\s+){0,2}?[a-z/-]+)"
+    r"(?=\s+(?:to|for|of|in|on|that|we|i|you|at|with|about|as|from|using)\b|\s*[?.!,(]|$)"
 )
+# What no material can do for anyone, whatever the thread before it was about.
+_ERRANDS = frozenset({"book", "reserve", "schedule", "arrange", "order", "buy"})
 # "translate 'data flywheel' into German": the language asked for, which the material would have to use.
 _TRANSLATED_INTO = re.compile(r"\btranslat\w*\b.*?\b(?:into|to|in)\s+(?!plain\b|simple\b|everyday\b)([a-z]+)")
 # Shapes of an answer, not kinds of thing: the material's content fills them ("a checklist for measure Thursday").
@@ -216,6 +220,16 @@ def _unused(word: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     return bool(terms) and all(idf(term) >= idf(_NO_TERM) for term in terms)
 
 
+def asks_an_errand(question: str, analyzer: Analyzer, idf: IdfOf) -> bool:
+    """Whether the question asks the coach to book, order or schedule something the material never names ("book a
+    meeting room for Friday"), or to translate into a language it never uses: declined even in a thread, where the
+    words of the questions before would otherwise make it look like a follow-up."""
+    lowered = question.lower()
+    wanted = [m.group("kind").split()[-1] for m in _MADE_KIND.finditer(lowered) if m.group("verb") in _ERRANDS]
+    wanted += [m.group(1) for m in _TRANSLATED_INTO.finditer(lowered)]
+    return any(_unused(word, analyzer, idf) for word in wanted)
+
+
 def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
     subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended, set
@@ -225,7 +239,7 @@ def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
         return True
-    made = [m.group(1).split()[-1] for m in _MADE_KIND.finditer(lowered)]
+    made = [m.group("kind").split()[-1] for m in _MADE_KIND.finditer(lowered)]
     made += [m.group(1) for m in _TRANSLATED_INTO.finditer(lowered)]
     if any(word not in _FORMS | _POINTS and _unused(word, analyzer, idf) for word in made):
         return True
@@ -362,7 +376,7 @@ class GroundingPolicy:
         likeness: WordLikeness | None = None,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
-        if not ranking.passages:
+        if not ranking.passages or asks_an_errand(question, analyzer, idf):
             return False
         if retriever is Retriever.BM25:
             return ranking.best_lexical >= self.min_bm25

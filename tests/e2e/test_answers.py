@@ -59,6 +59,17 @@ async def test_a_follow_up_in_the_thread_needs_no_mention(slack: LocalSlack, coa
     assert len(slack.bot_messages(general, thread_ts=asked)) == 2  # the coach never answers itself
 
 
+async def test_an_errand_in_the_thread_is_declined_not_taken_for_a_follow_up(slack: LocalSlack, coach: Coach) -> None:
+    ana = slack.add_user("ana")
+    general = slack.add_channel("general", members=[ana.id])
+    asked = await ana.mention(general, "Who came up with the weekly rhythm?")
+    first = await slack.wait_for_message(channel=general, thread_ts=asked)
+    assert "Yirifi" in first.text
+    await ana.post(general, "book a meeting room for friday", thread_ts=asked)
+    errand = await slack.wait_for_message(channel=general, thread_ts=asked, count=2)
+    assert "I can't find that in the material" in errand.text
+
+
 async def test_an_off_topic_question_is_declined_honestly(slack: LocalSlack, coach: Coach) -> None:
     ana = slack.add_user("ana")
     general = slack.add_channel("general", members=[ana.id])

@@ -3,7 +3,7 @@
 from bot.retrieval.embedder import WordVectors
 from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import question_parts, without_style_request
-from bot.retrieval.grounding import WordLikeness, answer_absent, term_coverage
+from bot.retrieval.grounding import WordLikeness, answer_absent, asks_an_errand, term_coverage
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.models import Passage
 
@@ -134,6 +134,16 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("schedule a retro with the studio's designers")
     assert absent("translate 'studio release' into german")
     assert not absent("translate the studio's release plan into plain english")
+    # An errand stays one inside a thread, where the earlier question's key words are added in brackets.
+    index = LexicalIndex([p.text for p in passages], analyzer)
+
+    def idf(term: str) -> float:
+        return inverse_document_frequency(term, [index])
+
+    assert asks_an_errand("book a meeting room for friday (studio releases)", analyzer, idf)
+    assert asks_an_errand("order a pizza (studio releases)", analyzer, idf)
+    assert not asks_an_errand("schedule a weekly release review (studio)", analyzer, idf)
+    assert not asks_an_errand("draft a job ad for a studio engineer", analyzer, idf)  # unknown, but not an errand
     assert not absent("write down what the studio ships")  # no article: not a thing to make
     # The team's own figures are in no material, however well it covers the topic; advice about them is.
     assert absent("what is our release count this quarter?")
