@@ -19,7 +19,7 @@ from bot.blocks.answers import (
     VIEW_REASON,
     WORKING_STATUS,
 )
-from bot.emulator import LocalSlack
+from bot.emulator import Human, LocalSlack, Message
 from bot.runtime import Coach
 from bot.store.answers import knowledge_gaps
 from bot.store.models.answers import AnswerVote
@@ -32,11 +32,16 @@ def _blocks_text(message) -> str:  # noqa: ANN001
     return json.dumps(message.blocks)
 
 
-async def test_a_mention_is_answered_in_its_thread_with_sources(slack: LocalSlack, coach: Coach) -> None:
+async def _asked_in_general(slack: LocalSlack, question: str) -> tuple[Human, str, str, Message]:
+    """Ana mentions the coach in #general with `question`: Ana, the channel, the question's ts and the reply."""
     ana = slack.add_user("ana")
     general = slack.add_channel("general", members=[ana.id])
-    asked = await ana.mention(general, FIRST)
-    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    asked = await ana.mention(general, question)
+    return ana, general, asked, await slack.wait_for_message(channel=general, thread_ts=asked)
+
+
+async def test_a_mention_is_answered_in_its_thread_with_sources(slack: LocalSlack, coach: Coach) -> None:
+    *_, answer = await _asked_in_general(slack, FIRST)
     assert "14 ms" in answer.text
     blocks = _blocks_text(answer)
     assert "[1]" in blocks and "Duolingo" in blocks and "knowledge/" in blocks
@@ -60,10 +65,7 @@ async def test_a_follow_up_in_the_thread_needs_no_mention(slack: LocalSlack, coa
 
 
 async def test_an_errand_in_the_thread_is_declined_not_taken_for_a_follow_up(slack: LocalSlack, coach: Coach) -> None:
-    ana = slack.add_user("ana")
-    general = slack.add_channel("general", members=[ana.id])
-    asked = await ana.mention(general, "Who came up with the weekly rhythm?")
-    first = await slack.wait_for_message(channel=general, thread_ts=asked)
+    ana, general, asked, first = await _asked_in_general(slack, "Who came up with the weekly rhythm?")
     assert "Yirifi" in first.text
     await ana.post(general, "book a meeting room for friday", thread_ts=asked)
     errand = await slack.wait_for_message(channel=general, thread_ts=asked, count=2)
@@ -71,10 +73,7 @@ async def test_an_errand_in_the_thread_is_declined_not_taken_for_a_follow_up(sla
 
 
 async def test_an_off_topic_question_is_declined_honestly(slack: LocalSlack, coach: Coach) -> None:
-    ana = slack.add_user("ana")
-    general = slack.add_channel("general", members=[ana.id])
-    asked = await ana.mention(general, "what's a good banana bread recipe?")
-    reply = await slack.wait_for_message(channel=general, thread_ts=asked)
+    *_, reply = await _asked_in_general(slack, "what's a good banana bread recipe?")
     assert "I can't find that in the material" in reply.text
     assert "Nearest topics" in _blocks_text(reply)
     assert DECLINED_NOTE.split(";")[0] in _blocks_text(reply) and QUOTED_NOTE.split(".")[0] not in _blocks_text(reply)
@@ -150,10 +149,7 @@ async def test_votes_are_stored_and_a_thumbs_down_asks_why(slack: LocalSlack, co
 async def test_a_language_model_answer_is_streamed_into_the_thread(slack: LocalSlack, coach: Coach) -> None:
     reply = "Duolingo's session generator now takes 14 ms instead of 750 ms [1]."
     coach.services.knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
-    ana = slack.add_user("ana")
-    general = slack.add_channel("general", members=[ana.id])
-    asked = await ana.mention(general, FIRST)
-    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    *_, answer = await _asked_in_general(slack, FIRST)
     assert answer.text == reply
     assert slack.api_calls("chat.startStream") and slack.api_calls("chat.stopStream")
     assert ACTION_FEEDBACK in _blocks_text(answer) and "[1]" in _blocks_text(answer)
@@ -174,8 +170,5 @@ async def test_when_streaming_fails_the_answer_is_posted_whole(slack: LocalSlack
     reply = "Duolingo's session generator now takes 14 ms instead of 750 ms [1]."
     coach.services.knowledge.chat_model = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
     slack.faults.server_error("chat.startStream", times=3)  # the client retries twice
-    ana = slack.add_user("ana")
-    general = slack.add_channel("general", members=[ana.id])
-    asked = await ana.mention(general, FIRST)
-    answer = await slack.wait_for_message(channel=general, thread_ts=asked)
+    *_, answer = await _asked_in_general(slack, FIRST)
     assert reply in answer.text and ACTION_FEEDBACK in _blocks_text(answer)
