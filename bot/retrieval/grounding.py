@@ -182,7 +182,7 @@ def _figure_absent(
         return True
     counted = _COUNTED.search(question)
     things = set(analyzer.terms(counted.group(1))) if counted else set()
-    if not things or not counted:
+    if not counted or not things:
         return False
     counting = [
         f
@@ -239,8 +239,9 @@ def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
         return True
-    made = [m.group("kind").split()[-1] for m in _MADE_KIND.finditer(lowered)]
-    made += [m.group(1) for m in _TRANSLATED_INTO.finditer(lowered)]
+    if asks_an_errand(lowered, analyzer, idf):
+        return True
+    made = [m.group("kind").split()[-1] for m in _MADE_KIND.finditer(lowered) if m.group("verb") not in _ERRANDS]
     if any(word not in _FORMS | _POINTS and _unused(word, analyzer, idf) for word in made):
         return True
     return any(all(_unused(side, analyzer, idf) for side in choice.groups()) for choice in _EITHER.finditer(lowered))
