@@ -240,7 +240,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.CHECK,
         re.compile(
-            r"\bhow (do|can|would|should|could) (we|i|you|a team) (know|tell|check|measure|spot|see|test|verify"
+            r"\bhow ((do|can|would|should|could) (we|i|you|a team)|to) (know|tell|check|measure|spot|see|test|verify"
             r"|find out|be sure)\b|\b(signs?|symptoms?|warning|red flags?)\b",
             re.I,
         ),

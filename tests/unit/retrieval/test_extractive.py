@@ -202,6 +202,7 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("what should we do first about flaky builds", Ask.FIRST_STEP),
         ("how do we know the new cache is working", Ask.CHECK),
         ("signs our on-call rota is failing", Ask.CHECK),
+        ("how to spot a failing migration early", Ask.CHECK),
         ("kafka vs rabbitmq for events", Ask.COMPARISON),
         ("difference between a sprint and a cycle", Ask.COMPARISON),
         ("why did the team start moving back to manual releases", Ask.REASON),
