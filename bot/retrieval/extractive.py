@@ -268,7 +268,7 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.FIRST_STEP: re.compile(
         r"(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\ba )(?<!\bour )(?<!\byour )(?<!\bevery )"
         r"\b(first(?![\s-]+(month|weeks?|days?|years?|quarter|time|users?|customers?|signals?|four|two|three))"
-        r"|start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b"
+        r"|(?<!\bcold )(?<!\bcold-)start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b"
         r"|\bthe first (step|move|fix|thing|job|priority|task)\b",
         re.I,
     ),

@@ -238,6 +238,8 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
         ("Break 1 is the first common flywheel break.", False),
         ("Klarna's Assistant in Its First Month", False),
         ("Our first users came from the sales team.", False),
+        ("Start with the three events the loop depends on most.", True),
+        ("The team solved its cold start with expert seeding.", False),
     ],
 )
 def test_first_as_an_order_of_work_not_as_an_ordinal(text: str, answers: bool):
