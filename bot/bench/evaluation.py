@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from bot.errors import InputError
-from bot.retrieval.extractive import extractive_answer
+from bot.retrieval.extractive import extractive_answer, split_sentences
 from bot.retrieval.grounding import SIGNALS as GROUNDING_SIGNALS
 from bot.retrieval.grounding import GroundingPolicy
 from bot.retrieval.knowledge_base import ANSWER_PASSAGES, KnowledgeBase
@@ -47,6 +47,8 @@ class MethodScores:
     recall_at_3: float = 0.0
     mrr: float = 0.0
     fact_hit: float = 0.0
+    point_first: float = 0.0
+    """The share of in-scope questions whose answer's first sentence already holds an expected fact."""
     refusal: float = 0.0
     false_refusal: float = 0.0
     median_chars: float = 0.0
@@ -60,6 +62,7 @@ class MethodScores:
             "recall@3": round(self.recall_at_3, 3),
             "mrr": round(self.mrr, 3),
             "fact_hit": round(self.fact_hit, 3),
+            "fact_in_first_sentence": round(self.point_first, 3),
             "median_answer_chars": round(self.median_chars, 1),
             "out_of_scope_refusal": round(self.refusal, 3),
             "in_scope_refusal": round(self.false_refusal, 3),
@@ -119,6 +122,13 @@ def facts_hit(text: str, facts: Sequence[str]) -> bool:
     return all(fact.lower() in lowered for fact in facts)
 
 
+def point_first(text: str, facts: Sequence[str]) -> bool:
+    """Whether the answer's first sentence holds an expected fact: the point comes first."""
+    sentences = split_sentences(text)
+    first = sentences[0].lower() if sentences else ""
+    return any(fact.lower() in first for fact in facts)
+
+
 def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> MethodScores:
     scores = MethodScores(method)
     in_scope = [(q, r) for q, r in zip(questions, results, strict=True) if not q.out_of_scope]
@@ -132,6 +142,7 @@ def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> 
         scores.mrr += 1.0 / rank if rank else 0.0
         hit = answer.grounded and facts_hit(answer.text, question.expected_facts)
         scores.fact_hit += hit
+        scores.point_first += answer.grounded and point_first(answer.text, question.expected_facts)
         scores.false_refusal += not answer.grounded
         if rank != 1 or not hit:
             scores.misses.append(question.id)
@@ -140,7 +151,7 @@ def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> 
         if answer.grounded:
             scores.misses.append(question.id)
     if in_scope:
-        for name in ("recall_at_1", "recall_at_3", "mrr", "fact_hit", "false_refusal"):
+        for name in ("recall_at_1", "recall_at_3", "mrr", "fact_hit", "point_first", "false_refusal"):
             setattr(scores, name, getattr(scores, name) / len(in_scope))
     if out_of_scope:
         scores.refusal /= len(out_of_scope)
@@ -194,14 +205,14 @@ def evaluate(
 def format_table(table: Sequence[MethodScores]) -> str:
     """The scores as a markdown table (what `flywheel-coach eval` prints and the README shows)."""
     header = (
-        "| method | recall@1 | recall@3 | MRR | fact-hit | median answer chars | out-of-scope refused "
-        "| in-scope refused |"
+        "| method | recall@1 | recall@3 | MRR | fact-hit | fact in first sentence | median answer chars "
+        "| out-of-scope refused | in-scope refused |"
     )
-    rows = [header, "|---|---|---|---|---|---|---|---|"]
+    rows = [header, "|---|---|---|---|---|---|---|---|---|"]
     for s in table:
         rows.append(
             f"| {s.method} | {s.recall_at_1:.3f} | {s.recall_at_3:.3f} | {s.mrr:.3f} | {s.fact_hit:.3f} "
-            f"| {s.median_chars:.0f} | {s.refusal:.3f} | {s.false_refusal:.3f} |"
+            f"| {s.point_first:.3f} | {s.median_chars:.0f} | {s.refusal:.3f} | {s.false_refusal:.3f} |"
         )
     return "\n".join(rows)
 

@@ -248,9 +248,10 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.DEFINITION,
         re.compile(
-            r"^\W*(what('?s| is| are| does| do)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
+            r"^\W*(what('?s| is| are)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
             r"|\bwhat counts as\b|\bwhat('?s| is) meant by\b"
-            r"|\bwhat (does|do) .{1,60} mean\b|\bstand for\b",
+            r"|\bwhat (does|do) .{1,60} (mean|look like)\b|\bstand for\b"
+            r"|\bwhat (does|do) (?!(we|i|you|our|my)\b).{1,60} do\W*$",  # "what does birdbrain do?"
             re.I,
         ),
     ),
@@ -268,7 +269,8 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.FIRST_STEP: re.compile(
         r"(?<!\bthe )(?<!\bits )(?<!\btheir )(?<!\ba )(?<!\bour )(?<!\byour )(?<!\bevery )"
         r"\b(first(?![\s-]+(month|weeks?|days?|years?|quarter|time|users?|customers?|signals?|four|two|three))"
-        r"|(?<!\bcold )(?<!\bcold-)start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)|earliest|step (1|one))\b"
+        r"|(?<!\bcold )(?<!\bcold-)start (by|with)|begin (by|with)|before (anything|anyone|shipping|building)"
+        r"|earliest|step (1|one))\b"
         r"|\bthe first (step|move|fix|thing|job|priority|task)\b",
         re.I,
     ),
@@ -282,7 +284,7 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     Ask.ORIGIN: re.compile(
         r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
     ),
-    Ask.OWNER: re.compile(r"\b(owners?|owns|accountable|responsib\w*|in charge)\b", re.I),
+    Ask.OWNER: re.compile(r"\b(owners?|owns|(should|must|to|who|will) own|accountable|responsib\w*|in charge)\b", re.I),
     Ask.COMPARISON: re.compile(
         r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
         r"|by contrast|the other)\b",
@@ -361,6 +363,8 @@ class QuestionProfile:
     ask: Ask
     wants_figure: bool
     wants_source: bool
+    rarest: str | None = None
+    """Its rarest topic term, whether or not the material has it: what a "what is X's Y" asks about (Y)."""
 
 
 def profile_question(
@@ -375,16 +379,16 @@ def profile_question(
     so it must not dilute the ones that can.
     """
     ask = ask_of(question)
-    terms = topic_terms(question, analyzer, ask)
-    if vocabulary is not None:
-        terms &= vocabulary
-    raw = {t: (idf(t) if idf else 1.0) for t in terms}
+    every_term = topic_terms(question, analyzer, ask)
+    rarity = {t: (idf(t) if idf else 1.0) for t in every_term}
+    raw = {t: value for t, value in rarity.items() if vocabulary is None or t in vocabulary}
     total = sum(raw.values()) or 1.0
     return QuestionProfile(
         weights={t: value / total for t, value in raw.items()},
         ask=ask,
         wants_figure=asks_for_a_figure(question),
         wants_source=bool(_SOURCE_QUESTION.search(question)),
+        rarest=max(rarity, key=lambda t: (rarity[t], t)) if rarity else None,
     )
 
 
@@ -416,6 +420,8 @@ SIGNALS = (
     "follows",
 )
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
+_PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN})
+"""Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
 TWO_PART_ASKS = frozenset({Ask.FIRST_STEP, Ask.CHECK, Ask.RISK, Ask.COMPARISON})
 """Questions whose answer has two parts: a step and why it comes first, a check and what it shows, a risk and how it
 shows, one side and the other."""
@@ -597,6 +603,28 @@ class _Selection:
         """Whether `c` may still be picked: not picked yet, and not a repeat of a pick."""
         return (c.passage_index, c.order) not in self.chosen and not self.redundant(c)
 
+    def answers_as_asked(self, c: _Candidate, lead: _Candidate) -> bool:
+        """Whether `c` may lead instead of `lead` (the best-scored pick): it says what the question's kind asks for
+        in so many words, and is about the question nearly as much as `lead` is.
+
+        That is a first step, an owner or an origin, from the lead's passage or covering at least half as much of
+        the question; or, for a definition, "X is ..." with X the question's topic, no more and no less, and its
+        rarest word. The cues of the other kinds ("if", "without") are too common to tell.
+        """
+        ask = self.profile.ask
+        if not c.cue or ask not in _PLAIN_CUE_ASKS:
+            return False
+        if ask is Ask.DEFINITION:
+            return (
+                self.profile.rarest in c.features.subject_terms
+                and c.features.subject_terms == self.profile.weights.keys()
+                and _DEFINER.match(c.features.text) is not None
+            )
+        return c.passage_index == lead.passage_index or self._coverage(c) >= self._coverage(lead) / 2
+
+    def _coverage(self, c: _Candidate) -> float:
+        return sum(self.profile.weights[t] for t in c.asked_terms)
+
     def relevant(self, c: _Candidate) -> bool:
         """Whether `c` can support the answer: it has a question word, or it continues a pick."""
         return bool(c.asked_terms) or (c.passage_index, c.order - 1) in self.chosen
@@ -721,7 +749,8 @@ def choose_sentences(
     order the answer says them.
 
     Every sentence of the top passages is scored (`SelectionWeights`); the best of those sharing a word with the
-    question leads (the best of all when none does), and in a comparison whose lead speaks of one side only, the
+    question leads (the best of all when none does), unless another pick says what was asked in so many words and
+    the best does not (`_Selection.answers_as_asked`); and in a comparison whose lead speaks of one side only, the
     other side's best sentence follows (scored against that side, and preferring one that says of it what the lead
     says of its own). A supporting sentence must score above `support_floor` once the lead's words count as
     covered, and fit in `max_chars` (`two_part_max_chars` for a question of two parts). Near-duplicates are
@@ -778,14 +807,19 @@ def choose_sentences(
         if value < w.support_floor or selection.length() + extra > budget:
             break
         selection.take(group, value, w.covered_decay)
-    picked = [Sentence(c.features.text, c.passage_index, c.features.position, v) for c, v in selection.chosen.values()]
-    # The point first; but a question of several parts ("what happens on Tuesday, Thursday and Friday") asks
-    # for every part alike, and reading order says them best.
+    chosen = list(selection.chosen.values())
+    picked = [Sentence(c.features.text, c.passage_index, c.features.position, v) for c, v in chosen]
+    # The best-scored pick leads unless it does not answer as asked and another pick does: "the first move
+    # against X is ..." before the symptom that names X, "a moat is ..." before a sentence that uses the word.
+    lead = chosen[0][0]
+    as_asked = [selection.answers_as_asked(c, lead) for c, _ in chosen]
+    point = picked[as_asked.index(True)] if True in as_asked and not as_asked[0] else picked[0]
     in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
     if several_parts:
-        return in_reading_order
+        # A question of several parts ("what happens on Tuesday, Thursday and Friday") asks for every part alike,
+        # and reading order says them best, after the point when one answers as asked.
+        return in_reading_order if point is picked[0] else [point, *(s for s in in_reading_order if s is not point)]
     # After the point, the rest of what its passage says, then the other passages': one citation for each run.
-    point = picked[0]
     rest = sorted((s for s in in_reading_order if s is not point), key=lambda s: s.passage_index != point.passage_index)
     return [point, *rest]
 

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench.evaluation import METHODS, evaluate, facts_hit, first_relevant_rank, format_table, load_questions
+from bot.bench.evaluation import (
+    METHODS,
+    evaluate,
+    facts_hit,
+    first_relevant_rank,
+    format_table,
+    load_questions,
+    point_first,
+)
 from bot.errors import InputError
 from bot.retrieval.knowledge_base import KnowledgeBase
 from bot.retrieval.models import Passage
@@ -42,12 +50,20 @@ def test_ranks_and_facts_are_matched_by_file_name_and_case():
     assert not facts_hit("Cut from 750 ms", ["750", "14 ms"])
 
 
+def test_the_point_first_counts_only_the_first_sentence():
+    answer = "Acme cut rendering from 750 ms to 14 ms. [1] The rewrite took a quarter. [2]"
+    assert point_first(answer, ["14 ms", "quarter"])
+    assert not point_first(answer, ["quarter"])
+    assert not point_first("", ["quarter"])
+
+
 async def test_every_method_is_scored_side_by_side(knowledge: KnowledgeBase):
     table = evaluate(knowledge, load_questions(EVAL_SET))
     assert [row.method for row in table] == list(METHODS)
     by_method = {row.method: row for row in table}
     assert by_method["fused"].recall_at_1 == 1.0
     assert by_method["fused"].fact_hit == 1.0
+    assert by_method["fused"].point_first <= by_method["fused"].fact_hit
     assert by_method["fused"].refusal == 1.0
     assert by_method["langchain-baseline"].refusal == 0.0  # the plain pipeline always answers
     rendered = format_table(table)

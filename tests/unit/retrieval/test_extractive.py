@@ -196,6 +196,10 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("what does p95 mean here", Ask.DEFINITION),
         ("what counts as a warm tile cache", Ask.DEFINITION),
         ("so what's meant by p95 here", Ask.DEFINITION),
+        ("what does a good tile cache look like", Ask.DEFINITION),
+        ("what does the tile cache actually do?", Ask.DEFINITION),
+        ("what does the tile cache learn from", Ask.OTHER),
+        ("the cache is stale again, what do we do", Ask.OTHER),
         ("what's the risk of skipping code review", Ask.RISK),
         ("what can go wrong if we cache everything", Ask.RISK),
         ("where do we start with pricing tests", Ask.FIRST_STEP),
@@ -291,6 +295,25 @@ _OWNED_CACHE = (
         ),
         ("who should own the tile cache", _OWNED_CACHE, "Each tile cache needs one owner"),  # an owner is named
         ("who should look after the tile cache", _OWNED_CACHE, "Tile caches go stale"),  # not asked who owns it
+        (  # the first move before the symptom that names more of the question's words
+            "our map tiles never refresh, what do we do first",
+            "If map tiles never refresh and readers see old roads for weeks, the likely cause is a tile cache that "
+            "nobody owns. The first move against stale map tiles is to give the cache one owner and a refresh "
+            "schedule.",
+            "The first move against stale map tiles",
+        ),
+        (  # the sentence that defines the word before a longer one that only uses it
+            "what do you mean by a moat",
+            "Network learning is a strong moat for a product, because every user's data improves it for all of its "
+            "users, and competitors cannot copy that quickly. A moat is an advantage that is hard to copy.",
+            "A moat is an advantage",
+        ),
+        (  # "what is X's Y" asks about Y: a sentence defining X does not jump ahead
+            "what is the tile team's budget",
+            "The tile team spends most of its budget on storage for old map squares. The tile team is the group "
+            "that draws and stores map squares.",
+            "The tile team spends most of its budget",
+        ),
     ],
 )
 def test_the_lead_answers_the_question_as_asked(analyzer: Analyzer, question: str, text: str, lead: str):
