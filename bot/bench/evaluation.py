@@ -123,10 +123,11 @@ def facts_hit(text: str, facts: Sequence[str]) -> bool:
 
 
 def point_first(text: str, facts: Sequence[str]) -> bool:
-    """Whether the answer's first sentence holds an expected fact: the point comes first."""
+    """Whether the answer's first sentence holds an expected fact (the point comes first); like `facts_hit`,
+    true of a question that expects none."""
     sentences = split_sentences(text)
     first = sentences[0].lower() if sentences else ""
-    return any(fact.lower() in first for fact in facts)
+    return not facts or any(fact.lower() in first for fact in facts)
 
 
 def _score(method: str, questions: Sequence[EvalQuestion], results: Results) -> MethodScores:

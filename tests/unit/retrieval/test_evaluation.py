@@ -55,6 +55,7 @@ def test_the_point_first_counts_only_the_first_sentence():
     assert point_first(answer, ["14 ms", "quarter"])
     assert not point_first(answer, ["quarter"])
     assert not point_first("", ["quarter"])
+    assert point_first(answer, [])  # nothing expected, nothing missed (as with facts_hit)
 
 
 async def test_every_method_is_scored_side_by_side(knowledge: KnowledgeBase):
