@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.retrieval.followup import question_parts
+from bot.retrieval.followup import asks_several_things, question_parts
 from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
@@ -422,6 +422,9 @@ SIGNALS = (
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
+LEAD_SIMILARITY_SLACK = 0.05
+"""How much closer in meaning to the question the best-scored pick may be than a pick from another passage that
+says what was asked and so leads in its place."""
 TWO_PART_ASKS = frozenset({Ask.FIRST_STEP, Ask.CHECK, Ask.RISK, Ask.COMPARISON})
 """Questions whose answer has two parts: a step and why it comes first, a check and what it shows, a risk and how it
 shows, one side and the other."""
@@ -607,9 +610,10 @@ class _Selection:
         """Whether `c` may lead instead of `lead` (the best-scored pick): it says what the question's kind asks for
         in so many words, and is about the question nearly as much as `lead` is.
 
-        That is a first step, an owner or an origin, from the lead's passage or covering at least half as much of
-        the question; or, for a definition, "X is ..." with X the question's topic, no more and no less, and its
-        rarest word. The cues of the other kinds ("if", "without") are too common to tell.
+        That is a first step, an owner or an origin, from the lead's passage, or covering at least half as much of
+        the question, or nearly as close to it in meaning; or, for a definition, "X is ..." with X the question's
+        topic, no more and no less, and its rarest word. The cues of the other kinds ("if", "without") are too
+        common to tell.
         """
         ask = self.profile.ask
         if not c.cue or ask not in _PLAIN_CUE_ASKS:
@@ -620,7 +624,11 @@ class _Selection:
                 and c.features.subject_terms == self.profile.weights.keys()
                 and _DEFINER.match(c.features.text) is not None
             )
-        return c.passage_index == lead.passage_index or self._coverage(c) >= self._coverage(lead) / 2
+        return (
+            c.passage_index == lead.passage_index
+            or self._coverage(c) >= self._coverage(lead) / 2
+            or c.similarity >= lead.similarity - LEAD_SIMILARITY_SLACK
+        )
 
     def _coverage(self, c: _Candidate) -> float:
         return sum(self.profile.weights[t] for t in c.asked_terms)
@@ -815,7 +823,7 @@ def choose_sentences(
     as_asked = [selection.answers_as_asked(c, lead) for c, _ in chosen]
     point = picked[as_asked.index(True)] if True in as_asked and not as_asked[0] else picked[0]
     in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
-    if several_parts:
+    if asks_several_things(question):
         # A question of several parts ("what happens on Tuesday, Thursday and Friday") asks for every part alike,
         # and reading order says them best, after the point when one answers as asked.
         return in_reading_order if point is picked[0] else [point, *(s for s in in_reading_order if s is not point)]

@@ -135,6 +135,18 @@ def question_parts(question: str) -> list[str]:
     return [f"{subject.strip()} {part}".strip() for part in parts]
 
 
+# A part that tells the situation rather than asking: "we have basically zero data, where do we start".
+_SITUATION = re.compile(
+    r"^(we|we're|we've|our|i|i'm|i've|my|us|it|it's|they|they're|there|there's|everyone|nobody|every team)\b", re.I
+)
+
+
+def asks_several_things(question: str) -> bool:
+    """Whether a question asks for more than one thing ("what happens on Tuesday, Thursday and Friday"), not one
+    thing after telling its situation ("our findings never ship, what do we do first")."""
+    return sum(not _SITUATION.match(part) for part in question_parts(question)) > 1
+
+
 def contextual_query(
     question: str, history: Sequence[str] | None, weight: Callable[[str], float] | None = None, *, keep: int = 3
 ) -> str:

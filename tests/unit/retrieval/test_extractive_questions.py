@@ -2,7 +2,7 @@
 
 from bot.retrieval.embedder import WordVectors
 from bot.retrieval.extractive import sentence_features
-from bot.retrieval.followup import question_parts, without_style_request
+from bot.retrieval.followup import asks_several_things, question_parts, without_style_request
 from bot.retrieval.grounding import WordLikeness, answer_absent, asks_an_errand, term_coverage
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.models import Passage
@@ -23,6 +23,13 @@ def test_real_asks_are_still_split():
         "harvey when did they start",
         "harvey who was the first big client",
     ]
+
+
+def test_telling_the_situation_first_is_not_a_second_ask():
+    assert not asks_several_things("we have basically zero data, where do we even start")
+    assert not asks_several_things("our tile cache is stale again, what do we fix first?")
+    assert asks_several_things("perplexity growth and how sticky it is")
+    assert asks_several_things("what happens on tuesday, thursday and friday")
 
 
 def test_a_request_about_how_to_put_the_answer_is_not_part_of_the_question():
