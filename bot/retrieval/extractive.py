@@ -422,6 +422,7 @@ SIGNALS = (
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
+_NAMES_A_RISK = re.compile(r"\b(risks?|dangers?|dangerous|downsides?|pitfalls?)\b", re.I)
 LEAD_SIMILARITY_SLACK = 0.05
 """How much closer in meaning to the question the best-scored pick may be than a pick from another passage that
 says what was asked and so leads in its place."""
@@ -610,12 +611,14 @@ class _Selection:
         """Whether `c` may lead instead of `lead` (the best-scored pick): it says what the question's kind asks for
         in so many words, and is about the question nearly as much as `lead` is.
 
-        That is a first step, an owner or an origin, from the lead's passage, or covering at least half as much of
-        the question, or nearly as close to it in meaning; or, for a definition, "X is ..." with X the question's
-        topic, no more and no less, and its rarest word. The cues of the other kinds ("if", "without") are too
-        common to tell.
+        That is a first step, an owner, an origin or a risk named as one ("the risk of X is"), from the lead's
+        passage, or covering at least half as much of the question, or nearly as close to it in meaning; or, for a
+        definition, "X is ..." with X the question's topic, no more and no less, and its rarest word. The other
+        cues ("if", "without") are too common to tell.
         """
         ask = self.profile.ask
+        if ask is Ask.RISK and _NAMES_A_RISK.search(c.features.text):
+            return self._on_topic(c, lead)
         if not c.cue or ask not in _PLAIN_CUE_ASKS:
             return False
         if ask is Ask.DEFINITION:
@@ -624,6 +627,9 @@ class _Selection:
                 and c.features.subject_terms == self.profile.weights.keys()
                 and _DEFINER.match(c.features.text) is not None
             )
+        return self._on_topic(c, lead)
+
+    def _on_topic(self, c: _Candidate, lead: _Candidate) -> bool:
         return (
             c.passage_index == lead.passage_index
             or self._coverage(c) >= self._coverage(lead) / 2

@@ -308,6 +308,12 @@ _OWNED_CACHE = (
             "users, and competitors cannot copy that quickly. A moat is an advantage that is hard to copy.",
             "A moat is an advantage",
         ),
+        (  # the sentence that names the risk before the signs, which share more of the question's words
+            "what's the risk if our tile cache is stale",
+            "Our tile cache is stale when readers never see new roads, when tile cache refreshes are skipped for "
+            "weeks, and when the tile cache is left without an owner. The risk is couriers sent down closed roads.",
+            "The risk is couriers sent down closed roads",
+        ),
         (  # "what is X's Y" asks about Y: a sentence defining X does not jump ahead
             "what is the tile team's budget",
             "The tile team spends most of its budget on storage for old map squares. The tile team is the group "
