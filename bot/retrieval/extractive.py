@@ -805,7 +805,8 @@ def choose_sentences(
                 key=lambda pair: pair[0],
             )
             selection.take(selection.group_of(best), value, w.covered_decay)
-    several_parts = len(question_parts(question)) > 1
+    parts = question_parts(question)
+    several_parts = len(parts) > 1
     budget = w.two_part_max_chars if several_parts or selection.profile.ask in TWO_PART_ASKS else w.max_chars
     for _ in range(max(0, w.max_support + 1 - len(selection.chosen))):
         # Best first, and only as far as the first that is not a repeat of a pick (checking repeats is the costly
@@ -829,7 +830,7 @@ def choose_sentences(
     as_asked = [selection.answers_as_asked(c, lead) for c, _ in chosen]
     point = picked[as_asked.index(True)] if True in as_asked and not as_asked[0] else picked[0]
     in_reading_order = sorted(picked, key=lambda s: (s.passage_index, s.position))
-    if asks_several_things(question):
+    if asks_several_things(parts):
         # A question of several parts ("what happens on Tuesday, Thursday and Friday") asks for every part alike,
         # and reading order says them best, after the point when one answers as asked.
         return in_reading_order if point is picked[0] else [point, *(s for s in in_reading_order if s is not point)]

@@ -141,10 +141,11 @@ _SITUATION = re.compile(
 )
 
 
-def asks_several_things(question: str) -> bool:
-    """Whether a question asks for more than one thing ("what happens on Tuesday, Thursday and Friday"), not one
-    thing after telling its situation ("our findings never ship, what do we do first")."""
-    return sum(not _SITUATION.match(part) for part in question_parts(question)) > 1
+def asks_several_things(parts: Sequence[str]) -> bool:
+    """Whether a question's parts (`question_parts`) ask for more than one thing ("what happens on Tuesday,
+    Thursday and Friday"), not one thing after telling its situation ("our findings never ship, what do we do
+    first")."""
+    return sum(not _SITUATION.match(part) for part in parts) > 1
 
 
 def contextual_query(

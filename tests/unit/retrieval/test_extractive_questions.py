@@ -26,10 +26,10 @@ def test_real_asks_are_still_split():
 
 
 def test_telling_the_situation_first_is_not_a_second_ask():
-    assert not asks_several_things("we have basically zero data, where do we even start")
-    assert not asks_several_things("our tile cache is stale again, what do we fix first?")
-    assert asks_several_things("perplexity growth and how sticky it is")
-    assert asks_several_things("what happens on tuesday, thursday and friday")
+    assert not asks_several_things(question_parts("we have basically zero data, where do we even start"))
+    assert not asks_several_things(question_parts("our tile cache is stale again, what do we fix first?"))
+    assert asks_several_things(question_parts("perplexity growth and how sticky it is"))
+    assert asks_several_things(question_parts("what happens on tuesday, thursday and friday"))
 
 
 def test_a_request_about_how_to_put_the_answer_is_not_part_of_the_question():
