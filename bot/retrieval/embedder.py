@@ -128,6 +128,10 @@ class MiniLMEmbedder:
                 # against 330.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+                # The extended fusions (attention, GELU, layer norm) make fewer operators that split worse across
+                # non-spinning threads: basic optimisation embeds a question in 2.45-2.6 ms against 2.75-2.9, and
+                # chunks 7% faster, with vectors equal to 1e-7.
+                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
                 self._session = onnxruntime.InferenceSession(
                     str(path), sess_options=options, providers=["CPUExecutionProvider"]
                 )
