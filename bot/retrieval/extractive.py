@@ -189,6 +189,7 @@ class Ask(StrEnum):
     REASON = "reason"
     ORIGIN = "origin"
     OWNER = "owner"
+    HOWTO = "howto"
     OTHER = "other"
 
 
@@ -245,6 +246,14 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+    (  # after the checks: "how do we know" asks for a check, "how do we keep X from Y" for an instruction
+        Ask.HOWTO,
+        re.compile(
+            r"\bhow (do|can|should|could|would|might|to)( (we|i|you|a team|teams|companies|one))? (?!know|tell|check)"
+            r"[a-z]+|\bwhat (should|do|can|could|would) (we|i|you) do\b",
+            re.I,
+        ),
+    ),
     (
         Ask.DEFINITION,
         re.compile(
@@ -285,6 +294,14 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
     ),
     Ask.OWNER: re.compile(r"\b(owners?|owns|(should|must|to|who|will) own|accountable|responsib\w*|in charge)\b", re.I),
+    # An instruction: "To X, do Y", a sentence that opens with a verb of advice, "the first move", "the fix".
+    Ask.HOWTO: re.compile(
+        r"^(to \w+\b[^,]*,|(add|agree|ask|assign|automate|bring|build|capture|check|choose|close|collect|compare"
+        r"|define|document|draw|give|hold|keep|label|look|make|map|mark|measure|move|name|pair|pick|put|read|record"
+        r"|remove|require|retire|review|roll|route|run|sample|set|ship|split|start|stop|tag|track|treat|use|watch"
+        r"|write)\b)|\b(first move|the fix|is to|start (by|with)|should)\b",
+        re.I,
+    ),
     Ask.COMPARISON: re.compile(
         r"\b(differen\w*|differs?|whereas|while|unlike|instead of|rather than|than|versus|both|neither"
         r"|by contrast|the other)\b",
@@ -420,7 +437,7 @@ SIGNALS = (
     "follows",
 )
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
-_PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN})
+_PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
 _NAMES_A_RISK = re.compile(r"\b(risks?|dangers?|dangerous|downsides?|pitfalls?)\b", re.I)
 LEAD_SIMILARITY_SLACK = 0.05
@@ -611,7 +628,8 @@ class _Selection:
         """Whether `c` may lead instead of `lead` (the best-scored pick): it says what the question's kind asks for
         in so many words, and is about the question nearly as much as `lead` is.
 
-        That is a first step, an owner, an origin or a risk named as one ("the risk of X is"), from the lead's
+        That is a first step, an instruction ("to X, do Y", "keep ...") for a how-to question, an owner, an origin or
+        a risk named as one ("the risk of X is"), from the lead's
         passage, or covering at least half as much of the question, or nearly as close to it in meaning; or, for a
         definition, "X is ..." with X the question's topic, no more and no less, and its rarest word. The other
         cues ("if", "without") are too common to tell.

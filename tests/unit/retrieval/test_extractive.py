@@ -199,7 +199,9 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("what does a good tile cache look like", Ask.DEFINITION),
         ("what does the tile cache actually do?", Ask.DEFINITION),
         ("what does the tile cache learn from", Ask.OTHER),
-        ("the cache is stale again, what do we do", Ask.OTHER),
+        ("the cache is stale again, what do we do", Ask.HOWTO),
+        ("how do we keep the tile cache from going stale", Ask.HOWTO),
+        ("how can i add a tile cache to my app", Ask.HOWTO),
         ("what's the risk of skipping code review", Ask.RISK),
         ("what can go wrong if we cache everything", Ask.RISK),
         ("where do we start with pricing tests", Ask.FIRST_STEP),
@@ -301,6 +303,12 @@ _OWNED_CACHE = (
             "nobody owns. The first move against stale map tiles is to give the cache one owner and a refresh "
             "schedule.",
             "The first move against stale map tiles",
+        ),
+        (  # a "how do we" question gets the instruction, not the symptom that names more of its words
+            "how do we keep our map tiles from going stale",
+            "If map tiles go stale and readers keep seeing old roads, the likely cause is a tile cache that nobody "
+            "refreshes. To keep map tiles fresh, give the cache one owner and a weekly refresh.",
+            "To keep map tiles fresh",
         ),
         (  # the sentence that defines the word before a longer one that only uses it
             "what do you mean by a moat",
