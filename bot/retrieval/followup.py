@@ -35,14 +35,18 @@ _WORD = re.compile(r"[A-Za-z0-9']+")
 _SHORT_QUESTION_WORDS = 6
 
 
-def needs_context(question: str) -> bool:
-    """Whether a question leans on what came before (a back-reference, an opener like "and", or brevity)."""
+def needs_context(question: str, *, names_its_topic: bool = False) -> bool:
+    """Whether a question leans on what came before (a back-reference, an opener like "and", or brevity).
+
+    A short question that `names_its_topic` ("what is a moat?") is not short of context: only a back-reference
+    or an opener makes it lean on the thread ("what is it?", "and a moat?").
+    """
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
     return (
         bool(_OPENERS.match(question))
-        or len(words) <= _SHORT_QUESTION_WORDS
+        or (len(words) <= _SHORT_QUESTION_WORDS and not names_its_topic)
         or any(w in _BACK_REFERENCES for w in words)
     )
 
@@ -149,16 +153,22 @@ def asks_several_things(parts: Sequence[str]) -> bool:
 
 
 def contextual_query(
-    question: str, history: Sequence[str] | None, weight: Callable[[str], float] | None = None, *, keep: int = 3
+    question: str,
+    history: Sequence[str] | None,
+    weight: Callable[[str], float] | None = None,
+    *,
+    keep: int = 3,
+    names_its_topic: bool = False,
 ) -> str:
     """The text to retrieve with: a question that leans on the thread gets the thread's key words.
 
     Only the `keep` rarest words of the last question (by `weight`, an idf) are added, so "and who was
     their first client?" after a question about Harvey searches for the client, at Harvey, rather than
-    for the earlier question again. Without `weight` the whole earlier question is added.
+    for the earlier question again. Without `weight` the whole earlier question is added. A question that
+    `names_its_topic` (a definition) borrows nothing for being short (see `needs_context`).
     """
     earlier = [turn.strip() for turn in history or () if turn.strip()]
-    if not earlier or not needs_context(question):
+    if not earlier or not needs_context(question, names_its_topic=names_its_topic):
         return question
     if weight is None:
         return f"{earlier[-1]}\n{question}"

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder, WordVectors
-from bot.retrieval.extractive import SentenceCache, SimilarityOf, ask_of, extractive_answer
+from bot.retrieval.extractive import Ask, SentenceCache, SimilarityOf, ask_of, extractive_answer
 from bot.retrieval.followup import contextual_query, question_parts, without_style_request
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
@@ -343,7 +343,11 @@ class KnowledgeBase:
         def idf(term: str) -> float:
             return inverse_document_frequency(term, lexical_indexes)
 
-        query = contextual_query(question, history, self._word_weight(idf, lexical_indexes))
+        ask = ask_of(question)
+        # "what is a moat?" is short but asks about what it names, not about the thread's last question.
+        query = contextual_query(
+            question, history, self._word_weight(idf, lexical_indexes), names_its_topic=ask is Ask.DEFINITION
+        )
         parts = question_parts(question) if query == question else []
         # One model run for the question and its parts: short texts batch almost for free.
         vectors = (
@@ -352,7 +356,6 @@ class KnowledgeBase:
         vector = vectors[0]
         depth = max(k, CANDIDATES) * 2 if self._vote_counts else k
         if retriever in COSINE_SCALE:
-            ask = ask_of(question)
             # Only a question whose kind has answering headings reads past the passages it keeps.
             pool = HEADING_POOL if ask in ASKS_WITH_HEADINGS else depth
             ranking = rank(scopes, query_vector=vector, lexical_query=query, retriever=retriever, k=pool)

@@ -170,6 +170,9 @@ def test_follow_up_detection():
     assert needs_context("and how long did that take them?")
     assert needs_context("why?")
     assert not needs_context("What does an inverter do for rooftop solar panels?")
+    assert needs_context("what is a moat?")
+    assert not needs_context("what is a moat?", names_its_topic=True)
+    assert needs_context("what is it?", names_its_topic=True)
     assert (
         contextual_query("and how long?", ["How did Acme speed up tiles?"])
         == "How did Acme speed up tiles?\nand how long?"
@@ -227,3 +230,11 @@ def test_american_and_british_spellings_find_each_other():
         "optimising personalisation, analyse"
     )
     assert analyzer.terms("size and prize") == ["size", "prize"]
+
+
+async def test_a_short_definition_in_a_thread_asks_about_what_it_names(knowledge: KnowledgeBase):
+    earlier = ["how does the inverter feed rooftop solar power into the grid?"]
+    assert knowledge.retrieve_sync("what is a sourdough starter?", history=earlier).query == (
+        "what is a sourdough starter?"
+    )
+    assert knowledge.retrieve_sync("why?", history=earlier).query.startswith("why? (")
