@@ -294,12 +294,15 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
     ),
     Ask.OWNER: re.compile(r"\b(owners?|owns|(should|must|to|who|will) own|accountable|responsib\w*|in charge)\b", re.I),
-    # An instruction: "To X, do Y", a sentence that opens with a verb of advice, "the first move", "the fix".
+    # An instruction: "To X, do Y", a sentence that opens with a verb of advice ("Keep...", "On Friday, decide..."),
+    # "the first move", "the fix".
     Ask.HOWTO: re.compile(
-        r"^(to \w+\b[^,]*,|(add|agree|ask|assign|automate|bring|build|capture|check|choose|close|collect|compare"
-        r"|define|document|draw|give|hold|keep|label|look|make|map|mark|measure|move|name|pair|pick|put|read|record"
-        r"|remove|require|retire|review|roll|route|run|sample|set|ship|split|start|stop|tag|track|treat|use|watch"
-        r"|write)\b)|\b(first move|the fix|is to|start (by|with)|should)\b",
+        r"^(?:(?:on|in|at|for|after|before|during|when|once|against|from|by|with|if)\b[^,]{1,60},\s*)?"
+        r"(?:add|agree|ask|assign|automate|avoid|bring|build|capture|check|choose|close|collect|compare|confirm"
+        r"|decide|define|document|draw|find|frame|give|hire|hold|keep|label|list|log|look|make|map|mark|measure"
+        r"|move|name|pair|pick|plan|put|read|record|release|remove|require|retire|review|roll|route|run|sample|set"
+        r"|share|ship|show|shrink|split|start|stop|tag|test|track|treat|try|use|watch|write)\b"
+        r"|^to \w+\b[^,]*,|\b(first move|the fix|is to|start (by|with)|should)\b",
         re.I,
     ),
     Ask.COMPARISON: re.compile(

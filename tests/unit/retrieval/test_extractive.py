@@ -252,6 +252,23 @@ def test_first_as_an_order_of_work_not_as_an_ordinal(text: str, answers: bool):
     assert reads_as_answer_to(Ask.FIRST_STEP, text) is answers
 
 
+@pytest.mark.parametrize(
+    ("text", "answers"),
+    [
+        ("To keep map tiles fresh, give the cache one owner.", True),
+        ("Keep one owner for each tile cache.", True),
+        ("On refresh Monday, review which tiles went stale.", True),
+        ("When the refresh slips, shrink the batch rather than skipping the week.", True),
+        ("The first move against stale tiles is a weekly refresh.", True),
+        ("If readers see old roads, the likely cause is a stale tile cache.", False),
+        ("A tile cache is a store of pre-drawn map squares.", False),
+        ("On Mondays the cache was refreshed by the map team.", False),
+    ],
+)
+def test_an_instruction_reads_as_the_answer_to_a_how_to_question(text: str, answers: bool):
+    assert reads_as_answer_to(Ask.HOWTO, text) is answers
+
+
 def test_a_two_part_question_has_room_for_its_second_part(analyzer: Analyzer):
     text = (
         "To fix a stale tile cache, first give the cache one owner and a written refresh schedule that every map team "
