@@ -121,14 +121,14 @@ _POINTS = frozenset(
     | {"example", "examples", "tactic", "tactics", "tip", "tips", "playbook", "framework", "ritual", "goals"}
     | {"principle", "principles"}
 )
-# A name, as far as lowercase text shows one: an owner without an article or a possessive before it ("Airbnb's
-# flywheel", not "a chatbot's flywheel" or "our startup's loop"), or the subject of a "does/did" inside a
+# A name, as far as lowercase text shows one: an owner ("Airbnb's flywheel"), or the subject of a "does/did" inside a
 # question ("how many deploys does Amazon do", not "does telemetry count as collection?"); a word in a compound
 # ("chatgpt-style") is a modifier, not a subject.
-_OWNER = re.compile(
-    r"(?<!\ba )(?<!\ban )(?<!\bthe )(?<!\bour )(?<!\byour )(?<!\bmy )(?<!\btheir )(?<!\bits )(?<!\bhis )(?<!\bher )"
-    r"(?<![-\w])([a-z][\w.]*)'s\b"
-)
+_OWNER = re.compile(r"(?<![-\w])([a-z][\w.]*)'s\b")
+_DETERMINERS = frozenset({"a", "an", "the", "our", "your", "my", "their", "its", "his", "her", "this", "that"})
+_MODIFIERS_BEFORE_A_NOUN = 3
+# Stopwords that modify a noun rather than end its phrase ("our own chatbot's").
+_STOPWORD_MODIFIERS = frozenset({"own", "other", "same", "very", "only", "main"})
 _DOES_SUBJECT = re.compile(r"(?<=\w )(?:does|did)\s+([a-z][\w.]*)(?=\s)")
 _EITHER = re.compile(r"\b([a-z][\w.-]*)\s+or\s+([a-z][\w.-]*)\b")
 _NOT_A_NAME = frozenset(
@@ -230,13 +230,25 @@ def asks_an_errand(question: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     return any(_unused(word, analyzer, idf) for word in wanted)
 
 
+def _after_a_determiner(before: str, analyzer: Analyzer) -> bool:
+    """Whether the owner that follows `before` is a common noun: a determiner opens its noun phrase, maybe across
+    modifiers ("a chatbot's", "our own chatbot's", "the new support bot's"; not "Spotify and Airbnb's")."""
+    for word in reversed(before.split()[-_MODIFIERS_BEFORE_A_NOUN:]):
+        if word in _DETERMINERS:
+            return True
+        if not word.isalpha() or not (analyzer.words(word) or word in _STOPWORD_MODIFIERS):
+            return False  # punctuation or a function word ends the phrase
+    return False
+
+
 def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     """Whether the question is about something the material never names: an owner ("Airbnb's flywheel"), the
     subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended, set
     up, booked or bought ("a good book on…", "Kafka for event collection", "a meeting room"), the language it
     asks to have something translated into, or both sides of a choice ("LaunchDarkly or
     Unleash")."""
-    subjects = [m.group(1) for pattern in (_OWNER, _DOES_SUBJECT) for m in pattern.finditer(lowered)]
+    subjects = [m.group(1) for m in _OWNER.finditer(lowered) if not _after_a_determiner(lowered[: m.start()], analyzer)]
+    subjects += [m.group(1) for m in _DOES_SUBJECT.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):
         return True
     if asks_an_errand(lowered, analyzer, idf):

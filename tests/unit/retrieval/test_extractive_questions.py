@@ -120,6 +120,10 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     # modifies another word.
     assert not absent("what does a kiosk's release cycle look like")
     assert not absent("how does our kiosk's release cycle compare")
+    assert not absent("how do we keep our own kiosk's answers out of the releases")  # modifiers after "our"
+    assert not absent("what did the new kiosk's engineers ship")
+    assert absent("how does the studio compare to acme's")
+    assert absent("how do the studio and acme's engineers review changes")  # "and" ends the studio's phrase
     assert not absent("does telemetry count as a release?")
     assert not absent("how does kiosk-style review fit the studio")
     # A company's standing in the market, asked of it by name, where no passage speaks of it.
