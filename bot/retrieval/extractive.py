@@ -81,6 +81,11 @@ _REFERENCE = re.compile(
 _DEFINER = re.compile(r"^(.{3,60}?)\s+(is|are|was|were|means|describes|happens|refers to)\b", re.IGNORECASE)
 _SUBJECT_WORDS = 5
 # A sentence that leans on the one before it ("They also...", "This is why...") reads badly alone.
+_A_QUESTION = re.compile(
+    r"^(?:can|could|is|are|was|were|do|does|did|how|what|who|which|why|when|where|will|would|should|has|have)\b"
+    r"[^.!]*\?$",
+    re.IGNORECASE,
+)
 _DEPENDENT = re.compile(
     r"^(it|its|this|that|these|those|they|their|them|such|he|she|his|her|then|so|but|also|however"
     r"|second|third|finally|another|both)\b",
@@ -101,6 +106,8 @@ class SentenceFeatures:
     """The words right after its numbers (not years): what it counts ("conversations", "vehicles")."""
     reference: bool
     dependent: bool
+    question: bool
+    """It asks rather than tells ("Can we release a change to a small slice of users first?"): it answers nothing."""
     answers: frozenset["Ask"]
     """The kinds of question it reads as an answer to (`reads_as_answer_to`), worked out once per sentence."""
 
@@ -114,6 +121,7 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
             continue
         definer = _DEFINER.match(plain)
         subject = definer.group(1) if definer else " ".join(plain.split()[:_SUBJECT_WORDS])
+        asks = bool(_A_QUESTION.match(plain))
         features.append(
             SentenceFeatures(
                 text=plain,
@@ -129,7 +137,8 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
                 ),
                 reference=bool(_REFERENCE.match(plain)),
                 dependent=bool(_DEPENDENT.match(plain)),
-                answers=frozenset(ask for ask in _CUES if reads_as_answer_to(ask, plain)),
+                question=asks,
+                answers=frozenset(ask for ask in _CUES if not asks and reads_as_answer_to(ask, plain)),
             )
         )
     return tuple(features)
@@ -806,6 +815,8 @@ def choose_sentences(
     # The embedding can find a sentence close that says nothing of what was asked ("no users and no data yet"
     # for "our analysts find stuff but nothing ever ships"): a lead shares a word with the question when any can.
     on_topic = [c for c in selection.candidates if c.asked_terms] or selection.candidates
+    # A question the material asks ("How many approvals does a model update need?") answers nothing.
+    on_topic = [c for c in on_topic if not c.features.question] or on_topic
     lead_value, lead = max(((score(c), c) for c in on_topic), key=lambda pair: pair[0])
     selection.take(selection.group_of(lead), lead_value, w.covered_decay)
     # "X vs Y": when the lead speaks of one side only, the other side gets its own sentence, preferably one that

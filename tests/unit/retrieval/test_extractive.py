@@ -140,7 +140,7 @@ def test_terms_no_candidate_has_do_not_dilute_the_question(analyzer: Analyzer):
     assert profile.wants_figure
 
 
-def test_sentence_features_mark_subjects_figures_references_and_dependents(analyzer: Analyzer):
+def test_sentence_features_mark_subjects_figures_references_dependents_and_questions(analyzer: Analyzer):
     features = sentence_features(
         "Model collapse happens when models learn from their own output. It shows after 3 generations. Source: Nature.",
         analyzer,
@@ -149,6 +149,11 @@ def test_sentence_features_mark_subjects_figures_references_and_dependents(analy
     assert collapse.subject_terms == frozenset(analyzer.terms("Model collapse"))
     assert after.dependent and after.figures == {"3"}
     assert source.reference and not collapse.reference
+    asks, tells = sentence_features(
+        "Can we release to a small slice first? The test asks: would anyone else notice a difference?", analyzer
+    )
+    assert asks.question and not asks.answers  # it asks, so it answers no kind of question
+    assert not tells.question  # a statement that ends by quoting a question
 
 
 def test_the_sentence_cache_computes_each_text_once_and_stays_bounded(analyzer: Analyzer):
@@ -337,6 +342,12 @@ _OWNED_CACHE = (
             "The tile team spends most of its budget on storage for old map squares. The tile team is the group "
             "that draws and stores map squares.",
             "The tile team spends most of its budget",
+        ),
+        (  # a question the material asks answers nothing, even one that says "first"
+            "we never know if our tiles refreshed, where do we start",
+            "Can we refresh one map tile first and see it change? Start by logging each tile refresh with the time "
+            "it finished.",
+            "Start by logging each tile refresh",
         ),
     ],
 )
