@@ -408,6 +408,10 @@ def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
     assert topic_terms("what first?", analyzer, ask_of("what first?")) == {"first"}  # nothing else to go on
     # Which figure is wanted is for the figures to answer, not a word the answer must contain.
     assert topic_terms("what year did the build farm open", analyzer, Ask.OTHER) == {"build", "farm", "open"}
+    # A word in quotes is the one a definition question asks about; the rest tells where it was heard.
+    overheard = "the ops team keeps saying they'll 'blue-green' it, what does that mean"
+    assert topic_terms(overheard, analyzer, ask_of(overheard)) == set(analyzer.terms("blue-green"))
+    assert topic_terms("what's “build drift”?", analyzer, Ask.DEFINITION) == {"build", "drift"}
 
 
 def test_a_why_question_leads_with_the_reason(analyzer: Analyzer):
