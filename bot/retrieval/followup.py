@@ -116,6 +116,21 @@ def without_style_request(question: str) -> str:
     return plain if _WORD.search(plain) else question
 
 
+# A remark after the question that points back at it ("...? that's what leadership wants", "...? we're kinda doing
+# that"): it tells no more of what is asked, and its words would pull the search elsewhere.
+_TRAILING_REMARK = re.compile(
+    r"^(?P<question>.*\?)\s+(?P<remark>(?:that'?s|that)\b[^?]*|[^?]*\b(?:that|this|it)[.!]*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def without_trailing_remark(question: str) -> str:
+    """The question without a remark after it that only points back at it; a situation told after the question
+    ("how do we start? we have no data") stays."""
+    found = _TRAILING_REMARK.match(question.strip())
+    return found.group("question") if found else question
+
+
 def question_parts(question: str) -> list[str]:
     """The separate asks of a multi-part question ("X: when did they start, and who was the first client").
 

@@ -14,7 +14,7 @@ from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder, WordVectors
 from bot.retrieval.extractive import Ask, SentenceCache, SimilarityOf, ask_of, extractive_answer
-from bot.retrieval.followup import contextual_query, question_parts, without_style_request
+from bot.retrieval.followup import contextual_query, question_parts, without_style_request, without_trailing_remark
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
 from bot.retrieval.indexing import Indexer, ProgressCallback
@@ -337,7 +337,10 @@ class KnowledgeBase:
             raise InputError("Ask a question, for example: how do we start a flywheel with no data?")
         retriever = retriever or self.retriever
         scopes = self._scopes(team_id)
-        question = corrected(spelled_out(without_style_request(question)), [index.vocabulary for index in scopes])
+        question = corrected(
+            spelled_out(without_trailing_remark(without_style_request(question))),
+            [index.vocabulary for index in scopes],
+        )
         lexical_indexes = [index.lexical for index in scopes]
 
         def idf(term: str) -> float:

@@ -2,7 +2,12 @@
 
 from bot.retrieval.embedder import WordVectors
 from bot.retrieval.extractive import sentence_features
-from bot.retrieval.followup import asks_several_things, question_parts, without_style_request
+from bot.retrieval.followup import (
+    asks_several_things,
+    question_parts,
+    without_style_request,
+    without_trailing_remark,
+)
 from bot.retrieval.grounding import WordLikeness, answer_absent, asks_an_errand, term_coverage
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
 from bot.retrieval.models import Passage
@@ -40,6 +45,15 @@ def test_a_request_about_how_to_put_the_answer_is_not_part_of_the_question():
     # Nothing else left: the question stays as typed rather than becoming empty.
     assert without_style_request("briefly") == "briefly"
     assert without_style_request("what does brief mean") == "what does brief mean"
+
+
+def test_a_remark_that_points_back_at_the_question_is_not_part_of_it():
+    assert without_trailing_remark("is rollback risky? that's what our cto keeps asking") == "is rollback risky?"
+    assert without_trailing_remark("do we need a canary? we're kinda doing that") == "do we need a canary?"
+    # A situation told after the question is what it is about.
+    assert without_trailing_remark("how do we start? we have no data") == "how do we start? we have no data"
+    assert without_trailing_remark("is it risky? this is for our bank") == "is it risky? this is for our bank"
+    assert without_trailing_remark("what is a moat?") == "what is a moat?"
 
 
 def test_coverage_counts_derived_forms_of_longer_words_only():
