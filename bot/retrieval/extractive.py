@@ -80,12 +80,13 @@ _REFERENCE = re.compile(
 # "Model collapse happens when...", "A data flywheel is...": the words before the verb are its subject.
 _DEFINER = re.compile(r"^(.{3,60}?)\s+(is|are|was|were|means|describes|happens|refers to)\b", re.IGNORECASE)
 _SUBJECT_WORDS = 5
-# A sentence that leans on the one before it ("They also...", "This is why...") reads badly alone.
+# A sentence that asks rather than tells ("Can we release ... first?").
 _A_QUESTION = re.compile(
     r"^(?:can|could|is|are|was|were|do|does|did|how|what|who|which|why|when|where|will|would|should|has|have)\b"
     r"[^.!]*\?$",
     re.IGNORECASE,
 )
+# A sentence that leans on the one before it ("They also...", "This is why...") reads badly alone.
 _DEPENDENT = re.compile(
     r"^(it|its|this|that|these|those|they|their|them|such|he|she|his|her|then|so|but|also|however"
     r"|second|third|finally|another|both)\b",
@@ -369,6 +370,10 @@ def reads_as_answer_to(ask: Ask, text: str) -> bool:
     return bool(cue and cue.search(text))
 
 
+# A word in quotes: "what does 'canary' mean".
+_QUOTED = re.compile(r"(?:^|(?<=\s))['\"\u2018\u201c]([a-z][^'\"\u2019\u201d]{0,40}?)['\"\u2019\u201d](?!\w)", re.I)
+
+
 def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:
     """The question's terms about its topic: without the words that only say which kind of answer (`ask`) is
     wanted ("what first?", "what's the risk") or which figure ("what year"), which the answer's cue and its
@@ -379,9 +384,6 @@ def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:
     terms = set(analyzer.terms(question))
     measures = {term for found in _MEASURE_ASKED.findall(question) for term in analyzer.terms(found)}
     return terms - _ask_terms(analyzer, ask) - measures or terms
-
-
-_QUOTED = re.compile(r"(?:^|(?<=\s))['\"\u2018\u201c]([a-z][^'\"\u2019\u201d]{0,40}?)['\"\u2019\u201d](?!\w)", re.I)
 
 
 @functools.cache
