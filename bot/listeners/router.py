@@ -188,6 +188,8 @@ class Router:
         await self._dispatch(_incoming(event, body, client, context, is_mention=False, is_edit=is_edit))
 
     async def _dispatch(self, message: IncomingMessage) -> None:
+        if not message.channel_id:
+            return  # Slack names every message's conversation: one without has nowhere to be answered
         if message.thread_ts:
             owner = await self.services.workspaces.thread_owner(
                 team_id=message.team_id, channel_id=message.channel_id, thread_ts=message.thread_ts
@@ -211,10 +213,10 @@ def _incoming(
 ) -> IncomingMessage:
     return IncomingMessage(
         team_id=actor_of(context, body).team_id,
-        channel_id=event.get("channel", ""),
-        user_id=event.get("user", ""),
+        channel_id=event.get("channel") or "",
+        user_id=event.get("user") or "",
         text=strip_mentions(event.get("text") or ""),
-        ts=event.get("ts", ""),
+        ts=event.get("ts") or "",
         thread_ts=event.get("thread_ts"),
         is_direct=event.get("channel_type") == "im",
         is_mention=is_mention,

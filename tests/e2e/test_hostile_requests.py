@@ -10,6 +10,7 @@ from bot.blocks import checkins as checkin_blocks
 from bot.blocks import interview as interview_blocks
 from bot.emulator import LocalSlack
 from bot.runtime import Coach
+from bot.store.answers import answer_count
 from tests.e2e.conftest import CoachFactory
 from tests.e2e.handmade import assert_clean, block_action, captured_logs, dumps, post_signed, view_submission
 
@@ -204,3 +205,25 @@ async def test_a_question_in_a_conversation_slack_will_not_post_in_is_a_warning_
     log = await _mention_in_a_dm_slack_does_not_know(slack, "what is a data flywheel?")
     assert "cannot post in channel DNOSUCHCHANNEL" in log and "channel_not_found" in log
     assert "unexpected error" not in log
+
+
+@pytest.mark.parametrize("kind", ["message", "app_mention"])
+async def test_a_dm_event_without_a_channel_is_left_alone(slack: LocalSlack, coach: Coach, kind: str) -> None:
+    """Found by the property test: a DM message naming no channel was answered, and storing the answer failed."""
+    ana = slack.add_user("ana")
+    event = {"type": kind, "user": ana.id, "text": "what is a data flywheel?", "channel": None, "ts": "1700000000.1"}
+    body = {
+        "type": "event_callback",
+        "team_id": slack.team_id,
+        "api_app_id": slack.app_id,
+        "event_id": f"EvNoChannel{kind}",
+        "event_time": 1700000000,
+        "event": {**event, "channel_type": "im"},
+    }
+    with captured_logs() as log:
+        delivery = await post_signed(slack, "event", body)
+        await slack.wait_idle()
+    assert delivery.status == 200
+    assert_clean(log.getvalue())
+    async with coach.services.db.session() as session:
+        assert await answer_count(session, team_id=slack.team_id) == 0
