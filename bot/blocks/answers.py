@@ -224,6 +224,33 @@ def build_empty_question(*, prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMP
     return text, [section("Ask me anything about data flywheels. For example:"), _prompt_buttons(prompts)]
 
 
+def build_introduction(
+    *, greeting: bool, command: str = "/flywheel", prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMPTS
+) -> tuple[str, list[Block]]:
+    """The reply to "hi" or "what can you do?": what the coach does, and questions to tap."""
+    hello = "Hi! " if greeting else ""
+    text = f"{hello}I'm Flywheel Coach: ask me about data flywheels and I answer from my material, with sources."
+    return text, [
+        section(
+            f"{hello}I'm *Flywheel Coach*. Ask me anything about data flywheels: I answer from my guide, with "
+            "numbered sources, and you can reply in the answer's thread to follow up.\n"
+            f"In a channel, `{command} interview` maps your team's loop and what to fix first, and "
+            f"`{command} checkins on` starts the weekly rhythm: ship Tuesday, measure Thursday, iterate Friday. "
+            f"`{command} help` lists everything."
+        ),
+        section("Try one of these:"),
+        _prompt_buttons(prompts),
+    ]
+
+
+def build_thanks_reply() -> str:
+    """The reply to "thanks" or "got it": glad, and how a vote helps."""
+    return (
+        "Glad to help! A :+1: under an answer that worked ranks it higher for every team, and a :-1: puts the "
+        "question on my list of gaps to fill."
+    )
+
+
 def build_suggested_prompts(*, prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMPTS) -> list[dict[str, str]]:
     """The prompts for `assistant.threads.setSuggestedPrompts` (Slack shows four at most)."""
     return [{"title": truncate(p.title, 75), "message": p.message} for p in prompts[:4]]

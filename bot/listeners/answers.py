@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import answers as blocks
-from bot.blocks.common import Block, escape
+from bot.blocks.common import Block, escape, section
 from bot.errors import InputError, NotInstalled
 from bot.faults import crash_point
 from bot.interview.coaching import coaching_line, map_citation
@@ -24,6 +24,7 @@ from bot.listeners.context import Actor, actor_of
 from bot.listeners.errors import reporting_errors
 from bot.listeners.router import CommandRequest, IncomingMessage, Routes
 from bot.listeners.tokens import BotTokens, client_with_token
+from bot.manifest import COMMAND
 from bot.retrieval.knowledge_base import AnswerStream
 from bot.retrieval.models import Answer
 from bot.retrieval.service import (
@@ -35,6 +36,7 @@ from bot.retrieval.service import (
     Surface,
     UnpostedAnswer,
 )
+from bot.retrieval.small_talk import SmallTalk, small_talk
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -79,12 +81,18 @@ class AnswerSlack:
                 channel=message.channel_id, thread_ts=message.reply_thread_ts, text=text, blocks=empty
             )
             return
+        if (said := small_talk(message.text)) is not None:
+            await _reply_to_small_talk(message, said)
+            return
         surface = Surface.DM if message.is_direct else Surface.MENTION
         await self._answer_message(message, surface, follows_up=bool(message.thread_ts))
 
     async def handle_follow_up(self, message: IncomingMessage) -> None:
         """A reply in an answer's thread (no mention needed): answered with the thread's questions in mind."""
         if message.is_edit or not message.text:
+            return
+        if (said := small_talk(message.text)) is not None:
+            await _reply_to_small_talk(message, said)
             return
         await self._answer_message(message, Surface.THREAD, follows_up=True)
 
@@ -114,6 +122,10 @@ class AnswerSlack:
         """`/flywheel ask QUESTION`: a private answer with a button to share it in the channel."""
         if not request.text:
             await request.respond(text=blocks.build_usage(), response_type="ephemeral")
+            return
+        if (said := small_talk(request.text)) is not None:
+            text, reply = _small_talk_reply(said)
+            await request.respond(text=text, blocks=reply, response_type="ephemeral")
             return
         recorded = await self.answers.ask(
             Question(
@@ -482,6 +494,21 @@ class AnswerSlack:
 def _in_channel(channel_id: str) -> bool:
     """Whether a conversation is a channel rather than a DM (Slack's DM ids start with D)."""
     return not channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
+
+
+def _small_talk_reply(said: SmallTalk) -> tuple[str, list[Block]]:
+    if said is SmallTalk.THANKS:
+        thanks = blocks.build_thanks_reply()
+        return thanks, [section(thanks)]
+    return blocks.build_introduction(greeting=said is SmallTalk.GREETING, command=COMMAND)
+
+
+async def _reply_to_small_talk(message: IncomingMessage, said: SmallTalk) -> None:
+    """A greeting, thanks or "what can you do?" is replied to in its thread, and not searched or recorded."""
+    text, reply = _small_talk_reply(said)
+    await message.client.chat_postMessage(
+        channel=message.channel_id, thread_ts=message.reply_thread_ts, text=text, blocks=reply
+    )
 
 
 def _answer_metadata(answer_id: int) -> dict[str, Any]:

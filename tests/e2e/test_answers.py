@@ -101,6 +101,26 @@ async def test_a_dm_is_answered_and_an_empty_mention_offers_prompt_buttons(slack
     assert "deletion test" in answer.text.lower()
 
 
+async def test_small_talk_is_replied_to_and_never_searched(slack: LocalSlack, coach: Coach) -> None:
+    ana, general, asked, _ = await _asked_in_general(slack, FIRST)
+    await ana.post(general, "thanks, that helps! :pray:", thread_ts=asked)
+    thanks = await slack.wait_for_message(channel=general, thread_ts=asked, count=2)
+    assert "Glad to help" in thanks.text and "can't find" not in thanks.text
+    hello = await ana.dm("hi!")
+    introduction = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=hello)
+    assert introduction.text.startswith("Hi! I'm Flywheel Coach")
+    assert SUGGESTED_PROMPTS[0].message in _blocks_text(introduction) and "/flywheel interview" in _blocks_text(
+        introduction
+    )
+    await ana.slash("/flywheel", "ask what can you do?", channel=general)
+    await slack.wait_for_ephemeral(ana, contains="I'm Flywheel Coach")
+    question = await ana.dm("hi, what is the deletion test?")
+    answer = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=question)
+    assert "deletion test" in answer.text and "[1]" in _blocks_text(answer)
+    async with coach.services.db.session() as session:
+        assert await knowledge_gaps(session, team_id=slack.team_id) == []
+
+
 async def test_flywheel_ask_answers_privately_and_can_share(slack: LocalSlack, coach: Coach) -> None:
     ana = slack.add_user("ana")
     general = slack.add_channel("general", members=[ana.id])

@@ -16,6 +16,7 @@ from bot.blocks.answers import (
     build_empty_question,
     build_greeting,
     build_home_section,
+    build_introduction,
     build_reason_modal,
     build_suggested_prompts,
     coaching_block,
@@ -113,6 +114,17 @@ def test_the_empty_question_offers_prompt_buttons_and_the_greeting_leaves_prompt
     assert block_errors(greeting) == [] and all(b["type"] != "actions" for b in greeting)
     prompts = build_suggested_prompts()
     assert 1 <= len(prompts) <= 4 and all(p["title"] and p["message"].endswith("?") for p in prompts)
+
+
+def test_the_introduction_is_valid_and_offers_the_prompts_and_the_commands():
+    for greeting in (True, False):
+        text, introduction = build_introduction(greeting=greeting, command="/coach")
+        assert block_errors(introduction) == []
+        assert text.startswith("Hi! ") is greeting
+        rendered = json.dumps(introduction)
+        assert "/coach interview" in rendered and "/coach checkins on" in rendered
+        buttons = [e for b in introduction if b["type"] == "actions" for e in b["elements"]]
+        assert len(buttons) >= 3
 
 
 def test_the_reason_modal_round_trips_its_metadata_and_reason():
