@@ -304,10 +304,12 @@ _CUES: dict[Ask, re.Pattern[str]] = {
         r"\b(comes? from|came from|created by|invented|coined|introduced by|originat\w*|devised|proposed by)\b", re.I
     ),
     Ask.OWNER: re.compile(r"\b(owners?|owns|(should|must|to|who|will) own|accountable|responsib\w*|in charge)\b", re.I),
-    # An instruction: "To X, do Y", a sentence that opens with a verb of advice ("Keep...", "On Friday, decide..."),
-    # "the first move", "the fix".
+    # An instruction: "To X, do Y", a sentence that opens with a verb of advice ("Keep...", "On Friday, decide...",
+    # or after a label that names advice: "Practical moves inspired by Netflix: ship behind flags"), "the first move",
+    # "the fix".
     Ask.HOWTO: re.compile(
-        r"^(?:(?:on|in|at|for|after|before|during|when|once|against|from|by|with|if)\b[^,]{1,60},\s*)?"
+        r"^(?:(?:on|in|at|for|after|before|during|when|once|against|from|by|with|if)\b[^,]{1,60},\s*"
+        r"|[^:,.]{0,40}\b(?:moves?|lessons?|steps?|tips?|fix(?:es)?|advice|practices?|rules?|ways?|checks?)\b[^:,.]{0,30}:\s*)?"
         r"(?:add|agree|ask|assign|automate|avoid|bring|build|capture|check|choose|close|collect|compare|confirm"
         r"|decide|define|document|draw|find|frame|give|hire|hold|keep|label|list|log|look|make|map|mark|measure"
         r"|move|name|pair|pick|plan|put|read|record|release|remove|require|retire|review|roll|route|run|sample|set"

@@ -260,6 +260,9 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
         (Ask.HOWTO, "The first move against stale tiles is a weekly refresh.", True),
         (Ask.HOWTO, "If readers see old roads, the likely cause is a stale tile cache.", False),
         (Ask.HOWTO, "A tile cache is a store of pre-drawn map squares.", False),
+        (Ask.HOWTO, "Practical moves inspired by Tilezen: review hot tiles hourly, and drop cold ones.", True),
+        (Ask.HOWTO, "Mapbox offers two lessons for small teams: use an edge cache and version every style.", True),
+        (Ask.HOWTO, "Each refresh ends with a report: fresh, stale, or missing.", False),
         (Ask.HOWTO, "On Mondays the cache was refreshed by the map team.", False),
     ],
 )
