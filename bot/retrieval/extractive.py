@@ -79,6 +79,11 @@ _REFERENCE = re.compile(
 )
 # "Model collapse happens when...", "A data flywheel is...": the words before the verb are its subject.
 _DEFINER = re.compile(r"^(.{3,60}?)\s+(is|are|was|were|means|describes|happens|refers to)\b", re.IGNORECASE)
+# "Harvey, the legal AI company, started ...": a name and, between commas, the kind of organisation it is.
+_APPOSITIVE = re.compile(
+    r"^([A-Z][\w&.'-]*(?: [A-Z][\w&.'-]*){0,2}), (?:the|a|an) (?:[\w-]+ ){0,4}"
+    r"(?:company|startup|firm|lab|platform|app|service|business|organi[sz]ation|team|group|vendor)\b[^,]{0,80},"
+)
 _SUBJECT_WORDS = 5
 # A sentence that asks rather than tells ("Can we release ... first?").
 _A_QUESTION = re.compile(
@@ -120,7 +125,7 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
         plain = _plain(raw)
         if looks_like_instruction(plain):
             continue
-        definer = _DEFINER.match(plain)
+        definer = _APPOSITIVE.match(plain) or _DEFINER.match(plain)
         subject = definer.group(1) if definer else " ".join(plain.split()[:_SUBJECT_WORDS])
         asks = bool(_A_QUESTION.match(plain))
         features.append(
@@ -222,7 +227,8 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         Ask.ORIGIN,
         re.compile(
             r"\bwho (came up with|invented|created|coined|devised|designed|developed|introduced|proposed|thought of)\b"
-            r"|\bwhose idea\b|\bwhere (does|did|do) .{1,60} come from\b|\borigins? of\b",
+            r"|\bwho('?s| is| was| were| are) behind\b|\bwhose idea\b"
+            r"|\bwhere (does|did|do) .{1,60} come from\b|\borigins? of\b",
             re.I,
         ),
     ),
@@ -267,7 +273,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.DEFINITION,
         re.compile(
-            r"^\W*(what('?s| is| are)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
+            r"^\W*((what|who)('?s| is| are)\b(?!.*\b(we|i|our)\b)|define\b|meaning of\b|definition\b)"
             r"|\bwhat counts as\b|\bwhat('?s| is) meant by\b"
             r"|\bwhat (does|do) .{1,60} (mean|look like)\b|\bstand for\b"
             r"|\bwhat (does|do) (?!(we|i|you|our|my)\b).{1,60} do\W*$",  # "what does birdbrain do?"
@@ -278,7 +284,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
 # What a sentence that answers each kind of question usually contains.
 _CUES: dict[Ask, re.Pattern[str]] = {
     # What a thing is, not what it is not ("a data flywheel is not a dashboard").
-    Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes)\b(?! not\b)", re.I),
+    Ask.DEFINITION: re.compile(r"\b(is|are|means|refers to|describes)\b(?! not\b)|" + _APPOSITIVE.pattern, re.I),
     Ask.RISK: re.compile(
         r"\b(risks?|danger\w*|fail\w*|break\w*|collapse\w*|plateau\w*|drift\w*|wrong|lose|loses|losing|worse"
         r"|backward|vicious|traps?|stall\w*|starv\w*|without|never|decline\w*|degrad\w*|waste\w*|churn\w*)\b",
@@ -665,7 +671,7 @@ class _Selection:
             return (
                 self.profile.rarest in c.features.subject_terms
                 and c.features.subject_terms == self.profile.weights.keys()
-                and _DEFINER.match(c.features.text) is not None
+                and (_DEFINER.match(c.features.text) or _APPOSITIVE.match(c.features.text)) is not None
             )
         return self._on_topic(c, lead)
 

@@ -193,6 +193,17 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
     assert any("senior lawyers" in sentence for sentence in quoted)
 
 
+def test_who_a_company_is_leads_with_the_sentence_that_says_what_it_is(analyzer: Analyzer):
+    growth = passage("Acme Legal grew fast. Acme Legal won 40 firms as clients in its first year.", score=0.7)
+    origin = passage(
+        "Acme Legal, the legal AI company, started in mid-2022 with no proprietary data. It hired lawyers first.",
+        score=0.62,
+        number=2,
+    )
+    quoted = choose_sentences("who is acme legal?", [growth, origin], analyzer)
+    assert quoted[0].text.startswith("Acme Legal, the legal AI company")
+
+
 @pytest.mark.parametrize(
     ("question", "ask"),
     [
@@ -204,6 +215,10 @@ def test_a_fact_two_passages_state_is_quoted_once_in_its_fuller_form(analyzer: A
         ("what does a good tile cache look like", Ask.DEFINITION),
         ("what does the tile cache actually do?", Ask.DEFINITION),
         ("what does the tile cache learn from", Ask.OTHER),
+        ("who is acme legal", Ask.DEFINITION),
+        ("whos tilezen?", Ask.DEFINITION),
+        ("who is behind the tile cache", Ask.ORIGIN),
+        ("who is responsible for the tile cache", Ask.OWNER),
         ("the cache is stale again, what do we do", Ask.HOWTO),
         ("how do we keep the tile cache from going stale", Ask.HOWTO),
         ("how can i add a tile cache to my app", Ask.HOWTO),
@@ -260,6 +275,8 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, ask: Ask):
         (Ask.HOWTO, "The first move against stale tiles is a weekly refresh.", True),
         (Ask.HOWTO, "If readers see old roads, the likely cause is a stale tile cache.", False),
         (Ask.HOWTO, "A tile cache is a store of pre-drawn map squares.", False),
+        (Ask.DEFINITION, "Acme Legal, the legal AI company, started in mid-2022 with no data.", True),
+        (Ask.DEFINITION, "Tilezen, the reference example for caching, serves 4,000 tiles a second.", False),
         (Ask.HOWTO, "Practical moves inspired by Tilezen: review hot tiles hourly, and drop cold ones.", True),
         (Ask.HOWTO, "Mapbox offers two lessons for small teams: use an edge cache and version every style.", True),
         (Ask.HOWTO, "Each refresh ends with a report: fresh, stale, or missing.", False),
