@@ -22,7 +22,8 @@ _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
     "whats", "hows", "whos", "wheres", "whens", "whys", "thats", "theres", "heres", "isnt", "arent", "wasnt",
     "werent", "dont", "doesnt", "didnt", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "im", "ive", "youre",
     "weve", "theyre", "lets", "go", "goes", "going", "went", "gone", "get", "gets", "getting", "got", "thing",
-    "things", "stuff", "lot", "lots", "point",
+    "things", "stuff", "lot", "lots", "point", "honestly", "literally", "totally", "seriously", "kinda", "sorta",
+    "gonna", "wanna", "tbh", "rn", "lol", "btw", "fyi", "imo", "idk",
 }  # fmt: skip
 # American and British spellings meet: "optimize"/"optimise", "analyze"/"analyse" (a stem of four letters or
 # more, so "size" and "prize" stay as they are).
