@@ -35,7 +35,7 @@ _SAID: dict[SmallTalk | None, frozenset[tuple[str, ...]]] = {
     ),
     SmallTalk.GREETING: _phrases(
         "hi,hii,hello,helo,hey,heya,hiya,howdy,yo,greetings,hola,sup,what's up,whats up,good morning,good afternoon",
-        "good evening,good day,morning,afternoon,evening,hey hey,hi hi",
+        "good evening,good day,morning,afternoon,evening",
     ),
     SmallTalk.THANKS: _phrases(
         "thanks,thank you,thank u,thank ya,thx,thnx,tnx,ty,tysm,tyvm,cheers,ta,many thanks,much appreciated",
@@ -49,7 +49,7 @@ _SAID: dict[SmallTalk | None, frozenset[tuple[str, ...]]] = {
     None: _phrases(
         "coach,flywheel coach,bot,buddy,friend,team,all,everyone,folks,there,mate,again,so much,very much,a lot",
         "a ton,heaps,loads,for that,for this,for the help,for your help,for the answer,you,so,really,very,and,oh",
-        "wow,hmm,please,pls,again,lol,haha,ok so,alright,right,yes,yeah,yep",
+        "wow,hmm,please,pls,lol,haha,ok so,alright,right,yes,yeah,yep",
     ),
 }
 _KIND_OF = {phrase: kind for kind, phrases in _SAID.items() for phrase in phrases}
