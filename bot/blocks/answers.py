@@ -227,20 +227,20 @@ def build_empty_question(*, prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMP
 def build_introduction(
     *, greeting: bool, command: str = "/flywheel", prompts: Sequence[SuggestedPrompt] = SUGGESTED_PROMPTS
 ) -> tuple[str, list[Block]]:
-    """The reply to "hi" or "what can you do?": what the coach does, and questions to tap."""
+    """The reply to "hi" or "what can you do?": what the coach does, and questions to tap (none in a private reply
+    to `/flywheel ask`, where a tapped prompt would be asked in the channel for all to see: an example instead)."""
     hello = "Hi! " if greeting else ""
     text = f"{hello}I'm Flywheel Coach: ask me about data flywheels and I answer from my material, with sources."
-    return text, [
-        section(
-            f"{hello}I'm *Flywheel Coach*. Ask me anything about data flywheels: I answer from my guide, with "
-            "numbered sources, and you can reply in the answer's thread to follow up.\n"
-            f"In a channel, `{command} interview` maps your team's loop and what to fix first, and "
-            f"`{command} checkins on` starts the weekly rhythm: ship Tuesday, measure Thursday, iterate Friday. "
-            f"`{command} help` lists everything."
-        ),
-        section("Try one of these:"),
-        _prompt_buttons(prompts),
-    ]
+    about = section(
+        f"{hello}I'm *Flywheel Coach*. Ask me anything about data flywheels: I answer from my guide, with "
+        "numbered sources, and you can reply in the answer's thread to follow up.\n"
+        f"In a channel, `{command} interview` maps your team's loop and what to fix first, and "
+        f"`{command} checkins on` starts the weekly rhythm: ship Tuesday, measure Thursday, iterate Friday. "
+        f"`{command} help` lists everything."
+    )
+    if not prompts:
+        return text, [about, section(f"For example: `{command} ask {SUGGESTED_PROMPTS[0].message}`")]
+    return text, [about, section("Try one of these:"), _prompt_buttons(prompts)]
 
 
 def build_thanks_reply() -> str:

@@ -124,7 +124,7 @@ class AnswerSlack:
             await request.respond(text=blocks.build_usage(), response_type="ephemeral")
             return
         if (said := small_talk(request.text)) is not None:
-            text, reply = _small_talk_reply(said)
+            text, reply = _small_talk_reply(said, private=True)
             await request.respond(text=text, blocks=reply, response_type="ephemeral")
             return
         recorded = await self.answers.ask(
@@ -496,11 +496,12 @@ def _in_channel(channel_id: str) -> bool:
     return not channel_id.startswith(DIRECT_MESSAGE_ID_PREFIX)
 
 
-def _small_talk_reply(said: SmallTalk) -> tuple[str, list[Block]]:
+def _small_talk_reply(said: SmallTalk, *, private: bool = False) -> tuple[str, list[Block]]:
     if said is SmallTalk.THANKS:
         thanks = blocks.build_thanks_reply()
         return thanks, [section(thanks)]
-    return blocks.build_introduction(greeting=said is SmallTalk.GREETING, command=COMMAND)
+    prompts = () if private else blocks.SUGGESTED_PROMPTS
+    return blocks.build_introduction(greeting=said is SmallTalk.GREETING, command=COMMAND, prompts=prompts)
 
 
 async def _reply_to_small_talk(message: IncomingMessage, said: SmallTalk) -> None:

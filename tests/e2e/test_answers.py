@@ -113,7 +113,8 @@ async def test_small_talk_is_replied_to_and_never_searched(slack: LocalSlack, co
         introduction
     )
     await ana.slash("/flywheel", "ask what can you do?", channel=general)
-    await slack.wait_for_ephemeral(ana, contains="I'm Flywheel Coach")
+    private = await slack.wait_for_ephemeral(ana, contains="I'm Flywheel Coach")
+    assert ACTION_SUGGESTED not in _blocks_text(private)  # a tapped prompt would be asked for all to see
     question = await ana.dm("hi, what is the deletion test?")
     answer = await slack.wait_for_message(channel=ana.dm_channel, thread_ts=question)
     assert "deletion test" in answer.text and "[1]" in _blocks_text(answer)

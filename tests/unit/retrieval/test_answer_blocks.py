@@ -125,6 +125,9 @@ def test_the_introduction_is_valid_and_offers_the_prompts_and_the_commands():
         assert "/coach interview" in rendered and "/coach checkins on" in rendered
         buttons = [e for b in introduction if b["type"] == "actions" for e in b["elements"]]
         assert len(buttons) >= 3
+    _, private = build_introduction(greeting=False, command="/coach", prompts=())
+    assert block_errors(private) == [] and all(b["type"] != "actions" for b in private)
+    assert "/coach ask How do we start" in json.dumps(private)
 
 
 def test_the_reason_modal_round_trips_its_metadata_and_reason():
