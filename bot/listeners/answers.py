@@ -81,18 +81,12 @@ class AnswerSlack:
                 channel=message.channel_id, thread_ts=message.reply_thread_ts, text=text, blocks=empty
             )
             return
-        if (said := small_talk(message.text)) is not None:
-            await _reply_to_small_talk(message, said)
-            return
         surface = Surface.DM if message.is_direct else Surface.MENTION
         await self._answer_message(message, surface, follows_up=bool(message.thread_ts))
 
     async def handle_follow_up(self, message: IncomingMessage) -> None:
         """A reply in an answer's thread (no mention needed): answered with the thread's questions in mind."""
         if message.is_edit or not message.text:
-            return
-        if (said := small_talk(message.text)) is not None:
-            await _reply_to_small_talk(message, said)
             return
         await self._answer_message(message, Surface.THREAD, follows_up=True)
 
@@ -178,6 +172,9 @@ class AnswerSlack:
             logger.info("no suggested prompts in %s: %s", channel_id, failure.response.get("error"))
 
     async def _answer_message(self, message: IncomingMessage, surface: Surface, *, follows_up: bool) -> None:
+        if (said := small_talk(message.text)) is not None:
+            await _reply_to_small_talk(message, said)
+            return
         await self._answer_in_thread(
             message.client,
             team_id=message.team_id,

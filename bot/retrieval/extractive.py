@@ -85,6 +85,13 @@ _APPOSITIVE = re.compile(
     r"(?:company|startup|firm|lab|platform|app|service|business|organi[sz]ation|team|group|vendor)\b[^,]{0,80},"
 )
 _SUBJECT_WORDS = 5
+
+
+def _definition(text: str) -> re.Match[str] | None:
+    """The sentence as a definition, its subject in group 1 ("Harvey, the legal AI company, ...", "X is ...")."""
+    return _APPOSITIVE.match(text) or _DEFINER.match(text)
+
+
 # A sentence that asks rather than tells ("Can we release ... first?").
 _A_QUESTION = re.compile(
     r"^(?:can|could|is|are|was|were|do|does|did|how|what|who|which|why|when|where|will|would|should|has|have)\b"
@@ -125,7 +132,7 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
         plain = _plain(raw)
         if looks_like_instruction(plain):
             continue
-        definer = _APPOSITIVE.match(plain) or _DEFINER.match(plain)
+        definer = _definition(plain)
         subject = definer.group(1) if definer else " ".join(plain.split()[:_SUBJECT_WORDS])
         asks = bool(_A_QUESTION.match(plain))
         features.append(
@@ -671,7 +678,7 @@ class _Selection:
             return (
                 self.profile.rarest in c.features.subject_terms
                 and c.features.subject_terms == self.profile.weights.keys()
-                and (_DEFINER.match(c.features.text) or _APPOSITIVE.match(c.features.text)) is not None
+                and _definition(c.features.text) is not None
             )
         return self._on_topic(c, lead)
 
