@@ -710,8 +710,18 @@ class _Selection:
         return sum(self.profile.weights[t] for t in c.asked_terms)
 
     def relevant(self, c: _Candidate) -> bool:
-        """Whether `c` can support the answer: it has a question word, or it continues a pick."""
-        return bool(c.asked_terms) or (c.passage_index, c.order - 1) in self.chosen
+        """Whether `c` can support the answer: it has a question word, or it continues a pick, or it says what to
+        do in a passage already quoted ("the first move against data in silos is ..." beside the symptom a team
+        described in its own words, none of which the move repeats)."""
+        return (
+            bool(c.asked_terms)
+            or (c.passage_index, c.order - 1) in self.chosen
+            or (
+                c.cue
+                and self.profile.ask in _WHAT_TO_DO_ASKS
+                and any(k.passage_index == c.passage_index for k, _ in self.chosen.values())
+            )
+        )
 
     def take(self, group: list[_Candidate], value: float, decay: float) -> None:
         """Pick `group`; earlier picks it restates and extends give way to it (unless a pick leans on them)."""

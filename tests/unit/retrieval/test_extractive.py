@@ -526,3 +526,17 @@ def test_a_team_describing_its_trouble_gets_the_move_against_it_first(analyzer: 
     picked = choose_sentences(question, [passage(text)], analyzer, weights=weights, similarity_of=similarity_of)
     leads_with_the_move = picked[0].text.startswith("The first move against flaky tests")
     assert leads_with_the_move is (weights == SelectionWeights())
+
+
+def test_the_move_against_a_described_trouble_is_quoted_though_it_shares_no_word_with_it(analyzer: Analyzer):
+    """A team describes its trouble in its own words; the material's move against it names the trouble, not them
+    (and here it does not follow the symptom, which would let it in as the rest of a pick)."""
+    text = (
+        "The first move against data in silos is to agree one definition and one owner for each core event. "
+        "If sales and support each quote a different revenue figure at the same review, the likely cause is data "
+        "in silos."
+    )
+    answer, _ = extractive_answer(
+        "sales and support keep quoting different revenue figures, what do we fix first", [passage(text)], analyzer
+    )
+    assert answer.startswith("The first move against data in silos")
