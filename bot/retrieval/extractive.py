@@ -265,7 +265,7 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
         Ask.CHECK,
         re.compile(
             r"\bhow ((do|can|would|should|could) (we|i|you|a team)|to) (know|tell|check|measure|spot|see|test|verify"
-            r"|find out|be sure)\b|\b(signs?|symptoms?|warning|red flags?)\b",
+            r"|find out|be sure)\b|\b(signs?|symptoms?|warning|red flags?)\b(?!-)",  # not a "sign-off"
             re.I,
         ),
     ),
@@ -478,7 +478,11 @@ _NAMED_ASKS = frozenset({Ask.FIRST_STEP, Ask.ORIGIN, Ask.OWNER})
 """Kinds whose cue is the thing asked for by name ("the first move", "owns", "coined by"), so a cued sentence is
 worth more than the shared `cue` weight gives (see `SelectionWeights.plain_cue`)."""
 _WHAT_TO_DO_ASKS = frozenset({Ask.FIRST_STEP, Ask.HOWTO})
-_DIAGNOSIS = re.compile(r"\b(likely cause|is a sign of|points to|the cause is)\b", re.I)
+_DIAGNOSIS = re.compile(
+    r"\b(likely cause|the cause is|points to|(is|are) weak when|show the same"
+    r"|(is|are) (an(other)? |a |the )?(\w+est )?signs? (of|that))\b",
+    re.I,
+)
 """A sentence that names what is wrong: the situation restated, not what to do about it."""
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""

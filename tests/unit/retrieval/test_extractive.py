@@ -229,6 +229,7 @@ def test_who_a_company_is_leads_with_the_sentence_that_says_what_it_is(analyzer:
         ("how do we know the new cache is working", Ask.CHECK),
         ("signs our on-call rota is failing", Ask.CHECK),
         ("how to spot a failing migration early", Ask.CHECK),
+        ("every release needs a sign-off, how can we ship faster", Ask.HOWTO),  # a sign-off is no sign
         ("kafka vs rabbitmq for events", Ask.COMPARISON),
         ("difference between a sprint and a cycle", Ask.COMPARISON),
         ("why did the team start moving back to manual releases", Ask.REASON),
