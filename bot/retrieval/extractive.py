@@ -337,9 +337,10 @@ _CUES: dict[Ask, re.Pattern[str]] = {
     ),
 }
 _FIGURE_QUESTION = re.compile(
-    r"\b(how (many|much|long|fast|often|big|large|quickly)|numbers?|figures?|stats?|statistics|metrics?|percent"
-    r"|percentage|share|ratio|rate|growth|grow|grew|scale|size|volume|latency|cost|per (day|week|month|year)"
-    r"|a (day|year)|each (day|year)|when|what year|before and after)\b",
+    # Not "no matter how many chats it saw", which says how much was tried, not what is asked.
+    r"\b((?<!no matter )how (many|much|long|fast|often|big|large|quickly)|numbers?|figures?|stats?|statistics"
+    r"|metrics?|percent|percentage|share|ratio|rate|growth|grow|grew|scale|size|volume|latency|cost"
+    r"|per (day|week|month|year)|a (day|year)|each (day|year)|when|what year|before and after)\b",
     re.IGNORECASE,
 )
 _SOURCE_QUESTION = re.compile(

@@ -32,7 +32,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 # What a count is of comes between "how many" and the verb: "how many GPUs did..." ("how much faster" compares
 # rather than counts, and "how much money" asks for a sum, which the money check sees to).
 _COUNTED = re.compile(
-    r"\bhow (?:many|much)\s+(?!more\b|less\b|money\b|cash\b|\w+er\b)((?:[\w/'-]+\s+){1,3}?)"
+    r"\b(?<!no matter )how (?:many|much)\s+(?!more\b|less\b|money\b|cash\b|\w+er\b)((?:[\w/'-]+\s+){1,3}?)"
     r"(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|in|at|per)\b",
     re.IGNORECASE,
 )

@@ -10,6 +10,7 @@ from bot.retrieval.extractive import (
     SelectionWeights,
     SentenceCache,
     ask_of,
+    asks_for_a_figure,
     choose_sentences,
     extractive_answer,
     profile_question,
@@ -541,3 +542,16 @@ def test_the_move_against_a_described_trouble_is_quoted_though_it_shares_no_word
         "sales and support keep quoting different revenue figures, what do we fix first", [passage(text)], analyzer
     )
     assert answer.startswith("The first move against data in silos")
+
+
+@pytest.mark.parametrize(
+    ("question", "wants_figure"),
+    [
+        ("how many deploys a day does acme do", True),
+        ("how long does a tile take to draw", True),
+        ("the bot stopped improving no matter how many chats it saw", False),
+        ("no matter how much data we add, nothing moves", False),
+    ],
+)
+def test_no_matter_how_many_asks_for_no_figure(question: str, wants_figure: bool):
+    assert asks_for_a_figure(question) is wants_figure
