@@ -14,7 +14,9 @@ from bot.retrieval.lexical import Analyzer
 from bot.retrieval.models import Passage
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "approx.", "cf.", "Dr.", "Mr.", "Ms.", "No.", "U.S.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9*_])")
+# After the stop and any closing quotes or brackets, which stay with their sentence.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]])|(?<=[.!?][\"')\]]{2}))\s+(?=[\"'(\[]?[A-Z0-9*_])")
+_ENDS_A_SENTENCE = re.compile(r"[.!?:][\"')\]]*$")
 _MARKDOWN_NOISE = re.compile(r"(\*\*|__|`)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
@@ -931,7 +933,7 @@ def stitch(sentences: Sequence[Sentence], citation_of: dict[int, int]) -> str:
     ordered = list(sentences)
     pieces: list[str] = []
     for number, sentence in enumerate(ordered):
-        text = sentence.text if sentence.text[-1:] in ".!?:" else f"{sentence.text}."
+        text = sentence.text if _ENDS_A_SENTENCE.search(sentence.text) else f"{sentence.text}."
         following = ordered[number + 1] if number + 1 < len(ordered) else None
         if following is None or following.passage_index != sentence.passage_index:
             text = f"{text} [{citation_of[sentence.passage_index]}]"

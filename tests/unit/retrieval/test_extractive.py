@@ -16,6 +16,7 @@ from bot.retrieval.extractive import (
     profile_question,
     reads_as_answer_to,
     sentence_features,
+    split_sentences,
     topic_terms,
 )
 from bot.retrieval.lexical import Analyzer
@@ -555,3 +556,11 @@ def test_the_move_against_a_described_trouble_is_quoted_though_it_shares_no_word
 )
 def test_no_matter_how_many_asks_for_no_figure(question: str, wants_figure: bool):
     assert asks_for_a_figure(question) is wants_figure
+
+
+def test_closing_quotes_stay_with_their_sentence_and_get_no_second_stop(analyzer: Analyzer):
+    text = 'Write the goal in one line: "When riders wait, we learn where to add buses." Then check it weekly.'
+    sentences = split_sentences(text)
+    assert sentences[0].endswith('add buses."')
+    answer, _ = extractive_answer("how do we write the goal", [passage(sentences[0])], analyzer)
+    assert answer == 'Write the goal in one line: "When riders wait, we learn where to add buses." [1]'
