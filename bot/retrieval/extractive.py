@@ -376,9 +376,18 @@ def asks_for_a_figure(question: str) -> bool:
     return bool(_FIGURE_QUESTION.search(question))
 
 
+_BARE_TOPIC = re.compile(r"^\W*[\w'-]+(?:\s+[\w'-]+){0,2}\W*$")
+
+
 def ask_of(question: str) -> Ask:
-    """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison, a reason)."""
-    return next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
+    """What kind of answer a question asks for (a definition, a risk, a first step, a check, a comparison, a reason).
+
+    A bare topic ("model collapse", "canary rollouts?") asks what it is, unless it names a measure ("spotify user
+    count")."""
+    ask = next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
+    if ask is Ask.OTHER and _BARE_TOPIC.match(question) and not asks_for_a_figure(question):
+        return Ask.DEFINITION if MEASURES.isdisjoint(re.findall(r"[a-z]+", question.lower())) else ask
+    return ask
 
 
 def reads_as_answer_to(ask: Ask, text: str) -> bool:

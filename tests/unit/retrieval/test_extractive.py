@@ -243,6 +243,10 @@ def test_who_a_company_is_leads_with_the_sentence_that_says_what_it_is(analyzer:
         ("who is responsible for the weekly tile review", Ask.OWNER),
         ("whose job is it to watch cache misses", Ask.OWNER),
         ("how many deploys did we do", Ask.OTHER),
+        ("tile caches?", Ask.DEFINITION),  # a bare topic asks what it is
+        ("acme tile cache", Ask.DEFINITION),
+        ("acme tile cache size", Ask.OTHER),  # unless it names a measure
+        ("tiles per day", Ask.OTHER),
         ("where do we start if our tiles are all over the place", Ask.FIRST_STEP),
         ("what's the first thing to cache", Ask.FIRST_STEP),
         # "start" and "first" that do not ask for a first step: a noun, an ordinal, a date.
