@@ -728,10 +728,16 @@ class _Selection:
     def relevant(self, c: _Candidate) -> bool:
         """Whether `c` can support the answer: it has a question word, or it continues a pick, or it says what to
         do in a passage already quoted ("the first move against data in silos is ..." beside the symptom a team
-        described in its own words, none of which the move repeats)."""
+        described in its own words, none of which the move repeats). Behind a definition, only a sentence that
+        names the thing defined (its rarest word) or continues a pick: "what is a data flywheel" is not
+        supported by a sentence on personalisation that shares "data"."""
+        continues = (c.passage_index, c.order - 1) in self.chosen
+        rarest = self.profile.rarest
+        if self.profile.ask is Ask.DEFINITION and rarest in self.profile.weights and rarest not in c.features.terms:
+            return continues
         return (
             bool(c.asked_terms)
-            or (c.passage_index, c.order - 1) in self.chosen
+            or continues
             or (
                 c.cue
                 and self.profile.ask in _WHAT_TO_DO_ASKS

@@ -568,3 +568,16 @@ def test_closing_quotes_stay_with_their_sentence_and_get_no_second_stop(analyzer
     assert sentences[0].endswith('add buses."')
     answer, _ = extractive_answer("how do we write the goal", [passage(sentences[0])], analyzer)
     assert answer == 'Write the goal in one line: "When riders wait, we learn where to add buses." [1]'
+
+
+def test_a_definition_is_supported_only_by_sentences_that_name_what_it_defines(analyzer: Analyzer):
+    defined = passage(
+        "A tile cache is a store of rendered map tiles kept on disk for reuse. "
+        "A warm tile cache answers most requests without drawing anything.",
+        0.9,
+        number=1,
+    )
+    elsewhere = passage("A cache of search results also speeds up the search index.", 0.85, number=2)
+    answer, _ = extractive_answer("what is a tile cache", [defined, elsewhere], analyzer)
+    assert answer.startswith("A tile cache is a store")
+    assert "search index" not in answer
