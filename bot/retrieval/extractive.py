@@ -401,13 +401,19 @@ def reads_as_answer_to(ask: Ask, text: str) -> bool:
 _QUOTED = re.compile(r"(?:^|(?<=\s))['\"\u2018\u201c]([a-z][^'\"\u2019\u201d]{0,40}?)['\"\u2019\u201d](?!\w)", re.I)
 
 
+def quoted_term(question: str) -> str | None:
+    """The words a question puts in quotes ("what does 'canary' mean"), if any."""
+    quoted = _QUOTED.findall(question)
+    return " ".join(quoted) if quoted else None
+
+
 def topic_terms(question: str, analyzer: Analyzer, ask: Ask) -> set[str]:
     """The question's terms about its topic: without the words that only say which kind of answer (`ask`) is
     wanted ("what first?", "what's the risk") or which figure ("what year"), which the answer's cue and its
     figures score instead (unless nothing else is left)."""
-    quoted = _QUOTED.findall(question) if ask is Ask.DEFINITION else []
+    quoted = quoted_term(question) if ask is Ask.DEFINITION else None
     if quoted:  # "they keep saying 'canary', what does that mean": the word in quotes is the one to define
-        return set(analyzer.terms(" ".join(quoted))) or set(analyzer.terms(question))
+        return set(analyzer.terms(quoted)) or set(analyzer.terms(question))
     terms = set(analyzer.terms(question))
     measures = {term for found in _MEASURE_ASKED.findall(question) for term in analyzer.terms(found)}
     return terms - _ask_terms(analyzer, ask) - measures or terms

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder, WordVectors
-from bot.retrieval.extractive import Ask, SentenceCache, SimilarityOf, ask_of, extractive_answer
+from bot.retrieval.extractive import Ask, SentenceCache, SimilarityOf, ask_of, extractive_answer, quoted_term
 from bot.retrieval.followup import contextual_query, question_parts, without_style_request, without_trailing_remark
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
@@ -351,6 +351,9 @@ class KnowledgeBase:
         query = contextual_query(
             question, history, self._word_weight(idf, lexical_indexes), names_its_topic=ask is Ask.DEFINITION
         )
+        defined = quoted_term(question) if ask is Ask.DEFINITION and query == question else None
+        if defined:  # "when someone says a flywheel 'hit critical mass', what does that mean": look up the quote
+            query = f"what does '{defined}' mean"
         parts = question_parts(question) if query == question else []
         # One model run for the question and its parts: short texts batch almost for free.
         vectors = (

@@ -192,3 +192,16 @@ async def test_the_provider_client_gets_the_timeout_and_no_long_retry_loop(open_
     base = await open_knowledge(settings={"llm_model": "openai:gpt-4o-mini", "llm_timeout_s": 3.5})
     assert base.llm_timeout == 3.5
     assert base.chat_model.request_timeout == 3.5 and base.chat_model.max_retries == 1
+
+
+async def test_a_definition_of_a_quoted_phrase_looks_up_the_phrase(knowledge: KnowledgeBase):
+    """The question around the quote speaks of something else (Acme's tiles, which would rank first); the quote
+    is what to define, and what to look up."""
+    answer = await knowledge.answer(
+        "when acme's couriers say the map tiles rendered after the rebuild 'smell like a sourdough starter', "
+        "what does that actually mean"
+    )
+    assert answer.grounded
+    assert answer.text.startswith("A sourdough starter is a culture of wild yeast")
+    assert answer.sources[0].source == "docs/sourdough.md"
+    assert answer.passages[0].source == "docs/sourdough.md"
