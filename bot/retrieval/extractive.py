@@ -125,6 +125,16 @@ class SentenceFeatures:
     """It asks rather than tells ("Can we release a change to a small slice of users first?"): it answers nothing."""
     answers: frozenset["Ask"]
     """The kinds of question it reads as an answer to (`reads_as_answer_to`), worked out once per sentence."""
+    diagnosis: bool
+    """It names what is wrong ("the likely cause is ...", "is a sign of ...")."""
+
+
+_DIAGNOSIS = re.compile(
+    r"\b(likely cause|the cause is|points to|(is|are) weak when|show the same"
+    r"|(is|are) (an(other)? |a |the )?(\w+est )?signs? (of|that))\b",
+    re.I,
+)
+"""A sentence that names what is wrong: the situation restated, not what to do about it."""
 
 
 def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, ...]:
@@ -154,6 +164,7 @@ def sentence_features(text: str, analyzer: Analyzer) -> tuple[SentenceFeatures, 
                 dependent=bool(_DEPENDENT.match(plain)),
                 question=asks,
                 answers=frozenset(ask for ask in _CUES if not asks and reads_as_answer_to(ask, plain)),
+                diagnosis=bool(_DIAGNOSIS.search(plain)),
             )
         )
     return tuple(features)
@@ -496,12 +507,6 @@ _NAMED_ASKS = frozenset({Ask.FIRST_STEP, Ask.ORIGIN, Ask.OWNER})
 """Kinds whose cue is the thing asked for by name ("the first move", "owns", "coined by"), so a cued sentence is
 worth more than the shared `cue` weight gives (see `SelectionWeights.plain_cue`)."""
 _WHAT_TO_DO_ASKS = frozenset({Ask.FIRST_STEP, Ask.HOWTO})
-_DIAGNOSIS = re.compile(
-    r"\b(likely cause|the cause is|points to|(is|are) weak when|show the same"
-    r"|(is|are) (an(other)? |a |the )?(\w+est )?signs? (of|that))\b",
-    re.I,
-)
-"""A sentence that names what is wrong: the situation restated, not what to do about it."""
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
 _NAMES_A_RISK = re.compile(r"\b(risks?|dangers?|dangerous|downsides?|pitfalls?)\b", re.I)
@@ -672,7 +677,7 @@ class _Selection:
             float(f.dependent and not follows),
             float(follows),
             float(c.cue and self.profile.ask in _NAMED_ASKS),
-            float(self.profile.ask in _WHAT_TO_DO_ASKS and bool(_DIAGNOSIS.search(f.text))),
+            float(f.diagnosis and self.profile.ask in _WHAT_TO_DO_ASKS),
         )
 
     def group_of(self, c: _Candidate) -> list[_Candidate]:
