@@ -371,7 +371,7 @@ _MEASURE_ASKED = re.compile(rf"\b(?:what|which)\s+({'|'.join(sorted(MEASURES))})
 
 # The words that only say which kind of answer is wanted ("what's the risk", "where do we start").
 _ASK_WORDS: dict[Ask, str] = {
-    Ask.FIRST_STEP: "first start begin step one kick off priority prioritise prioritize",
+    Ask.FIRST_STEP: "first start begin step one kick off priority prioritise prioritize fix tackle",
     Ask.RISK: "risk risks danger downside pitfall pitfalls wrong harm catch",
     Ask.CHECK: "sign signs symptom symptoms warning",
     Ask.DEFINITION: "mean means meaning define definition stand",

@@ -432,6 +432,8 @@ def test_ask_words_say_how_to_answer_not_what_about(analyzer: Analyzer):
     assert topic_terms(
         "what's the risk of skipping code review", analyzer, ask_of("what's the risk of skipping code review")
     ) == {"skip", "code", "review"}
+    tiles = "our tiles are drawn by five teams, what do we fix first"
+    assert topic_terms(tiles, analyzer, ask_of(tiles)) == {"tile", "drawn", "five", "team"}
     assert topic_terms("what first?", analyzer, ask_of("what first?")) == {"first"}  # nothing else to go on
     # Which figure is wanted is for the figures to answer, not a word the answer must contain.
     assert topic_terms("what year did the build farm open", analyzer, Ask.OTHER) == {"build", "farm", "open"}
