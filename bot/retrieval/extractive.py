@@ -396,9 +396,8 @@ def ask_of(question: str) -> Ask:
     A bare topic ("model collapse", "canary rollouts?") asks what it is, unless it names a measure ("spotify user
     count")."""
     ask = next((ask for ask, pattern in _ASKS if pattern.search(question)), Ask.OTHER)
-    if ask is Ask.OTHER and _BARE_TOPIC.match(question) and not asks_for_a_figure(question):
-        return Ask.DEFINITION if MEASURES.isdisjoint(re.findall(r"[a-z]+", question.lower())) else ask
-    return ask
+    bare = ask is Ask.OTHER and _BARE_TOPIC.match(question) and not asks_for_a_figure(question)
+    return Ask.DEFINITION if bare and MEASURES.isdisjoint(re.findall(r"[a-z]+", question.lower())) else ask
 
 
 def reads_as_answer_to(ask: Ask, text: str) -> bool:
@@ -499,13 +498,13 @@ SIGNALS = (
     "length",
     "dependent",
     "follows",
-    "plain_cue",
+    "named_cue",
     "diagnosis",
 )
 """What a candidate sentence is scored on, in this order (see `SelectionWeights`)."""
 _NAMED_ASKS = frozenset({Ask.FIRST_STEP, Ask.ORIGIN, Ask.OWNER})
 """Kinds whose cue is the thing asked for by name ("the first move", "owns", "coined by"), so a cued sentence is
-worth more than the shared `cue` weight gives (see `SelectionWeights.plain_cue`)."""
+worth more than the shared `cue` weight gives (see `SelectionWeights.named_cue`)."""
 _WHAT_TO_DO_ASKS = frozenset({Ask.FIRST_STEP, Ask.HOWTO})
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
@@ -532,7 +531,7 @@ class SelectionWeights:
     - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick;
-    - plain_cue: the cue, again, when it names the thing asked ("the first move", "owns", "coined by");
+    - named_cue: the cue, again, when it names the thing asked ("the first move", "owns", "coined by");
       diagnosis: it names the likely cause, for a question that asks what to do (a team describing its situation
       already knows the symptom; the move against it is the answer).
 
@@ -542,7 +541,7 @@ class SelectionWeights:
     The weights start from a conditional logit of "this sentence holds an expected fact" over each question's
     candidates and are then refined, with the floor and the length budget, on fact hits at a median answer
     under 380 characters (`bench.fitting.fit_selection`), on both evaluation sets; a fit on each set alone is
-    measured on the other. `flywheel-coach eval --fit` refits and prints these values. `plain_cue` and `diagnosis`
+    measured on the other. `flywheel-coach eval --fit` refits and prints these values. `named_cue` and `diagnosis`
     came later, from a conditional logit with them added (3.3 for a first step's cue, -2.9 for a diagnosis), then
     a grid of (0, 2, 3.5) and (0, -2, -4) on all three sets, the blind one included.
     """
@@ -559,7 +558,7 @@ class SelectionWeights:
     length: float = 2.179
     dependent: float = 0.0
     follows: float = 0.0
-    plain_cue: float = 2.0
+    named_cue: float = 2.0
     diagnosis: float = -2.0
     support_floor: float = -2.0
     covered_decay: float = 0.2

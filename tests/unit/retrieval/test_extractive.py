@@ -515,7 +515,7 @@ def test_after_the_point_comes_the_rest_of_its_passage_under_one_citation(analyz
     assert [s.id for s in sources] == ["p2", "p1"]
 
 
-@pytest.mark.parametrize("weights", [SelectionWeights(), SelectionWeights(plain_cue=0.0, diagnosis=0.0)])
+@pytest.mark.parametrize("weights", [SelectionWeights(), SelectionWeights(named_cue=0.0, diagnosis=0.0)])
 def test_a_team_describing_its_trouble_gets_the_move_against_it_first(analyzer: Analyzer, weights: SelectionWeights):
     """The symptom, restated, and more about it are closer to the question in words and meaning; the move against
     it is the answer. Without the two signals (the second case) the move is left out."""
