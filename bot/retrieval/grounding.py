@@ -37,10 +37,12 @@ _COUNTED = re.compile(
     re.IGNORECASE,
 )
 # "how much did they spend", not "how much time did they save": the amount is of money when nothing else is named.
+# "what Spotify spends a year on its cloud", "what did Klarna pay OpenAI": a sum paid out, asked without "how much".
 _MONEY_ASK = re.compile(
     r"\bhow much\s+(?:money\s+|cash\s+)?(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could)\b.*"
     r"\b(cost|costs|spend|spent|pay|paid|charge|charges|earn|earned|make|made|save|saved|lose|lost|raise|raised|"
     r"invest|invested|worth|price|priced|fund|funded)\b"
+    r"|\bwhat\s+(?:(?:do|does|did)\s+)?(?:the\s+)?(?!we\b|i\b|you\b|they\b|it\b)[a-z][\w.-]*\s+(spend|spent|pay|paid)s?\b"
 )
 # Money paid out or raised is a different sum from money made or saved: "how much did Klarna pay OpenAI" is not
 # answered by "$40 million in profit improvement". Such a sum counts only where a sentence names it as paid.
@@ -57,7 +59,8 @@ _PAID_OUT = {
 # Klarna"): answered only where a passage speaks of it ("the revenue impact of a change" is another question).
 _MARKET = r"(share price|stock price|stock ticker|stock symbol|ticker|market cap\w*|valuation|ipo|revenue|annual sales)"
 _MARKET_ASK = re.compile(
-    rf"\b[a-z][\w.]*'s\s+(?:annual\s+|current\s+|latest\s+)?{_MARKET}\b|\bthe\s+{_MARKET}\s+(?:of|for)\b"
+    rf"\b(?!(?:what|that|it|there|here|who|where|how|let)'s)[a-z][\w.]*'s\s+(?:[a-z-]+\s+){{0,2}}?{_MARKET}\b"
+    rf"|\bthe\s+{_MARKET}\s+(?:of|for)\b"
 )
 # What a product costs its buyers ("what does Duolingo charge for its family plan", "the price of Perplexity Pro"):
 # answered only where a passage names a sum ("who is in charge of the loop" asks for a person).
@@ -253,7 +256,14 @@ def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
         return True
     if asks_an_errand(lowered, analyzer, idf):
         return True
-    made = [m.group("kind").split()[-1] for m in _MADE_KIND.finditer(lowered) if m.group("verb") not in _ERRANDS]
+    # What is set up is named by all its words ("an incremental dbt model" is a dbt model, not any model); what is
+    # written or recommended, by its head noun ("a polite note" is a note).
+    made = [
+        word
+        for m in _MADE_KIND.finditer(lowered)
+        if m.group("verb") not in _ERRANDS
+        for word in (m.group("kind").split() if m.group("verb") is None else m.group("kind").split()[-1:])
+    ]
     if any(word not in _FORMS | _POINTS and _unused(word, analyzer, idf) for word in made):
         return True
     return any(all(_unused(side, analyzer, idf) for side in choice.groups()) for choice in _EITHER.finditer(lowered))
@@ -285,7 +295,7 @@ def answer_absent(
     if price_asked or money_asked:
         if not any(_MONEY.search(passage.text) for passage in passages):
             return True
-        paid = _PAID_OUT.get(money_asked.group(1)) if money_asked else None
+        paid = _PAID_OUT.get(money_asked.group(1) or money_asked.group(2)) if money_asked else None
         if paid and not any(
             _MONEY.search(f.text) and re.search(paid, f.text, re.IGNORECASE)
             for passage in passages
