@@ -160,6 +160,39 @@ _SITUATION = re.compile(
 )
 
 
+# The words of a short ask that follows the situation it is about ("..., where do we start?", "... step one?",
+# "... what's the first thing to change?"): they say which kind of answer is wanted, not what about.
+_ASK_AFTER_A_SITUATION = (
+    _GENERIC_ASK
+    | _FILLER
+    | _BACK_REFERENCES
+    | {"where", "start", "begin", "first", "step", "move", "thing", "change", "look", "at", "tackle", "go", "from"}
+    | {"here", "going", "on", "happening", "wrong", "with", "it", "lol", "pls", "please", "any", "ideas", "advice"}
+)
+# A piece that asks rather than tells ("what is a moat, how do we get one").
+_ASKING = re.compile(
+    r"^\W*(?:what|what's|whats|how|why|when|where|who|which|is|are|was|were|do|does|did|can|could|should|would|will"
+    r"|isn'?t|aren'?t|doesn'?t|don'?t|any|anyone|tips|explain|define|tell|describe|list|compare)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"(?<=[.?!,;])\s+|\s+-+\s+")
+_SITUATION_WORDS = 5
+
+
+def situation_of(question: str) -> str:
+    """A situation told before a short generic ask, without the ask ("our analysts spend the week cleaning tables"
+    for "..., where do we start?"): what to search for. The question itself when it has no such shape."""
+    pieces = [piece for piece in _CLAUSE_END.split(question.strip()) if piece.strip(" ,;:.?!")]
+    if len(pieces) < 2:
+        return question
+    ask = {w.lower() for w in _WORD.findall(pieces[-1])}
+    situation = " ".join(pieces[:-1]).rstrip(" ,;:-")
+    if not ask <= _ASK_AFTER_A_SITUATION or _ASKING.match(situation):
+        return question
+    told = [w for w in _WORD.findall(situation) if w.lower() not in _ASK_AFTER_A_SITUATION]
+    return situation if len(told) >= _SITUATION_WORDS else question
+
+
 def asks_several_things(parts: Sequence[str]) -> bool:
     """Whether a question's parts (`question_parts`) ask for more than one thing ("what happens on Tuesday,
     Thursday and Friday"), not one thing after telling its situation ("our findings never ship, what do we do

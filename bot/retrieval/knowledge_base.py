@@ -14,7 +14,13 @@ from bot.errors import ConfigError, InputError
 from bot.retrieval.chroma_store import COLLECTION_NAME, ChromaStore, open_store
 from bot.retrieval.embedder import MiniLMEmbedder, WordVectors
 from bot.retrieval.extractive import Ask, SentenceCache, SimilarityOf, ask_of, extractive_answer, quoted_term
-from bot.retrieval.followup import contextual_query, question_parts, without_style_request, without_trailing_remark
+from bot.retrieval.followup import (
+    contextual_query,
+    question_parts,
+    situation_of,
+    without_style_request,
+    without_trailing_remark,
+)
 from bot.retrieval.generation import build_messages, stream_with_fallback
 from bot.retrieval.grounding import GroundingPolicy, nearest_topics, refusal_text
 from bot.retrieval.indexing import Indexer, ProgressCallback
@@ -354,6 +360,8 @@ class KnowledgeBase:
         defined = quoted_term(question) if ask is Ask.DEFINITION and query == question else None
         if defined:  # "when someone says a flywheel 'hit critical mass', what does that mean": look up the quote
             query = f"what does '{defined}' mean"
+        if query == question:  # "..., where do we start?": search for the situation, which is one thing
+            query = situation_of(question)
         parts = question_parts(question) if query == question else []
         # One model run for the question and its parts: short texts batch almost for free.
         vectors = (

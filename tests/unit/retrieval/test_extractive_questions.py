@@ -5,6 +5,7 @@ from bot.retrieval.extractive import sentence_features
 from bot.retrieval.followup import (
     asks_several_things,
     question_parts,
+    situation_of,
     without_style_request,
     without_trailing_remark,
 )
@@ -35,6 +36,22 @@ def test_telling_the_situation_first_is_not_a_second_ask():
     assert not asks_several_things(question_parts("our tile cache is stale again, what do we fix first?"))
     assert asks_several_things(question_parts("perplexity growth and how sticky it is"))
     assert asks_several_things(question_parts("what happens on tuesday, thursday and friday"))
+
+
+def test_a_situation_is_searched_for_without_the_generic_ask_after_it():
+    told = "our tile renders take most of the week to reach the map team"
+    assert situation_of(f"{told}. where do we start?") == f"{told}."
+    assert situation_of(f"{told}, what do we fix first") == told
+    assert situation_of(f"{told} - step one?") == told
+    assert situation_of(f"{told}. how do we fix that?") == f"{told}."
+    # A short situation keeps its ask: "start" in "zero data, where do we start" is part of what it is about.
+    assert situation_of("we have zero data, where do we start") == "we have zero data, where do we start"
+    # An ask with a topic of its own, or a question before it, is not a situation and a generic ask.
+    assert situation_of(f"{told}, how do we shorten the release path") == f"{told}, how do we shorten the release path"
+    assert situation_of("what is a tile cache, how do we build one") == "what is a tile cache, how do we build one"
+    assert situation_of("isnt a tile cache just a fancy name for a map? whats different") == (
+        "isnt a tile cache just a fancy name for a map? whats different"
+    )
 
 
 def test_a_request_about_how_to_put_the_answer_is_not_part_of_the_question():
