@@ -133,7 +133,7 @@ _MODIFIERS_BEFORE_A_NOUN = 3
 # Stopwords that modify a noun rather than end its phrase ("our own chatbot's").
 _STOPWORD_MODIFIERS = frozenset({"own", "other", "same", "very", "only", "main"})
 _DOES_SUBJECT = re.compile(r"(?<=\w )(?:does|did)\s+([a-z][\w.]*)(?=\s)")
-_EITHER = re.compile(r"\b([a-z][\w.-]*)\s+or\s+([a-z][\w.-]*)\b")
+_EITHER = re.compile(r"\b([a-z][\w.-]*)\s+(?:or|vs\.?|versus)\s+([a-z][\w.-]*)\b")
 _NOT_A_NAME = frozenset(
     {"a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "we", "i", "you", "they", "our"}
     | {"my", "your", "their", "his", "her", "one", "each", "every", "any", "some", "all", "there", "here", "let"}
@@ -249,7 +249,7 @@ def _about_the_unknown(lowered: str, analyzer: Analyzer, idf: IdfOf) -> bool:
     subject of a "does/did" ("how many experiments does Uber run"), what it asks to be made, recommended, set
     up, booked or bought ("a good book on…", "Kafka for event collection", "a meeting room"), the language it
     asks to have something translated into, or both sides of a choice ("LaunchDarkly or
-    Unleash")."""
+    Unleash", "Snowflake vs Databricks")."""
     subjects = [m.group(1) for m in _OWNER.finditer(lowered) if not _after_a_determiner(lowered[: m.start()], analyzer)]
     subjects += [m.group(1) for m in _DOES_SUBJECT.finditer(lowered)]
     if any(word not in _NOT_A_NAME and _unused(word, analyzer, idf) for word in subjects):

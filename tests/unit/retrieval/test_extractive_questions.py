@@ -149,6 +149,8 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("how does acme's studio ship releases")
     assert absent("how many releases does acme ship")
     assert absent("jira or linear for the studio's releases?")
+    assert absent("what do jira vs linear cost the studio")
+    assert not absent("releases vs engineers: which does the studio count?")
     assert not absent("releases or engineers: which does the studio count?")
     # A common noun in those places is not a name: it has an article or an owner, opens a yes/no question, or
     # modifies another word.
