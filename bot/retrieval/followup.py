@@ -167,7 +167,7 @@ _ASK_AFTER_A_SITUATION = (
     | _FILLER
     | _BACK_REFERENCES
     | {"where", "start", "begin", "first", "step", "move", "thing", "change", "look", "at", "tackle", "go", "from"}
-    | {"here", "going", "on", "happening", "wrong", "with", "it", "lol", "pls", "please", "any", "ideas", "advice"}
+    | {"here", "going", "on", "happening", "wrong", "with", "lol", "pls", "please", "any", "ideas", "advice"}
 )
 # A piece that asks rather than tells ("what is a moat, how do we get one").
 _ASKING = re.compile(
