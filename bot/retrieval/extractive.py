@@ -233,13 +233,20 @@ class Ask(StrEnum):
 _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.COMPARISON,
-        re.compile(r"\b(vs\.?|versus|difference|differ|compared? (to|with)|better than|instead of|or just)\b", re.I),
+        # "is that a problem or just messy" weighs a risk, not two things.
+        re.compile(
+            r"\b(vs\.?|versus|difference|differ|compared? (to|with)|better than|instead of"
+            r"|(?<!problem )(?<!issue )(?<!concern )(?<!deal )or just)\b",
+            re.I,
+        ),
     ),
     (
         Ask.RISK,
         re.compile(
             r"\b(risks?|danger|downsides?|pitfalls?|go(es)? wrong|what (happens|breaks) (if|when)|catch|harm"
-            r"|(what'?s|what is) (the )?(problem|cost) (with|of))\b",
+            r"|(what'?s|what is) (the )?(problem|cost) (with|of)"
+            r"|(is|are) (it|this|that|these|those|there) (\w+ )?(a|an|any) (real |actual |big |serious )?"
+            r"(problem|issue|concern|big deal)|(does|will) (it|this|that) (\w+ )?(matter|hurt)|worry about)\b",
             re.I,
         ),
     ),
@@ -255,7 +262,8 @@ _ASKS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (
         Ask.OWNER,
         re.compile(
-            r"\bwho (should |would |needs to |has to |will )?(own|owns|run|runs|lead|leads|drive|drives|be (in charge"
+            r"\bwho (should |would |needs to |has to |will )?(actually |really |ultimately |ideally )?"
+            r"(own|owns|run|runs|lead|leads|drive|drives|be (in charge"
             r"|responsible|accountable))\b|\bwho('?s| is) (in charge|responsible|accountable)\b|\bwhose (job|role)\b",
             re.I,
         ),
@@ -372,7 +380,7 @@ _MEASURE_ASKED = re.compile(rf"\b(?:what|which)\s+({'|'.join(sorted(MEASURES))})
 # The words that only say which kind of answer is wanted ("what's the risk", "where do we start").
 _ASK_WORDS: dict[Ask, str] = {
     Ask.FIRST_STEP: "first start begin step one kick off priority prioritise prioritize fix tackle",
-    Ask.RISK: "risk risks danger downside pitfall pitfalls wrong harm catch",
+    Ask.RISK: "risk risks danger downside pitfall pitfalls wrong harm catch problem issue concern matter hurt worry",
     Ask.CHECK: "sign signs symptom symptoms warning",
     Ask.DEFINITION: "mean means meaning define definition stand",
     Ask.COMPARISON: "difference differ diff compare compared",

@@ -226,6 +226,12 @@ def test_who_a_company_is_leads_with_the_sentence_that_says_what_it_is(analyzer:
         ("how can i add a tile cache to my app", Ask.HOWTO),
         ("what's the risk of skipping code review", Ask.RISK),
         ("what can go wrong if we cache everything", Ask.RISK),
+        # Whether something is a problem weighs its risk, even set against "or just …".
+        ("is it actually a problem that each squad keeps its own tile cache", Ask.RISK),
+        ("every squad caches its own tiles. is that a real problem or just untidy", Ask.RISK),
+        ("does it matter if the tile cache is a day old", Ask.RISK),
+        ("should we worry about stale tiles", Ask.RISK),
+        ("is it a cache or just a copy", Ask.COMPARISON),
         ("where do we start with pricing tests", Ask.FIRST_STEP),
         ("what should we do first about flaky builds", Ask.FIRST_STEP),
         ("how do we know the new cache is working", Ask.CHECK),
@@ -242,6 +248,7 @@ def test_who_a_company_is_leads_with_the_sentence_that_says_what_it_is(analyzer:
         ("who should own the tile cache", Ask.OWNER),
         ("who is responsible for the weekly tile review", Ask.OWNER),
         ("whose job is it to watch cache misses", Ask.OWNER),
+        ("who should actually own the tile cache", Ask.OWNER),
         ("how many deploys did we do", Ask.OTHER),
         ("tile caches?", Ask.DEFINITION),  # a bare topic asks what it is
         ("acme tile cache", Ask.DEFINITION),
