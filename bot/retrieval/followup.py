@@ -35,6 +35,16 @@ _WORD = re.compile(r"[A-Za-z0-9']+")
 _SHORT_QUESTION_WORDS = 6
 
 
+# Pronouns that point forward or within the question, not back at the thread: "is it a problem that every squad
+# keeps its own copy", "does it matter whether …", "each team has its own dashboard".
+_POINTING_FORWARD = re.compile(
+    r"\b(?:is|isn't|was|would|will|does|doesn't|did|can|could)\s+it\s+(?:[\w'-]+\s+){0,4}?"
+    r"(?:that|to|if|whether|when)\b"
+    r"|\b(?:every|each|any|a|an|the|our)\s+[\w-]+(?:\s+[\w-]+){0,2}?\s+(?:its|their)(?=\s+own\b)",
+    re.IGNORECASE,
+)
+
+
 def needs_context(question: str, *, names_its_topic: bool = False) -> bool:
     """Whether a question leans on what came before (a back-reference, an opener like "and", or brevity).
 
@@ -44,10 +54,11 @@ def needs_context(question: str, *, names_its_topic: bool = False) -> bool:
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
+    pointing_back = {w.lower() for w in _WORD.findall(_POINTING_FORWARD.sub(" ", question))} & _BACK_REFERENCES
     return (
         bool(_OPENERS.match(question))
         or (len(words) <= _SHORT_QUESTION_WORDS and not names_its_topic)
-        or any(w in _BACK_REFERENCES for w in words)
+        or bool(pointing_back)
     )
 
 

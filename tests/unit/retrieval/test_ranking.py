@@ -173,6 +173,11 @@ def test_follow_up_detection():
     assert needs_context("what is a moat?")
     assert not needs_context("what is a moat?", names_its_topic=True)
     assert needs_context("what is it?", names_its_topic=True)
+    # A pronoun that points ahead or inside the question does not lean on the thread; one that points back does.
+    assert not needs_context("is it a problem that every team keeps its own copy of the tile cache?")
+    assert not needs_context("does it matter whether the tile counts match across teams at all")
+    assert needs_context("how do we measure its effect on tile load times next quarter")
+    assert needs_context("is that a problem for a team of our size really")
     assert (
         contextual_query("and how long?", ["How did Acme speed up tiles?"])
         == "How did Acme speed up tiles?\nand how long?"
