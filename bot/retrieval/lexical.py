@@ -28,6 +28,9 @@ _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
 # American and British spellings meet: "optimize"/"optimise", "analyze"/"analyse" (a stem of four letters or
 # more, so "size" and "prize" stay as they are).
 _AMERICAN_SPELLING = re.compile(r"^(\w{4,}?)(i|y)z(e|es|ed|ing|ation|ations|er|ers)$")
+# The stemmer leaves an "-us" ending alone ("status", "bonus"), so the plural "plateaus" would never meet
+# "plateau"; a word in "-aus" is the plural of one in "-au".
+_PLURAL_OF_AU = re.compile(r"^(\w{3,}au)s$")
 
 
 class Analyzer:
@@ -51,7 +54,11 @@ class Analyzer:
     @staticmethod
     def words(text: str) -> list[str]:
         """The stopword-free words of `text`, lowercased but not stemmed."""
-        return [_AMERICAN_SPELLING.sub(r"\1\2s\3", w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        return [
+            _PLURAL_OF_AU.sub(r"\1", _AMERICAN_SPELLING.sub(r"\1\2s\3", w))
+            for w in _WORD.findall(text.lower())
+            if w not in _STOPWORDS
+        ]
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stopword-free terms of `text`."""
