@@ -164,6 +164,18 @@ def _shares(question_terms: Collection[str], passages: Sequence[Passage], analyz
     return {t: (idf(t) / total, t in present or _shares_root(t, present)) for t in wanted} if total else {}
 
 
+def most_missing(
+    question_terms: Collection[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf
+) -> tuple[str | None, float]:
+    """The question term with the largest share of its idf weight that the passages lack, and that share."""
+    shares = _shares(question_terms, passages, analyzer, idf)
+    lacking = [(share, term) for term, (share, found) in shares.items() if not found]
+    if not lacking:
+        return None, 0.0
+    share, term = max(lacking)
+    return term, share
+
+
 def term_coverage(
     question_terms: Collection[str], passages: Sequence[Passage], analyzer: Analyzer, idf: IdfOf
 ) -> float:

@@ -104,6 +104,20 @@ def rank(
     return Ranking(passages, confidence, best_lexical)
 
 
+def with_best_match_second(ranking: Ranking, indexes: Sequence[ScopeIndex], words: str) -> Ranking:
+    """`ranking` with the passage `words` find best by BM25 second, at the second passage's score (unless it leads
+    already); the same length, the rest in their order."""
+    passages = ranking.passages
+    if len(passages) < 2:
+        return ranking
+    found = rank(indexes, query_vector=None, lexical_query=words, retriever=Retriever.BM25, k=1).passages
+    if not found or found[0].score <= 0 or found[0].id == passages[0].id:
+        return ranking
+    rest = [p for p in passages if p.id != found[0].id]
+    second = found[0].rescored(passages[1].score)
+    return Ranking([rest[0], second, *rest[1:]][: len(passages)], ranking.confidence, ranking.best_lexical)
+
+
 def apply_vote_prior(
     passages: Sequence[Passage],
     votes: Mapping[str, tuple[int, int]],

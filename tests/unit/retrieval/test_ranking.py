@@ -17,6 +17,7 @@ from bot.retrieval.ranking import (
     apply_vote_prior,
     prefer_headings_that_answer,
     rank,
+    with_best_match_second,
 )
 from bot.retrieval.search_index import ChunkRecord, ScopeIndex
 
@@ -235,6 +236,25 @@ def test_american_and_british_spellings_find_each_other():
         "optimising personalisation, analyse"
     )
     assert analyzer.terms("size and prize") == ["size", "prize"]
+
+
+def test_a_plural_in_aus_meets_its_singular_and_other_us_words_stay():
+    analyzer = Analyzer()
+    assert analyzer.terms("plateaus") == analyzer.terms("plateau") == analyzer.terms("plateauing")
+    assert analyzer.terms("status bonus focus") == ["status", "bonus", "focus"]
+
+
+def test_the_best_match_for_a_word_can_be_put_second():
+    basis = np.eye(384, dtype=np.float32)
+    index = _index(["loop basics", "weekly rhythm", "release notes", "the curve flatlined after launch"], basis[:4])
+    ranking = rank([index], query_vector=basis[0], lexical_query="loop", retriever=Retriever.DENSE, k=3)
+    assert [p.id for p in ranking.passages] == ["c0", "c1", "c2"]
+
+    covered = with_best_match_second(ranking, [index], "flatlined")
+    assert [p.id for p in covered.passages] == ["c0", "c3", "c1"]  # the same length, the rest in their order
+    assert covered.passages[1].score == ranking.passages[1].score
+    assert with_best_match_second(ranking, [index], "loop") == ranking  # it leads already
+    assert with_best_match_second(ranking, [index], "sourdough") == ranking  # nothing matches it
 
 
 async def test_a_short_definition_in_a_thread_asks_about_what_it_names(knowledge: KnowledgeBase):
