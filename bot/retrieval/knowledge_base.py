@@ -440,6 +440,9 @@ class KnowledgeBase:
         """The passages, with the best match for the question's main word second when the passages found by meaning
         lack it and the material has it (see `MAIN_WORD_SHARE`): a rare word the embedding does not know would
         otherwise make the question look like one about something the material never covers."""
+        weights = [idf(term) for term in terms]
+        if not weights or max(weights) < MAIN_WORD_SHARE * sum(weights):  # no word weighs enough (most questions)
+            return ranking
         word, share = most_missing(terms, ranking.passages[:GROUNDING_PASSAGES], self.analyzer, idf)
         if word is None or share < MAIN_WORD_SHARE or not any(word in s.lexical.document_frequency for s in scopes):
             return ranking
