@@ -517,6 +517,9 @@ _WHAT_TO_DO_ASKS = frozenset({Ask.FIRST_STEP, Ask.HOWTO})
 _PLAIN_CUE_ASKS = frozenset({Ask.DEFINITION, Ask.FIRST_STEP, Ask.OWNER, Ask.ORIGIN, Ask.HOWTO})
 """Kinds whose cue says the thing asked for in so many words (see `_Selection.answers_as_asked`)."""
 _NAMES_A_RISK = re.compile(r"\b(risks?|dangers?|dangerous|downsides?|pitfalls?)\b", re.I)
+_THE_RISK_OF = re.compile(r"\b(risks?|dangers?|downsides?|pitfalls?)\s+(of|is|are|for|in)\b", re.I)
+"""A sentence that says what a risk is ("the risk of weak Storage is ..."): for a risk question, the thing asked
+for by name (see `SelectionWeights.named_cue`)."""
 LEAD_SIMILARITY_SLACK = 0.05
 """How much closer in meaning to the question the best-scored pick may be than a pick from another passage that
 says what was asked and so leads in its place."""
@@ -539,7 +542,8 @@ class SelectionWeights:
     - passage_score: its passage's retrieval score as a share of the top one's; rank of its passage; order
       within the passage; length (per 200 characters);
     - dependent: it leans on a sentence not picked ("They also..."); follows: it comes right after a pick;
-    - named_cue: the cue, again, when it names the thing asked ("the first move", "owns", "coined by");
+    - named_cue: the cue, again, when it names the thing asked ("the first move", "owns", "coined by", "the risk
+      of ... is");
       diagnosis: it names the likely cause, for a question that asks what to do (a team describing its situation
       already knows the symptom; the move against it is the answer).
 
@@ -683,7 +687,10 @@ class _Selection:
             len(f.text) / 200,
             float(f.dependent and not follows),
             float(follows),
-            float(c.cue and self.profile.ask in _NAMED_ASKS),
+            float(
+                (c.cue and self.profile.ask in _NAMED_ASKS)
+                or (self.profile.ask is Ask.RISK and _THE_RISK_OF.search(f.text) is not None)
+            ),
             float(f.diagnosis and self.profile.ask in _WHAT_TO_DO_ASKS),
         )
 

@@ -544,6 +544,25 @@ def test_a_team_describing_its_trouble_gets_the_move_against_it_first(analyzer: 
     assert leads_with_the_move is (weights == SelectionWeights())
 
 
+@pytest.mark.parametrize("weights", [SelectionWeights(), SelectionWeights(named_cue=0.0)])
+def test_a_risk_question_gets_the_sentence_that_names_the_risk_first(analyzer: Analyzer, weights: SelectionWeights):
+    """Signs of the trouble are closer to the question in words and meaning; the risk, said as one, is what was
+    asked, and scores best. Without the named cue (the second case) a sign scores best."""
+    text = (
+        "The test stage is weak when builds are rerun until they pass and nobody reviews the tests. "
+        "The risk of skipping test review is regressions that reach users unnoticed."
+    )
+
+    def similarity_of(p: Passage) -> list[float]:
+        return [0.65, 0.4]
+
+    question = "what happens if we never really review our tests"
+    picked = choose_sentences(question, [passage(text)], analyzer, weights=weights, similarity_of=similarity_of)
+    best = max(picked, key=lambda s: s.score)
+    assert best.text.startswith("The risk of skipping test review") is (weights == SelectionWeights())
+    assert picked[0].text.startswith("The risk of skipping test review")  # said as a risk, it leads either way
+
+
 def test_the_move_against_a_described_trouble_is_quoted_though_it_shares_no_word_with_it(analyzer: Analyzer):
     """A team describes its trouble in its own words; the material's move against it names the trouble, not them
     (and here it does not follow the symptom, which would let it in as the rest of a pick)."""
