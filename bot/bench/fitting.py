@@ -4,12 +4,14 @@
   sentences) of "this sentence holds an expected fact", fitted on the training set; the support floor and the
   length budget are then the grid point with the most fact hits whose median answer stays under budget.
 - Refusals: a logistic regression of "the material answers this" over the in-scope and out-of-scope
-  questions, its threshold the highest that answers all but 2.5% of the in-scope ones (`fit_grounding`).
+  questions, its threshold midway (in log-odds) between the least likely in-scope question and the likeliest
+  out-of-scope one below it, so every in-scope training question is answered with a margin (`fit_grounding`).
 
 `flywheel-coach eval --fit` runs both on tests/eval/questions.yaml, checks them on the held-out set and prints
 the values, which are then written into `SelectionWeights` and `GroundingPolicy`.
 """
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,9 +26,6 @@ from bot.retrieval.grounding import SIGNALS as GROUNDING_SIGNALS
 from bot.retrieval.grounding import GroundingPolicy, grounding_signals
 from bot.retrieval.knowledge_base import EXTRACTIVE_PASSAGES, KnowledgeBase, Retrieval
 
-MAX_WRONG_REFUSALS = 0.015
-"""The share of answerable training questions the refusal threshold may decline (declining a question the
-material answers is the worse mistake: the issue asks for none)."""
 MEDIAN_BUDGET = 380
 """The median answer length the fit aims under (the issue asks for at most 400 characters)."""
 _STEPS = 3000
@@ -201,6 +200,7 @@ def _grounding_rows(knowledge: KnowledgeBase, questions: Sequence[EvalQuestion])
                 retrieval.best_sentence,
                 knowledge.sentences.features,
                 knowledge.words.likeness,
+                off_topic=retrieval.off_topic,
             )
         )
         answerable.append(not question.out_of_scope)
@@ -223,14 +223,29 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(b - coefficients @ mean), coefficients
 
 
+def refusal_threshold(answerable: np.ndarray, unanswerable: np.ndarray) -> float:
+    """Midway, in log-odds, between the least likely answerable question and the likeliest unanswerable one below
+    it (rounded down to 0.001): every answerable question is answered, since wrongly refusing one the material
+    answers is the worse mistake (the issue asks for none), and the margin is split evenly between the two
+    kinds of question, since the next ones will not fall exactly where these did. Unanswerable questions above
+    the least likely answerable one are the policy's misses; they do not move the threshold."""
+    if not len(answerable):
+        return 0.5
+    lowest = float(np.clip(answerable.min(), 1e-6, 1 - 1e-6))
+    below = unanswerable[unanswerable < lowest]
+    if len(below):
+        highest = float(np.clip(below.max(), 1e-6, 1 - 1e-6))
+        middle = (math.log(lowest / (1 - lowest)) + math.log(highest / (1 - highest))) / 2
+        lowest = 1 / (1 + math.exp(-middle))
+    return math.floor(lowest * 1000) / 1000
+
+
 def fit_grounding(
     knowledge: KnowledgeBase, train: Sequence[EvalQuestion], held_out: Sequence[EvalQuestion]
 ) -> GroundingFit:
     """Fit `GroundingPolicy` on `train` and measure its refusals on `held_out`.
 
-    The threshold is the highest probability that still answers all but `MAX_WRONG_REFUSALS` of the in-scope
-    questions of `train`, rounded down: wrongly refusing a question the material answers is the worse
-    mistake, but one outlier must not open the door to every near miss.
+    The threshold is `refusal_threshold` of the training questions' probabilities.
     """
     x, y = _grounding_rows(knowledge, train)
     intercept, coefficients = _logistic(x, y)
@@ -240,9 +255,7 @@ def fit_grounding(
         **{name: round(float(c), 3) for name, c in zip(GROUNDING_SIGNALS, coefficients, strict=True)},
     )
     probabilities = np.array([policy.probability(row) for row in x])
-    answerable = np.sort(probabilities[y == 1])
-    allowed = int(len(answerable) * MAX_WRONG_REFUSALS)
-    threshold = float(np.floor(answerable[allowed] * 1000) / 1000) if len(answerable) else 0.5
+    threshold = refusal_threshold(probabilities[y == 1], probabilities[y == 0])
     policy = replace(policy, threshold=threshold)
 
     def refused(rows: np.ndarray, labels: np.ndarray, answerable: bool) -> float:

@@ -334,6 +334,7 @@ SIGNALS = (
     "missing",
     "missing_figure",
     "answer_absent",
+    "off_topic",
 )
 """What the refusal decision weighs, in this order (see `GroundingPolicy`)."""
 
@@ -346,8 +347,11 @@ def grounding_signals(
     sentence_similarity: float,
     features_of: FeaturesOf,
     likeness: WordLikeness | None = None,
+    *,
+    off_topic: float,
 ) -> tuple[float, ...]:
-    """The signals of `SIGNALS` for a question and what it retrieved."""
+    """The signals of `SIGNALS` for a question and what it retrieved (`off_topic`: its likeness to the examples of
+    questions the coach is not for, `OffTopic.likeness`)."""
     terms = topic_terms(question, analyzer, ask_of(question))
     passages = ranking.passages
     top3 = _shares(terms, passages[:3], analyzer, idf).values()  # read once: coverage and the missing detail
@@ -360,6 +364,7 @@ def grounding_signals(
         missing,
         missing if asks_for_a_figure(question) else 0.0,
         float(answer_absent(question, passages[:3], analyzer, idf, features_of, likeness)),
+        off_topic,
     )
 
 
@@ -372,21 +377,24 @@ class GroundingPolicy:
     top three cover; and the largest share of one word none of them has (a known subject, an unknown detail:
     "how many employees does Duolingo have?"), again when the question asks for a number (a figure the
     material does not give is the commonest near miss); and whether what it asks for, a year, a count, a sum
-    of money or a named kind of thing, is plainly missing from the top passages (`answer_absent`). The
+    of money or a named kind of thing, is plainly missing from the top passages (`answer_absent`); and how much
+    the question reads like the examples of questions the coach is not for (`off_topic`: "what learning rate
+    should we fine-tune with" matches the material's learning loops in words and partly in meaning). The
     coefficients and the threshold are fitted by `flywheel-coach eval --fit` on both evaluation sets
     (`bench.fitting.fit_grounding`), each checked by a fit on the other alone. With word-only (BM25) retrieval
     there are no cosines, and the best BM25 score decides.
     """
 
-    intercept: float = -4.349
-    similarity: float = 8.381
-    sentence_similarity: float = 0.406
-    coverage_top1: float = 0.765
-    coverage_top3: float = 4.042
-    missing: float = -2.533
-    missing_figure: float = -2.468
-    answer_absent: float = -3.456
-    threshold: float = 0.206
+    intercept: float = -1.555
+    similarity: float = 8.16
+    sentence_similarity: float = 4.106
+    coverage_top1: float = 0.832
+    coverage_top3: float = 2.44
+    missing: float = -2.073
+    missing_figure: float = -3.864
+    answer_absent: float = -4.668
+    off_topic: float = -9.945
+    threshold: float = 0.262
     min_bm25: float = 2.5
 
     def to_json(self) -> dict[str, float]:
@@ -409,13 +417,17 @@ class GroundingPolicy:
         sentence_similarity: float,
         features_of: FeaturesOf,
         likeness: WordLikeness | None = None,
+        *,
+        off_topic: float,
     ) -> bool:
         """Whether to answer from `ranking` or decline."""
         if not ranking.passages or asks_an_errand(question, analyzer, idf):
             return False
         if retriever is Retriever.BM25:
             return ranking.best_lexical >= self.min_bm25
-        signals = grounding_signals(question, ranking, analyzer, idf, sentence_similarity, features_of, likeness)
+        signals = grounding_signals(
+            question, ranking, analyzer, idf, sentence_similarity, features_of, likeness, off_topic=off_topic
+        )
         return self.probability(signals) >= self.threshold
 
 

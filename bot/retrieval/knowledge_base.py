@@ -43,6 +43,7 @@ from bot.retrieval.models import (
     Passage,
     scope_for,
 )
+from bot.retrieval.off_topic import OffTopic
 from bot.retrieval.ranking import (
     ASKS_WITH_HEADINGS,
     COSINE_SCALE,
@@ -112,6 +113,8 @@ class Retrieval:
     """Each sentence's cosine to the question, for the passages ranked (None for word-only retrieval)."""
     best_sentence: float = 0.0
     """The highest of those cosines in the top passages."""
+    off_topic: float = 0.0
+    """How much the question reads like the examples of questions the coach is not for (`OffTopic.likeness`)."""
     part_similarity_of: tuple[SimilarityOf, ...] = ()
     """Each sentence's cosine to each part of a question of several parts (the sides of "X vs Y")."""
 
@@ -205,6 +208,7 @@ class KnowledgeBase:
         self.vector_cache = vector_cache or VectorCache({})
         self.embedder = embedder
         self.words = WordVectors(embedder)
+        self.off_topic = OffTopic(embedder, self.vector_cache)
         self.chat_model = chat_model
         self.retriever = retriever
         self.grounding = grounding or GroundingPolicy()
@@ -401,10 +405,21 @@ class KnowledgeBase:
         similarity_of = None if vector is None else _sentence_similarity(scopes, vector)
         part_similarity_of = tuple(_sentence_similarity(scopes, v) for v in vectors[1:] if v is not None)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
+        off_topic = 0.0 if vector is None else self.off_topic.likeness(vector)
         grounded = self.grounding.is_grounded(
-            query, ranking, retriever, self.analyzer, idf, best_sentence, self.sentences.features, self.words.likeness
+            query,
+            ranking,
+            retriever,
+            self.analyzer,
+            idf,
+            best_sentence,
+            self.sentences.features,
+            self.words.likeness,
+            off_topic=off_topic,
         )
-        return Retrieval(question, query, ranking, grounded, idf, similarity_of, best_sentence, part_similarity_of)
+        return Retrieval(
+            question, query, ranking, grounded, idf, similarity_of, best_sentence, off_topic, part_similarity_of
+        )
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
         """How telling a word is: the idf of its stem, zero for stopwords and for words the material lacks."""

@@ -64,13 +64,15 @@ def write_cache(texts: Sequence[str], embedder: MiniLMEmbedder, path: Path) -> i
 
 
 def bundled_texts(knowledge_dir: Path, embedder: MiniLMEmbedder) -> list[str]:
-    """The embedding texts of every chunk of the bundled knowledge and of its sentences, as indexing makes them."""
+    """The embedding texts of every chunk of the bundled knowledge and of its sentences, as indexing makes them,
+    and the off-topic examples the refusal policy compares questions with."""
     from bot.retrieval.chunking import chunk_document
     from bot.retrieval.indexing import sentence_embedding_texts
     from bot.retrieval.loading import discover, load_file
     from bot.retrieval.models import GLOBAL_SCOPE
+    from bot.retrieval.off_topic import off_topic_questions
 
-    texts: list[str] = []
+    texts: list[str] = off_topic_questions()
     for file in discover(knowledge_dir):
         document = load_file(file.path)
         chunks = chunk_document(

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bot.bench.fitting import _conditional_logit, _logistic
+from bot.bench.fitting import _conditional_logit, _logistic, refusal_threshold
 from bot.retrieval.grounding import SIGNALS, GroundingPolicy
 
 
@@ -42,3 +42,13 @@ def test_the_refusal_policy_rises_with_meaning_and_falls_with_a_missing_detail_o
     assert policy.probability([closer[s] for s in SIGNALS]) > policy.probability([base[s] for s in SIGNALS])
     assert policy.probability([missing[s] for s in SIGNALS]) < policy.probability([base[s] for s in SIGNALS])
     assert policy.probability([absent[s] for s in SIGNALS]) < policy.probability([base[s] for s in SIGNALS])
+
+
+def test_the_refusal_threshold_answers_every_answerable_question_and_splits_the_margin():
+    answerable = np.array([0.9, 0.6, 0.5])
+    unanswerable = np.array([0.05, 0.2, 0.95])  # 0.95 is a miss above every answerable one: it moves nothing
+    threshold = refusal_threshold(answerable, unanswerable)
+    assert 0.2 < threshold < 0.5
+    log_odds = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert np.isclose(log_odds(threshold), (log_odds(0.5) + log_odds(0.2)) / 2, atol=0.01)
+    assert refusal_threshold(answerable, np.array([0.95])) == 0.5
