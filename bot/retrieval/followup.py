@@ -208,7 +208,14 @@ def asks_several_things(parts: Sequence[str]) -> bool:
     """Whether a question's parts (`question_parts`) ask for more than one thing ("what happens on Tuesday,
     Thursday and Friday"), not one thing after telling its situation ("our findings never ship, what do we do
     first")."""
-    return sum(not _SITUATION.match(part) for part in parts) > 1
+    return sum(not _tells(part) for part in parts) > 1
+
+
+def _tells(part: str) -> bool:
+    """Whether a part of a question tells rather than asks: it opens on the team ("we ship monthly"), or it is a
+    statement of some length that opens on no question word ("the pm wants the model to optimise time in app");
+    a short one continues the ask before it ("what happens on Tuesday, Thursday and Friday")."""
+    return bool(_SITUATION.match(part)) or (not _ASKING.search(part) and len(_WORD.findall(part)) >= _SITUATION_WORDS)
 
 
 def contextual_query(

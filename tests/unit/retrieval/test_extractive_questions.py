@@ -36,6 +36,13 @@ def test_telling_the_situation_first_is_not_a_second_ask():
     assert not asks_several_things(question_parts("our tile cache is stale again, what do we fix first?"))
     assert asks_several_things(question_parts("perplexity growth and how sticky it is"))
     assert asks_several_things(question_parts("what happens on tuesday, thursday and friday"))
+    # Told about someone else, or as a plan: still one ask after the telling.
+    assert not asks_several_things(question_parts("the cto wants every tile redrawn nightly, full stop. any risk?"))
+    assert not asks_several_things(
+        question_parts(
+            "logging every click from all our services, the plan is to keep everything and sort it out later. risk?"
+        )
+    )
 
 
 def test_a_situation_is_searched_for_without_the_generic_ask_after_it():
