@@ -125,14 +125,18 @@ _POINTS = frozenset(
     | {"principle", "principles"}
 )
 # A name, as far as lowercase text shows one: an owner ("Airbnb's flywheel"), or the subject of a "does/did" inside a
-# question ("how many deploys does Amazon do", not "does telemetry count as collection?"); a word in a compound
-# ("chatgpt-style") is a modifier, not a subject.
+# question ("how many deploys does Amazon do", not "does telemetry count as collection?", nor the object of a "does"
+# that is a clause's own verb: "an agent that only does password resets"); a word in a compound ("chatgpt-style")
+# is a modifier, not a subject.
 _OWNER = re.compile(r"(?<![-\w])([a-z][\w.]*)'s\b")
 _DETERMINERS = frozenset({"a", "an", "the", "our", "your", "my", "their", "its", "his", "her", "this", "that"})
 _MODIFIERS_BEFORE_A_NOUN = 3
 # Stopwords that modify a noun rather than end its phrase ("our own chatbot's").
 _STOPWORD_MODIFIERS = frozenset({"own", "other", "same", "very", "only", "main"})
-_DOES_SUBJECT = re.compile(r"(?<=\w )(?:does|did)\s+([a-z][\w.]*)(?=\s)")
+_DOES_SUBJECT = re.compile(
+    r"(?<=\w )(?<!\bthat )(?<!\bwhich )(?<!\bwho )(?<!\bit )(?<!\bonly )(?<!\balso )(?<!\bjust )"
+    r"(?:does|did)\s+([a-z][\w.]*)(?=\s)"
+)
 _EITHER = re.compile(r"\b([a-z][\w.-]*)\s+(?:or|vs\.?|versus)\s+([a-z][\w.-]*)\b")
 _NOT_A_NAME = frozenset(
     {"a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "we", "i", "you", "they", "our"}

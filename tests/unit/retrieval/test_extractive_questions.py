@@ -169,6 +169,8 @@ def test_an_answer_the_passages_plainly_lack_is_noticed():
     assert absent("how do the studio and acme's engineers review changes")  # "and" ends the studio's phrase
     assert not absent("does telemetry count as a release?")
     assert not absent("how does kiosk-style review fit the studio")
+    # "does" as the main verb of a clause ("a bot that only does X") has no subject after it.
+    assert not absent("we're building a bot that only does refunds and lookups, what's the risk for the studio")
     # A company's standing in the market, asked of it by name, where no passage speaks of it.
     assert absent("what's the studio's share price")
     assert absent("what was the studio's annual revenue")
