@@ -215,7 +215,7 @@ def _tells(part: str) -> bool:
     """Whether a part of a question tells rather than asks: it opens on the team ("we ship monthly"), or it is a
     statement of some length that opens on no question word ("the pm wants the model to optimise time in app");
     a short one continues the ask before it ("what happens on Tuesday, Thursday and Friday")."""
-    return bool(_SITUATION.match(part)) or (not _ASKING.search(part) and len(_WORD.findall(part)) >= _SITUATION_WORDS)
+    return bool(_SITUATION.match(part)) or (not _ASKING.match(part) and len(_WORD.findall(part)) >= _SITUATION_WORDS)
 
 
 def contextual_query(

@@ -418,7 +418,15 @@ class KnowledgeBase:
             off_topic=off_topic,
         )
         return Retrieval(
-            question, query, ranking, grounded, idf, similarity_of, best_sentence, off_topic, part_similarity_of
+            question,
+            query,
+            ranking,
+            grounded,
+            idf,
+            similarity_of=similarity_of,
+            best_sentence=best_sentence,
+            off_topic=off_topic,
+            part_similarity_of=part_similarity_of,
         )
 
     def _word_weight(self, idf: Callable[[str], float], indexes: Sequence[LexicalIndex]) -> Callable[[str], float]:
