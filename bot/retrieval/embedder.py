@@ -121,12 +121,15 @@ class MiniLMEmbedder:
                 path = _verified(self._model_path or default_model_path(), MODEL_SHA256, "embedding model")
                 options = onnxruntime.SessionOptions()
                 options.log_severity_level = 3
-                # onnxruntime's worker threads otherwise spin between operators. On cores shared with other
-                # processes (a second replica, Chroma, the database) a spinning worker holds a core the others
-                # need, and a descheduled one stalls every operator: measured on 2 shared cores, a short question
-                # took 17-19 ms with spinning off against 35-38 ms with it on, a 190-token chunk 180-250 ms
-                # against 330.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                # onnxruntime's worker threads spin between operators and after a run by default. On cores shared
+                # with other processes (a second replica, Chroma, the database) a spinning worker holds a core the
+                # others need, and a descheduled one stalls every operator; without spinning, though, every
+                # operator waits for a worker to wake. A spin of at most 5 us that stops when the run ends keeps
+                # most of both: on 2 cores a question embeds in 2.1-2.2 ms when they are idle (2.6 ms without
+                # spinning, 1.9 ms with the default spin) and in 3.9-4.0 ms when both are busy elsewhere (3.2-4.4
+                # without spinning, 6.5 with the default spin).
+                options.add_session_config_entry("session.intra_op.spin_duration_us", "5")
+                options.add_session_config_entry("session.force_spinning_stop", "1")
                 options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                 # The extended fusions (attention, GELU, layer norm) make fewer operators that split worse across
                 # non-spinning threads: basic optimisation embeds a question in 2.45-2.6 ms against 2.75-2.9, and
