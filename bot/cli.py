@@ -437,6 +437,8 @@ def ask(
         typer.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
         return
     typer.echo(answer.text)
+    if answer.closest:
+        typer.echo("(The closest the material comes: it may not cover exactly what you asked.)")
     for number, source in enumerate(answer.sources, start=1):
         typer.echo(f"[{number}] {source.label} ({source.source})")
 
@@ -524,8 +526,8 @@ def gaps(
     limit: int = typer.Option(20, "--limit", min=1, help="How many gaps to list."),
     as_json: bool = typer.Option(False, "--json", help="Print the gaps as JSON."),
 ) -> None:
-    """List the questions the material answered badly: no grounded answer or a thumbs-down, most asked
-    first, with the nearest passages (what to write next).
+    """List the questions the material answered badly: no grounded answer, only the closest it comes, or a
+    thumbs-down, most asked first, with the nearest passages (what to write next).
 
     Example: flywheel-coach gaps --limit 10
     """
@@ -545,10 +547,13 @@ def gaps(
         typer.echo(json.dumps([gap.to_json() for gap in found], indent=2, ensure_ascii=False))
         return
     if not found:
-        typer.echo("no gaps: every stored question got a grounded answer and no thumbs-down")
+        typer.echo("no gaps: every stored question got a grounded answer, not just the closest, and no thumbs-down")
         return
     for gap in found:
-        typer.echo(f"{gap.asked}x  {gap.question}  ({gap.unanswered} unanswered, {gap.thumbs_down} thumbs-down)")
+        typer.echo(
+            f"{gap.asked}x  {gap.question}  ({gap.unanswered} unanswered, {gap.closest} closest match only, "
+            f"{gap.thumbs_down} thumbs-down)"
+        )
         if gap.nearest:
             typer.echo("     nearest: " + "; ".join(gap.nearest))
         for reason in gap.reasons[:3]:

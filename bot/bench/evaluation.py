@@ -224,6 +224,7 @@ def format_policy(policy: GroundingPolicy) -> str:
     terms = " ".join(f"{numbers[name]:+.3f}·{name}" for name in GROUNDING_SIGNALS)
     return (
         f"Refusal policy (fitted by `eval --fit`): answer when "
-        f"sigmoid({numbers['intercept']:+.3f} {terms}) >= {numbers['threshold']:.3f}; "
-        f"word-only retrieval answers when the best BM25 score >= {numbers['min_bm25']}."
+        f"sigmoid({numbers['intercept']:+.3f} {terms}) >= {numbers['threshold']:.3f}, and says the answer is the "
+        f"closest the material comes under {numbers['closest_below']}; word-only retrieval answers when the best "
+        f"BM25 score >= {numbers['min_bm25']}."
     )

@@ -33,6 +33,14 @@ QUOTED_NOTE = (
     ":robot_face: Quoted from the coach's material by an automated search, which can miss context. "
     "Check the sources before you act on it."
 )
+CLOSEST_NOTE = (
+    ":robot_face: The closest the coach's material comes, found by an automated search: it may not cover exactly "
+    "what you asked. Check the sources before you act on it."
+)
+CLOSEST_AI_NOTE = (
+    ":robot_face: AI-generated from the closest the coach's material comes: it may not cover exactly what you "
+    "asked. Check the sources before you act on it."
+)
 DECLINED_NOTE = (
     ":robot_face: An automated search of the coach's material found no answer; it can miss one asked in other "
     "words, so try rephrasing."
@@ -161,21 +169,31 @@ def answer_footer(
     answer_id: int,
     sources: Sequence[Source],
     grounded: bool,
+    closest: bool = False,
     generated: bool = False,
     shareable: bool = False,
     coaching: Block | None = None,
 ) -> list[Block]:
-    """What goes under an answer's text: the coaching line, sources, how it was made, 👍/👎 (and Share)."""
+    """What goes under an answer's text: the coaching line, sources, how it was made (and whether it is only the
+    closest the material comes), 👍/👎 (and Share)."""
     blocks: list[Block] = [coaching] if coaching is not None else []
     sources_block = _sources_block(sources)
     if sources_block is not None:
         blocks.append(sources_block)
-    blocks.append(context(AI_NOTE if generated else QUOTED_NOTE if grounded else DECLINED_NOTE))
+    blocks.append(context(_note(grounded=grounded, closest=closest, generated=generated)))
     blocks.append(feedback_buttons(answer_id))
     if shareable and grounded:
         share = button("Share in channel", action_id=ACTION_SHARE, value=str(answer_id), style="primary")
         blocks.append(actions(share, block_id=f"answer_share_{answer_id}"))
     return blocks
+
+
+def _note(*, grounded: bool, closest: bool, generated: bool) -> str:
+    if not grounded:
+        return DECLINED_NOTE
+    if closest:
+        return CLOSEST_AI_NOTE if generated else CLOSEST_NOTE
+    return AI_NOTE if generated else QUOTED_NOTE
 
 
 def build_answer(
@@ -184,6 +202,7 @@ def build_answer(
     answer_id: int,
     sources: Sequence[Source],
     grounded: bool,
+    closest: bool = False,
     generated: bool = False,
     nearest_topics: Sequence[str] = (),
     shareable: bool = False,
@@ -210,6 +229,7 @@ def build_answer(
             answer_id=answer_id,
             sources=sources,
             grounded=grounded,
+            closest=closest,
             generated=generated,
             shareable=shareable,
             coaching=coaching,
@@ -365,5 +385,10 @@ def build_home_section(*, answered: int, gaps: Sequence[str]) -> list[Block]:
     if gaps:
         lines = "\n".join(f"• {escape(truncate(question, 150))}" for question in gaps[:5])
         blocks.append(section(f"*Not answered well yet* (your votes put them here):\n{lines}"))
-        blocks.append(context("Each thumbs-down and each unanswered question shows where the material needs to grow."))
+        blocks.append(
+            context(
+                "Each thumbs-down, each unanswered question and each answer that was only the closest match shows "
+                "where the material needs to grow."
+            )
+        )
     return blocks

@@ -264,6 +264,7 @@ class AnswerSlack:
                 answer_id=recorded.id,
                 sources=answer.sources,
                 grounded=answer.grounded,
+                closest=answer.closest,
                 generated=answer.generated,
                 coaching=coaching,
             )
@@ -344,6 +345,7 @@ class AnswerSlack:
             answer_id=stored.id,
             sources=stored.sources,
             grounded=stored.grounded,
+            closest=stored.closest,
             generated=stored.generated,
             coaching=await self._coaching(
                 unposted.team_id, stored.channel_id, stored.question, stored, _in_channel(stored.channel_id)
@@ -465,6 +467,7 @@ class AnswerSlack:
             answer_id=stored.id,
             sources=stored.sources,
             grounded=stored.grounded,
+            closest=stored.closest,
             generated=stored.generated,
             shared_by=actor.user_id,
             question=stored.question,
@@ -537,6 +540,7 @@ def _answer_blocks(
         answer_id=recorded.id,
         sources=answer.sources,
         grounded=answer.grounded,
+        closest=answer.closest,
         generated=answer.generated,
         nearest_topics=answer.nearest_topics,
         shareable=shareable,

@@ -30,7 +30,7 @@ from bot.retrieval.followup import (
     without_trailing_remark,
 )
 from bot.retrieval.generation import build_messages, stream_with_fallback
-from bot.retrieval.grounding import GroundingPolicy, most_missing, nearest_topics, refusal_text
+from bot.retrieval.grounding import Grounding, GroundingPolicy, most_missing, nearest_topics, refusal_text
 from bot.retrieval.indexing import Indexer, ProgressCallback
 from bot.retrieval.ledger import MaterialLedger, MemoryLedger, Seal
 from bot.retrieval.lexical import Analyzer, LexicalIndex, inverse_document_frequency
@@ -107,7 +107,7 @@ class Retrieval:
     """Trimmed, without a request about how to put the answer ("in one sentence"): what the answer answers."""
     query: str
     ranking: Ranking
-    grounded: bool
+    grounding: Grounding
     idf: Callable[[str], float]
     similarity_of: SimilarityOf | None = None
     """Each sentence's cosine to the question, for the passages ranked (None for word-only retrieval)."""
@@ -117,6 +117,16 @@ class Retrieval:
     """How much the question reads like the examples of questions the coach is not for (`OffTopic.likeness`)."""
     part_similarity_of: tuple[SimilarityOf, ...] = ()
     """Each sentence's cosine to each part of a question of several parts (the sides of "X vs Y")."""
+
+    @property
+    def grounded(self) -> bool:
+        """Whether the material supports an answer (the closest it has included)."""
+        return self.grounding is not Grounding.DECLINED
+
+    @property
+    def closest(self) -> bool:
+        """Whether the answer is only the closest the material comes (see `GroundingPolicy.closest_below`)."""
+        return self.grounding is Grounding.CLOSEST
 
 
 class AnswerStream:
@@ -175,6 +185,7 @@ class AnswerStream:
         return Answer(
             text="".join(self._text).strip(),
             grounded=self.retrieval.grounded,
+            closest=self.retrieval.closest,
             sources=self.sources,
             nearest_topics=[] if self.retrieval.grounded else nearest_topics(ranking.passages),
             confidence=ranking.confidence,
@@ -406,7 +417,7 @@ class KnowledgeBase:
         part_similarity_of = tuple(_sentence_similarity(scopes, v) for v in vectors[1:] if v is not None)
         best_sentence = _best_sentence(ranking.passages[:GROUNDING_PASSAGES], similarity_of)
         off_topic = 0.0 if vector is None else self.off_topic.likeness(vector)
-        grounded = self.grounding.is_grounded(
+        verdict = self.grounding.judge(
             query,
             ranking,
             retriever,
@@ -421,7 +432,7 @@ class KnowledgeBase:
             question,
             query,
             ranking,
-            grounded,
+            verdict,
             idf,
             similarity_of=similarity_of,
             best_sentence=best_sentence,
@@ -509,6 +520,7 @@ class KnowledgeBase:
         return Answer(
             text=text,
             grounded=retrieval.grounded,
+            closest=retrieval.closest,
             sources=sources,
             nearest_topics=[] if retrieval.grounded else nearest_topics(ranking.passages),
             confidence=ranking.confidence,

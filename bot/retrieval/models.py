@@ -40,6 +40,8 @@ class Answer:
     text: str
     grounded: bool
     sources: list[Passage]
+    closest: bool = False
+    """Grounded, but only the closest the material comes: it may not cover exactly what was asked."""
     nearest_topics: list[str] = field(default_factory=list)
     confidence: float = 0.0
     generated: bool = False

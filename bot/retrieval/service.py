@@ -76,6 +76,7 @@ class StoredAnswer:
     generated: bool
     channel_id: str
     sources: list[RetrievedPassage]
+    closest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ def _stored_answer(row: AnswerRecord, sources: list[RetrievedPassage]) -> Stored
         generated=row.generated,
         channel_id=row.channel_id,
         sources=sources,
+        closest=row.closest,
     )
 
 
@@ -203,6 +205,7 @@ class AnswerService:
                 question=question.text,
                 text=answer.text,
                 grounded=answer.grounded,
+                closest=answer.closest,
                 generated=answer.generated,
                 confidence=answer.confidence,
                 passages=retrieved_passages(answer),

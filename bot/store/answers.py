@@ -51,6 +51,7 @@ async def record_answer(
     generated: bool,
     confidence: float,
     passages: Sequence[RetrievedPassage],
+    closest: bool = False,
     surface: str,
     thread_ts: str | None = None,
     post_claim: str | None = None,
@@ -74,6 +75,7 @@ async def record_answer(
         question=question,
         answer_text=text,
         grounded=grounded,
+        closest=closest,
         generated=generated,
         confidence=confidence,
         created_at=moment,
@@ -300,13 +302,15 @@ async def vote_counts(session: AsyncSession) -> dict[str, tuple[int, int]]:
 
 @dataclass
 class Gap:
-    """A question the material did not answer well: how often it was asked and what came closest."""
+    """A question the material did not answer well: how often it was asked, how often it was declined or answered
+    with only the closest the material has, and what came closest."""
 
     question: str
     asked: int
     unanswered: int
     thumbs_down: int
     last_asked: datetime
+    closest: int = 0
     nearest: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     team_ids: set[str] = field(default_factory=set)
@@ -317,6 +321,7 @@ class Gap:
             "question": self.question,
             "asked": self.asked,
             "unanswered": self.unanswered,
+            "closest": self.closest,
             "thumbs_down": self.thumbs_down,
             "last_asked": self.last_asked.isoformat(),
             "nearest": self.nearest,
@@ -331,7 +336,8 @@ def normalise_question(question: str) -> str:
 
 
 async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
-    """This workspace's questions that got no grounded answer or a thumbs-down, most asked first."""
+    """This workspace's questions that got no grounded answer, only the closest the material has, or a thumbs-down,
+    most asked first."""
     answers = (
         await session.exec(select(AnswerRecord).where(AnswerRecord.team_id == team_id).order_by(col(AnswerRecord.id)))
     ).all()
@@ -350,11 +356,12 @@ async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
             gap = gaps[key] = Gap(row.question, 0, 0, 0, row.created_at, team_ids={team_id})
         gap.asked += 1
         gap.unanswered += not row.grounded
+        gap.closest += row.closest
         gap.thumbs_down += len(down_by_answer.get(row.id or 0, []))
         gap.reasons += [v.reason for v in down_by_answer.get(row.id or 0, []) if v.reason]
         gap.last_asked = max(gap.last_asked, row.created_at)
         latest_answer[key] = row.id or 0
-    found = [g for g in gaps.values() if g.unanswered or g.thumbs_down]
+    found = [g for g in gaps.values() if g.unanswered or g.closest or g.thumbs_down]
     for gap in found:
         nearest = await session.exec(
             select(AnswerPassage.label)
@@ -366,7 +373,11 @@ async def team_gaps(session: AsyncSession, *, team_id: str) -> list[Gap]:
             .limit(3)
         )
         gap.nearest = list(dict.fromkeys(nearest.all()))
-    return sorted(found, key=lambda g: (-g.asked, -(g.unanswered + g.thumbs_down), g.question))
+    return sorted(found, key=_most_asked_first)
+
+
+def _most_asked_first(gap: Gap) -> tuple[int, int, str]:
+    return -gap.asked, -(gap.unanswered + gap.closest + gap.thumbs_down), gap.question
 
 
 async def knowledge_gaps(session: AsyncSession, *, team_id: str | None = None, limit: int = 20) -> list[Gap]:
@@ -384,10 +395,11 @@ async def knowledge_gaps(session: AsyncSession, *, team_id: str | None = None, l
             into = merged[key]
             into.asked += gap.asked
             into.unanswered += gap.unanswered
+            into.closest += gap.closest
             into.thumbs_down += gap.thumbs_down
             into.reasons += gap.reasons
             into.team_ids |= gap.team_ids
             if gap.last_asked > into.last_asked:
                 into.last_asked, into.nearest = gap.last_asked, gap.nearest
-    ordered = sorted(merged.values(), key=lambda g: (-g.asked, -(g.unanswered + g.thumbs_down), g.question))
+    ordered = sorted(merged.values(), key=_most_asked_first)
     return ordered[:limit]

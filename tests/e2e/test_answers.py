@@ -13,6 +13,7 @@ from bot.blocks.answers import (
     ACTION_SHARE,
     ACTION_SUGGESTED,
     BLOCK_REASON,
+    CLOSEST_NOTE,
     DECLINED_NOTE,
     QUOTED_NOTE,
     SUGGESTED_PROMPTS,
@@ -77,6 +78,19 @@ async def test_an_off_topic_question_is_declined_honestly(slack: LocalSlack, coa
     assert "I can't find that in the material" in reply.text
     assert "Nearest topics" in _blocks_text(reply)
     assert DECLINED_NOTE.split(";")[0] in _blocks_text(reply) and QUOTED_NOTE.split(".")[0] not in _blocks_text(reply)
+
+
+async def test_a_question_the_material_only_comes_close_to_is_answered_as_such_and_listed_as_a_gap(
+    slack: LocalSlack, coach: Coach
+) -> None:
+    question = "How do I configure a 5% percentage rollout in LaunchDarkly?"
+    *_, reply = await _asked_in_general(slack, question)
+    blocks = _blocks_text(reply)
+    assert "canary" in reply.text.lower() and "knowledge/" in blocks
+    assert CLOSEST_NOTE.split(":")[2].strip() in blocks and QUOTED_NOTE.split(".")[0] not in blocks
+    async with coach.services.db.session() as session:
+        (gap,) = await knowledge_gaps(session, team_id=slack.team_id)
+    assert (gap.question, gap.closest, gap.unanswered) == (question, 1, 0)
 
 
 async def test_channel_messages_without_a_mention_are_left_alone(slack: LocalSlack, coach: Coach) -> None:

@@ -44,6 +44,8 @@ class AnswerRecord(SQLModel, table=True):
     question: str = Field(sa_type=Text)
     answer_text: str = Field(sa_type=Text)
     grounded: bool
+    closest: bool = False
+    """Grounded, but only the closest the material comes (`Grounding.CLOSEST`)."""
     generated: bool = False
     confidence: float = 0.0
     created_at: datetime = timestamp_field()

@@ -9,6 +9,8 @@ from bot.blocks.answers import (
     ACTION_SHARE,
     AI_NOTE,
     BLOCK_REASON,
+    CLOSEST_AI_NOTE,
+    CLOSEST_NOTE,
     DECLINED_NOTE,
     QUOTED_NOTE,
     SourceLine,
@@ -151,3 +153,13 @@ def test_an_llm_written_answer_says_it_is_ai_generated():
     _, blocks = build_answer("Cut to 14 ms [1].", answer_id=8, sources=SOURCES, grounded=True, generated=True)
     rendered = json.dumps(blocks)
     assert AI_NOTE in rendered and QUOTED_NOTE not in rendered
+
+
+@pytest.mark.parametrize(("generated", "note"), [(False, CLOSEST_NOTE), (True, CLOSEST_AI_NOTE)])
+def test_the_closest_match_says_it_may_not_cover_what_was_asked(generated: bool, note: str):
+    _, blocks = build_answer(
+        "Canary rollouts [1].", answer_id=9, sources=SOURCES, grounded=True, closest=True, generated=generated
+    )
+    rendered = json.dumps(blocks)
+    assert block_errors(blocks) == []
+    assert note in rendered and QUOTED_NOTE not in rendered and AI_NOTE not in rendered

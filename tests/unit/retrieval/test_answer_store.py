@@ -25,11 +25,15 @@ def _passage(pid: str, title: str = "Guide") -> Passage:
 
 
 def _answer(
-    grounded: bool = True, cited: tuple[str, ...] = ("p1",), retrieved: tuple[str, ...] = ("p1", "p2")
+    grounded: bool = True,
+    cited: tuple[str, ...] = ("p1",),
+    retrieved: tuple[str, ...] = ("p1", "p2"),
+    closest: bool = False,
 ) -> Answer:
     return Answer(
         text="An answer [1]." if grounded else "I can't find that in the material.",
         grounded=grounded,
+        closest=closest,
         sources=[_passage(p) for p in cited] if grounded else [],
         passages=[_passage(p) for p in retrieved],
         confidence=0.6,
@@ -46,6 +50,7 @@ async def _ask(database: Database, team: str, question: str, answer: Answer, thr
             question=question,
             text=answer.text,
             grounded=answer.grounded,
+            closest=answer.closest,
             generated=answer.generated,
             confidence=answer.confidence,
             passages=retrieved_passages(answer),
@@ -124,12 +129,14 @@ async def test_gaps_list_unanswered_and_thumbs_down_questions_most_asked_first(d
         await set_vote_reason(session, team_id="T1", answer_id=disliked, user_id="U1", reason="too vague")
     liked = await _ask(database, "T1", "What is a flywheel?", _answer())
     await _vote(database, "T1", liked, "U1", UP)
+    await _ask(database, "T1", "How do we set up rollouts in LaunchDarkly?", _answer(closest=True))
     async with database.session() as session:
         mine = await knowledge_gaps(session, team_id="T1")
         everyone = await knowledge_gaps(session)
-    assert [(g.question, g.asked, g.unanswered, g.thumbs_down) for g in mine] == [
-        ("What is our churn rate?", 3, 3, 0),
-        ("How do we seed data?", 1, 0, 1),
+    assert [(g.question, g.asked, g.unanswered, g.closest, g.thumbs_down) for g in mine] == [
+        ("What is our churn rate?", 3, 3, 0, 0),
+        ("How do we seed data?", 1, 0, 0, 1),
+        ("How do we set up rollouts in LaunchDarkly?", 1, 0, 1, 0),
     ]
     assert mine[0].nearest == ["Guide > Section p9"]
     assert mine[1].reasons == ["too vague"]
